@@ -150,6 +150,11 @@ const dnsLabel = (maxLength = 63) =>
             error: "must be a DNS-1123 label: lowercase letters, digits and '-', starting and ending with a letter or digit",
         });
 
+/** A strict object: unknown keys are refused, and a non-object says which fields are expected. */
+function strictObject<Shape extends z.ZodRawShape>(shape: Shape) {
+    return z.strictObject(shape, { error: `must be an object with the fields ${Object.keys(shape).join(", ")}` });
+}
+
 const count = (min: number, max = 1_000_000) =>
     z
         .number({ error: `must be a whole number from ${min} to ${max}` })
@@ -159,14 +164,14 @@ const count = (min: number, max = 1_000_000) =>
 
 const port = count(1, 65535);
 
-const portMapping = z.strictObject({
+const portMapping = strictObject({
     containerPort: port,
     hostPort: port,
     protocol: z.enum(["TCP", "UDP", "SCTP"], { error: "must be one of TCP, UDP, SCTP" }).default("TCP"),
     listenAddress: z.ipv4({ error: "must be an IPv4 address such as 127.0.0.1" }).default("127.0.0.1"),
 });
 
-const kindCluster = z.strictObject({
+const kindCluster = strictObject({
     type: z.literal("kind"),
     name: dnsLabel(32).default("ai-hyperscaler"),
     workers: count(0, 100).default(2),
@@ -180,7 +185,7 @@ const kindCluster = z.strictObject({
     portMappings: z.array(portMapping, { error: "must be a list of port mappings" }).default([]),
 });
 
-const existingCluster = z.strictObject({
+const existingCluster = strictObject({
     type: z.literal("existing"),
     kubeconfigPath: z.string({ error: "must be a file path" }).min(1, { error: "must not be empty" }).optional(),
     context: z.string({ error: "must be a kubeconfig context name" }).min(1, { error: "must not be empty" }).optional(),
@@ -190,13 +195,13 @@ const cluster = z.discriminatedUnion("type", [kindCluster, existingCluster], {
     error: "must be \"kind\" or \"existing\"",
 });
 
-const partition = z.strictObject({
+const partition = strictObject({
     name: dnsLabel(40),
     default: z.boolean({ error: "must be true or false" }).optional(),
     maxTimeMinutes: count(1, 525_600).optional(),
 });
 
-const slurm = z.strictObject({
+const slurm = strictObject({
     mode: z.enum(["static", "slinky", "none"], { error: "must be one of static, slinky, none" }).default("static"),
     namespace: dnsLabel().default("slurm"),
     clusterName: z
@@ -209,41 +214,37 @@ const slurm = z.strictObject({
         .string({ error: "must be a container image reference" })
         .regex(/^[a-z0-9][a-z0-9._\-/:@]*$/, { error: "must be a container image reference such as repo/name:tag" })
         .default(DEFAULT_SLURM_IMAGE),
-    compute: z
-        .strictObject({
-            replicas: count(0, 100_000).default(2),
-            maxNodes: count(1, 100_000).default(1024),
-            cpus: count(1, 4096).default(1),
-            memoryMiB: count(64, 16 * 1024 * 1024).default(1024),
-            gpus: count(0, 64).default(0),
-        })
-        .prefault({}),
+    compute: strictObject({
+        replicas: count(0, 100_000).default(2),
+        maxNodes: count(1, 100_000).default(1024),
+        cpus: count(1, 4096).default(1),
+        memoryMiB: count(64, 16 * 1024 * 1024).default(1024),
+        gpus: count(0, 64).default(0),
+    }).prefault({}),
     partitions: z
         .array(partition, { error: "must be a list of partitions" })
         .min(1, { error: "must name at least one partition" })
         .default([{ name: "batch" }]),
-    storage: z
-        .strictObject({
-            storageClassName: dnsLabel(253).optional(),
-            stateSizeGiB: count(1, 10_000).default(1),
-            databaseSizeGiB: count(1, 10_000).default(2),
-        })
-        .prefault({}),
+    storage: strictObject({
+        storageClassName: dnsLabel(253).optional(),
+        stateSizeGiB: count(1, 10_000).default(1),
+        databaseSizeGiB: count(1, 10_000).default(2),
+    }).prefault({}),
 });
 
-const gpuOperator = z.strictObject({
+const gpuOperator = strictObject({
     enabled: z.boolean({ error: "must be true or false" }).default(false),
     namespace: dnsLabel().default("gpu-operator"),
     driverEnabled: z.boolean({ error: "must be true or false" }).default(false),
 });
 
-const vcluster = z.strictObject({
+const vcluster = strictObject({
     tenants: z
-        .array(z.strictObject({ name: dnsLabel(40) }), { error: "must be a list of tenants like [{name: team-a}]" })
+        .array(strictObject({ name: dnsLabel(40) }), { error: "must be a list of tenants like [{name: team-a}]" })
         .default([]),
 });
 
-const stackConfig = z.strictObject({
+const stackConfig = strictObject({
     cluster: cluster.prefault({ type: "kind" }),
     slurm: slurm.prefault({}),
     gpuOperator: gpuOperator.prefault({}),
