@@ -413,3 +413,25 @@ function show(value: unknown): string {
 type SchemaOutput = z.output<typeof stackConfig>;
 const _schemaMatchesInterfaces: (s: SchemaOutput) => Omit<StackConfig, "slurm"> = (s) => s;
 void _schemaMatchesInterfaces;
+
+/** Every setting's dotted path (`slurm.compute.replicas`); lists and scalars are leaves. For docs and tests. */
+export function settingPaths(): string[] {
+    const paths: string[] = [];
+    const walk = (schema: z.ZodType, prefix: string): void => {
+        const s = unwrap(schema);
+        const shapes =
+            s instanceof z.ZodObject ? [s.shape] : s instanceof z.ZodDiscriminatedUnion ? (s.options as z.ZodObject[]).map((o) => o.shape) : undefined;
+        if (!shapes) {
+            paths.push(prefix);
+            return;
+        }
+        for (const shape of shapes) {
+            for (const [key, child] of Object.entries(shape)) {
+                const path = prefix ? `${prefix}.${key}` : key;
+                if (!paths.includes(path)) walk(child as z.ZodType, path);
+            }
+        }
+    };
+    walk(stackConfig, "");
+    return paths;
+}

@@ -22,6 +22,8 @@ export interface RecordedResource {
     readonly name: string;
     /** Inputs as the program passed them, secrets unwrapped. */
     readonly inputs: Record<string, any>;
+    /** Dotted paths of the inputs that were marked secret (`stringData`, `data.munge.key`, ...). */
+    readonly secretPaths: string[];
     /** False for component resources. */
     readonly custom: boolean;
 }
@@ -103,34 +105,65 @@ export async function runProgramExpectingError(settings: Record<string, unknown>
 }
 
 async function evaluate(settings: Record<string, unknown>, stack: string): Promise<{ resources: RecordedResource[]; program?: any; error?: Error }> {
-    const recorded: RecordedResource[] = [];
-    pulumi.runtime.setMocks(
-        {
-            newResource(args: pulumi.runtime.MockResourceArgs) {
-                recorded.push({ type: args.type, name: args.name, inputs: args.inputs, custom: args.custom ?? true });
-                return { id: `${args.name}-id`, state: fakeState(args.type, args.name, args.inputs) };
-            },
-            call: (args: pulumi.runtime.MockCallArgs) => args.inputs,
-        },
-        PROJECT,
-        stack,
-        false,
-    );
     const config: Record<string, string> = {};
     for (const [key, value] of Object.entries(settings)) {
         config[`${PROJECT}:${key}`] = typeof value === "string" ? value : JSON.stringify(value);
     }
-    pulumi.runtime.setAllConfig(config);
-    forgetProjectModules();
-    let program: any;
+    const { resources, result, error } = await underMocks(() => {
+        forgetProjectModules();
+        return import(path.join(ROOT, "index.ts"));
+    }, { stack, config });
+    return { resources, program: result, error };
+}
+
+/**
+ * Runs `build` (which constructs resources) under Pulumi's mocks and records what it registers; for tests of
+ * one component. Resolves once every registration has completed.
+ */
+export async function underMocks<T>(
+    build: () => T | Promise<T>,
+    options: { stack?: string; config?: Record<string, string> } = {},
+): Promise<{ resources: RecordedResource[]; result?: T; error?: Error }> {
+    const recorded: RecordedResource[] = [];
+    pulumi.runtime.setMocks(
+        {
+            newResource(args: pulumi.runtime.MockResourceArgs) {
+                const secretPaths: string[] = [];
+                const inputs = unwrapSecrets(args.inputs, "", secretPaths);
+                recorded.push({ type: args.type, name: args.name, inputs, secretPaths, custom: args.custom ?? true });
+                return { id: `${args.name}-id`, state: fakeState(args.type, args.name, inputs) };
+            },
+            call: (args: pulumi.runtime.MockCallArgs) => args.inputs,
+        },
+        PROJECT,
+        options.stack ?? "test",
+        false,
+    );
+    pulumi.runtime.setAllConfig(options.config ?? {});
+    let result: T | undefined;
     let error: Error | undefined;
     try {
-        program = await import(path.join(ROOT, "index.ts"));
+        result = await build();
     } catch (e) {
         error = e as Error;
     }
     await (pulumi.runtime as unknown as { waitForRPCs(): Promise<void> }).waitForRPCs();
-    return { resources: recorded.filter((r) => r.type !== "pulumi:pulumi:Stack"), program, error };
+    return { resources: recorded.filter((r) => r.type !== "pulumi:pulumi:Stack"), result, error };
+}
+
+// How the RPC layer marks a secret value: { [SECRET_SIG_KEY]: SECRET_SIG, value }.
+const SECRET_SIG_KEY = "4dabf18193072939515e22adb298388d";
+const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
+
+/** Removes secret wrappers from mock inputs, noting where they were. */
+function unwrapSecrets(value: any, at: string, secretPaths: string[]): any {
+    if (Array.isArray(value)) return value.map((v, i) => unwrapSecrets(v, `${at}[${i}]`, secretPaths));
+    if (value === null || typeof value !== "object") return value;
+    if (value[SECRET_SIG_KEY] === SECRET_SIG) {
+        secretPaths.push(at);
+        return unwrapSecrets(value.value, at, []);
+    }
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, unwrapSecrets(v, at ? `${at}.${k}` : k, secretPaths)]));
 }
 
 /** Makes the next `import` evaluate the program (and its modules) afresh, with the current mocks and config. */

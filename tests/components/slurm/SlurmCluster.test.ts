@@ -1,0 +1,189 @@
+import { strict as assert } from "node:assert";
+import { parseStackConfig } from "../../../config/schema";
+import { SlurmCluster } from "../../../components/slurm/SlurmCluster";
+import { PLACEHOLDER_MARK, RecordedResource, containsSecret, resolve, underMocks } from "../../../offline/evaluate";
+import { isKubeObject, validateKubeObject } from "../../kubeSchema";
+
+const settings = (raw: Record<string, unknown> = {}) => parseStackConfig({ cluster: { type: "existing" }, slurm: raw }).slurm;
+
+async function build(raw: Record<string, unknown> = {}) {
+    const { resources, result, error } = await underMocks(() => new SlurmCluster("slurm", settings(raw)));
+    if (error) throw error;
+    const named = (type: string, name: string) => {
+        const found = resources.find((r) => r.type === type && r.name === name);
+        assert.ok(found, `${type} ${name} was not registered; got ${resources.map((r) => `${r.type} ${r.name}`).join(", ")}`);
+        return found;
+    };
+    return { resources, cluster: result!, named };
+}
+
+const kinds = (resources: RecordedResource[]) => resources.map((r) => r.type).sort();
+
+describe("SlurmCluster", () => {
+    it("registers the whole static stack", async () => {
+        const { resources } = await build();
+        const count = (type: string) => resources.filter((r) => r.type === type).length;
+        assert.equal(count("hyperscaler:slurm:SlurmCluster"), 1);
+        assert.equal(count("kubernetes:core/v1:Namespace"), 1);
+        assert.equal(count("random:index/randomBytes:RandomBytes"), 1);
+        assert.equal(count("random:index/randomPassword:RandomPassword"), 2);
+        assert.equal(count("kubernetes:core/v1:Secret"), 3);
+        assert.equal(count("kubernetes:core/v1:ConfigMap"), 1);
+        assert.equal(count("kubernetes:core/v1:Service"), 4);
+        assert.equal(count("kubernetes:apps/v1:StatefulSet"), 4);
+        assert.equal(count("kubernetes:apps/v1:Deployment"), 1);
+        assert.equal(count("kubernetes:networking.k8s.io/v1:NetworkPolicy"), 5);
+    });
+
+    it("generates a 1024-byte MUNGE key and letters-and-digits passwords", async () => {
+        const { resources } = await build();
+        assert.equal(resources.find((r) => r.type === "random:index/randomBytes:RandomBytes")?.inputs.length, 1024);
+        for (const p of resources.filter((r) => r.type === "random:index/randomPassword:RandomPassword")) {
+            assert.equal(p.inputs.length, 32);
+            assert.equal(p.inputs.special, false);
+        }
+    });
+
+    it("gives every Kubernetes object a valid schema", async () => {
+        const { resources } = await build({ compute: { replicas: 3, cpus: 2, memoryMiB: 2048 } });
+        const objects = resources.filter((r) => isKubeObject(r.type));
+        assert.ok(objects.length >= 19);
+        objects.forEach(validateKubeObject);
+    });
+
+    it("runs compute.replicas slurmd pods as dynamic nodes with the configured shape", async () => {
+        const { named } = await build({ compute: { replicas: 7, cpus: 2, memoryMiB: 3000 } });
+        const compute = named("kubernetes:apps/v1:StatefulSet", "slurm/compute");
+        assert.equal(compute.inputs.spec.replicas, 7);
+        assert.equal(compute.inputs.spec.podManagementPolicy, "Parallel");
+        const container = compute.inputs.spec.template.spec.containers[0];
+        assert.deepEqual(container.args, ["compute", "-Z", "--conf", "CPUs=2 RealMemory=3000 Feature=compute"]);
+        assert.deepEqual(container.resources.limits, { cpu: "2", memory: "3256Mi" });
+        assert.deepEqual(container.resources.requests, container.resources.limits);
+        const service = named("kubernetes:core/v1:Service", "slurm/compute-svc");
+        assert.equal(service.inputs.spec.clusterIP, "None");
+    });
+
+    it("asks for GPUs on compute pods when nodes have them", async () => {
+        const raw = { compute: { gpus: 2 } };
+        const { resources, error } = await underMocks(() => new SlurmCluster("slurm", parseStackConfig({ cluster: { type: "existing" }, gpuOperator: { enabled: true }, slurm: raw }).slurm));
+        assert.ifError(error);
+        const compute = resources.find((r) => r.name === "slurm/compute" && r.type === "kubernetes:apps/v1:StatefulSet")!;
+        assert.equal(compute.inputs.spec.template.spec.containers[0].resources.limits["nvidia.com/gpu"], "2");
+        const configMap = resources.find((r) => r.type === "kubernetes:core/v1:ConfigMap")!;
+        assert.match(configMap.inputs.data["gres.conf"], /Name=gpu Count=2/);
+    });
+
+    it("changes only the slurmd StatefulSet when replicas change", async () => {
+        const small = await build({ compute: { replicas: 3 } });
+        const large = await build({ compute: { replicas: 900 } });
+        assert.deepEqual(kinds(small.resources), kinds(large.resources));
+        const differing = small.resources
+            .filter((r, i) => JSON.stringify(r.inputs) !== JSON.stringify(large.resources[i].inputs))
+            .map((r) => r.name);
+        assert.deepEqual(differing, ["slurm/compute"]);
+        const spec = (run: typeof small) => run.named("kubernetes:apps/v1:StatefulSet", "slurm/compute").inputs.spec;
+        assert.deepEqual({ ...spec(small), replicas: 0 }, { ...spec(large), replicas: 0 }, "only the replica count differs");
+    });
+
+    it("rolls the pods that mount slurm.conf when it changes, through a checksum annotation", async () => {
+        const before = await build({ compute: { cpus: 1 } });
+        const after = await build({ partitions: [{ name: "batch" }, { name: "long" }] });
+        for (const [type, name] of [
+            ["kubernetes:apps/v1:StatefulSet", "slurm/slurmctld"],
+            ["kubernetes:apps/v1:StatefulSet", "slurm/compute"],
+            ["kubernetes:apps/v1:Deployment", "slurm/login"],
+        ]) {
+            const checksum = (run: typeof before) => run.named(type, name).inputs.spec.template.metadata.annotations["checksum/slurm-config"];
+            assert.match(checksum(before), /^[0-9a-f]{64}$/);
+            assert.notEqual(checksum(before), checksum(after), `${name} would not roll`);
+        }
+        const dbd = (run: typeof before) => run.named("kubernetes:apps/v1:StatefulSet", "slurm/slurmdbd").inputs.spec.template.metadata.annotations;
+        assert.deepEqual(dbd(before), dbd(after), "slurmdbd does not mount slurm.conf and must not roll");
+    });
+
+    it("keeps generated secrets in Secrets only: not in ConfigMaps, annotations, other objects or outputs", async () => {
+        const { resources, cluster } = await build();
+        for (const r of resources) {
+            if (r.type === "kubernetes:core/v1:Secret" || r.type.startsWith("random:")) continue;
+            assert.ok(!JSON.stringify(r.inputs).includes(PLACEHOLDER_MARK), `${r.type} ${r.name} holds a generated secret`);
+        }
+        const connection = await resolve(cluster.connection);
+        assert.ok(!JSON.stringify(connection).includes(PLACEHOLDER_MARK));
+        assert.equal(await containsSecret(cluster.connection), false, "connection info needs no secret");
+        const secrets = resources.filter((r) => r.type === "kubernetes:core/v1:Secret");
+        assert.equal(secrets.length, 3);
+        for (const s of secrets) {
+            const field = s.inputs.data ? "data" : "stringData";
+            assert.deepEqual(s.secretPaths, [field], `${s.name}'s values are marked secret in Pulumi state`);
+            assert.ok(JSON.stringify(s.inputs[field]).includes(field === "data" ? "UExBQ0VIT0xERVI" : PLACEHOLDER_MARK), `${s.name} holds the generated value`);
+        }
+    });
+
+    it("puts the database password into slurmdbd.conf and MariaDB's Secret consistently", async () => {
+        const { named } = await build();
+        const mariadb = named("kubernetes:core/v1:Secret", "mariadb-credentials").inputs.stringData;
+        const dbd = named("kubernetes:core/v1:Secret", "slurmdbd-config").inputs.stringData["slurmdbd.conf"];
+        assert.match(dbd, new RegExp(`^StoragePass=${mariadb.password}$`, "m"));
+        assert.notEqual(mariadb.password, mariadb["root-password"]);
+    });
+
+    it("gives the daemons the stable hostnames Slurm checks", async () => {
+        const { named } = await build();
+        const configMap = named("kubernetes:core/v1:ConfigMap", "slurm-config").inputs.data["slurm.conf"];
+        assert.match(configMap, /^SlurmctldHost=slurmctld-0\(slurmctld\)$/m);
+        const ctld = named("kubernetes:apps/v1:StatefulSet", "slurm/slurmctld").inputs.spec;
+        assert.equal(ctld.replicas, 1, "one pod, named slurmctld-0");
+        assert.equal(ctld.volumeClaimTemplates[0].metadata.name, "state");
+        assert.equal(ctld.template.spec.containers[0].volumeMounts.find((m: { name: string }) => m.name === "state").mountPath, "/var/spool/slurmctld");
+        const dbd = named("kubernetes:core/v1:Secret", "slurmdbd-config").inputs.stringData["slurmdbd.conf"];
+        assert.match(dbd, /^DbdHost=slurmdbd-0$/m);
+        assert.equal(named("kubernetes:apps/v1:StatefulSet", "slurm/slurmdbd").inputs.spec.replicas, 1);
+    });
+
+    it("has readiness and liveness probes, resources and least-privilege security contexts on every container", async () => {
+        const { resources } = await build();
+        const workloads = resources.filter((r) => /StatefulSet|Deployment/.test(r.type));
+        assert.equal(workloads.length, 5);
+        for (const w of workloads) {
+            const pod = w.inputs.spec.template.spec;
+            for (const c of pod.containers) {
+                assert.ok(c.readinessProbe, `${w.name} readiness`);
+                assert.ok(c.livenessProbe, `${w.name} liveness`);
+                assert.ok(c.resources.requests && c.resources.limits, `${w.name} resources`);
+                assert.equal(c.securityContext.allowPrivilegeEscalation, false, `${w.name} escalation`);
+                assert.deepEqual(c.securityContext.capabilities.drop, ["ALL"], `${w.name} drops all capabilities`);
+                assert.ok(!c.securityContext.privileged, `${w.name} is not privileged`);
+            }
+            assert.equal(pod.securityContext.seccompProfile.type, "RuntimeDefault");
+        }
+        const mariadb = workloads.find((w) => w.name === "slurm/mariadb")!.inputs.spec.template.spec;
+        assert.equal(mariadb.securityContext.runAsNonRoot, true);
+    });
+
+    it("lets MariaDB be reached only from slurmdbd, and slurmdbd only from slurmctld and the login pod", async () => {
+        const { named } = await build();
+        const peers = (name: string) =>
+            named("kubernetes:networking.k8s.io/v1:NetworkPolicy", name).inputs.spec.ingress[0].from.map(
+                (f: { podSelector: { matchLabels: Record<string, string> } }) => f.podSelector.matchLabels["app.kubernetes.io/component"],
+            );
+        assert.deepEqual(peers("slurm/mariadb-ingress"), ["slurmdbd"]);
+        assert.deepEqual(peers("slurm/slurmdbd-ingress"), ["slurmctld", "login"]);
+        assert.deepEqual(peers("slurm/slurmctld-ingress").sort(), ["compute", "login", "slurmdbd"]);
+    });
+
+    it("outputs ready-to-paste commands and Secret names, never a value", async () => {
+        const { cluster } = await build({ namespace: "hpc" });
+        const connection = await resolve(cluster.connection);
+        assert.equal(connection.namespace, "hpc");
+        assert.equal(connection.controllerAddress, "slurmctld.hpc.svc.cluster.local:6817");
+        assert.equal(connection.commands.sinfo, "kubectl -n hpc exec deploy/login -- sinfo");
+        assert.deepEqual(connection.secretNames, ["slurm-munge-key", "mariadb-credentials", "slurmdbd-config"]);
+    });
+
+    it("labels the namespace for Pod Security", async () => {
+        const { named } = await build();
+        const labels = named("kubernetes:core/v1:Namespace", "slurm").inputs.metadata.labels;
+        assert.equal(labels["pod-security.kubernetes.io/enforce"], "baseline");
+    });
+});
