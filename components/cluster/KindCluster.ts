@@ -1,0 +1,73 @@
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { KindConfigArgs, kindConfigProblems, renderKindConfig } from "./kindConfig";
+import { KindProviderInputs, kindProvider } from "./kindProvider";
+import { ClusterConnection } from "./types";
+
+/** Settings of a {@link KindCluster}: the kind config's, plus where the kind CLI is. */
+export interface KindClusterArgs extends KindConfigArgs {
+    /** The kind binary: a name looked up on PATH, or a path. Default `kind`. */
+    readonly kindPath?: string;
+}
+
+/** The kind cluster itself, managed by {@link kindProvider}; its outputs are the provider's outputs. */
+class KindClusterResource extends pulumi.dynamic.Resource {
+    declare readonly clusterName: pulumi.Output<string>;
+    declare readonly kubeconfig: pulumi.Output<string>;
+
+    constructor(name: string, inputs: KindProviderInputs, opts: pulumi.CustomResourceOptions) {
+        // Outputs the provider adds must be named here (as undefined) for Pulumi to expose them.
+        super(kindProvider, name, { ...inputs, kubeconfig: undefined }, opts);
+    }
+}
+
+/**
+ * A local Kubernetes cluster in Docker (kind): one control-plane node that publishes the port mappings, and
+ * worker nodes of which the first `gpuWorkers` see the host's GPUs. Needs the kind CLI and a running Docker.
+ */
+export class KindCluster extends pulumi.ComponentResource implements ClusterConnection {
+    /** The kind cluster's name. */
+    readonly clusterName: pulumi.Output<string>;
+    /** kubeconfig for the cluster's API server on the host (secret). */
+    readonly kubeconfig: pulumi.Output<string>;
+    /** The provider every Kubernetes resource on this cluster uses. */
+    readonly provider: k8s.Provider;
+
+    constructor(name: string, args: KindClusterArgs, opts?: pulumi.ComponentResourceOptions) {
+        // Before super(): bad arguments must not leave a half-registered component behind.
+        validate(name, args);
+        super("hyperscaler:cluster:KindCluster", name, {}, opts);
+        const kindPath = args.kindPath ?? "kind";
+
+        const cluster = new KindClusterResource(
+            name,
+            { clusterName: args.clusterName, configYaml: renderKindConfig(args), nodeImage: args.nodeImage, kindPath },
+            { parent: this, additionalSecretOutputs: ["kubeconfig"] },
+        );
+
+        this.clusterName = cluster.clusterName;
+        this.kubeconfig = pulumi.secret(cluster.kubeconfig);
+        this.provider = new k8s.Provider(
+            name,
+            {
+                kubeconfig: this.kubeconfig,
+                // A kind cluster deleted outside Pulumi takes its objects with it; without this, refresh and
+                // destroy fail on every object of the vanished cluster instead of dropping them from state.
+                deleteUnreachable: true,
+            },
+            { parent: this },
+        );
+
+        this.registerOutputs({ clusterName: this.clusterName, kubeconfig: this.kubeconfig });
+    }
+}
+
+function validate(name: string, args: KindClusterArgs): void {
+    const problems = kindConfigProblems(args);
+    if (args.kindPath !== undefined && (typeof args.kindPath !== "string" || args.kindPath.trim() === "")) {
+        problems.push(`kindPath = ${JSON.stringify(args.kindPath)}: must be the kind binary's name on PATH or its path`);
+    }
+    if (problems.length > 0) {
+        throw new Error(`KindCluster "${name}" has invalid arguments:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
+    }
+}

@@ -1,0 +1,141 @@
+/**
+ * A Pulumi dynamic provider that manages a kind cluster by running the `kind` CLI.
+ *
+ * Pulumi serializes this provider (its methods and every function they reach) into the stack state and runs
+ * it later in another process. A captured module that cannot be serialized (the `yaml` package, for one) makes
+ * the resource silently go unregistered, so nothing here refers to an imported value: Node's modules are
+ * `require`d inside the functions that use them, the kind config arrives already rendered, and the Pulumi
+ * import below is for types only.
+ */
+import type * as pulumi from "@pulumi/pulumi";
+
+/** Inputs of the dynamic resource: everything the provider needs to create, compare and delete a cluster. */
+export interface KindProviderInputs {
+    /** Kind cluster name; also the resource's id. Required. */
+    readonly clusterName: string;
+    /** The kind config as rendered by `renderKindConfig`. Required. */
+    readonly configYaml: string;
+    /** The node image (also inside `configYaml`); kept apart so a diff can name it. Required. */
+    readonly nodeImage: string;
+    /** The kind binary: a name looked up on PATH, or a path. Default `kind`. */
+    readonly kindPath?: string;
+}
+
+/** Outputs of the dynamic resource: its inputs plus the cluster's kubeconfig. */
+export interface KindProviderOutputs extends KindProviderInputs {
+    /** kubeconfig for the cluster's API server on the host (`https://127.0.0.1:<port>`). A secret. */
+    readonly kubeconfig: string;
+}
+
+/** Inputs whose change means a different cluster: kind cannot change a running cluster's nodes or name. */
+const REPLACING_PROPERTIES = ["clusterName", "configYaml", "nodeImage"] as const;
+
+/** The provider; hand it to a `pulumi.dynamic.Resource`. */
+export const kindProvider: pulumi.dynamic.ResourceProvider<KindProviderInputs, KindProviderOutputs> = {
+    async create(inputs) {
+        const fs = require("fs") as typeof import("fs");
+        const os = require("os") as typeof import("os");
+        const path = require("path") as typeof import("path");
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "kind-cluster-"));
+        try {
+            const configFile = path.join(dir, "kind-config.yaml");
+            const kubeconfigFile = path.join(dir, "kubeconfig");
+            fs.writeFileSync(configFile, inputs.configYaml);
+            // A kubeconfig of its own: the user's ~/.kube/config stays untouched; the stack exports this one.
+            await runKind(kindBinary(inputs), ["create", "cluster", "--name", inputs.clusterName, "--config", configFile, "--kubeconfig", kubeconfigFile]);
+            const kubeconfig = fs.readFileSync(kubeconfigFile, "utf8");
+            return { id: inputs.clusterName, outs: outputsOf(inputs, kubeconfig) };
+        } finally {
+            fs.rmSync(dir, { recursive: true, force: true });
+        }
+    },
+
+    async read(id, props) {
+        const kindPath = kindBinary(props);
+        if (!(await listClusters(kindPath)).includes(id)) {
+            // No id tells the engine the cluster is gone (deleted outside Pulumi): refresh drops it from state.
+            return {};
+        }
+        const kubeconfig = await runKind(kindPath, ["get", "kubeconfig", "--name", id]);
+        return { id, props: { ...(props as KindProviderOutputs), clusterName: id, kubeconfig } };
+    },
+
+    async diff(_id, olds, news) {
+        const replaces = REPLACING_PROPERTIES.filter((key) => olds[key] !== news[key]);
+        const kindPathChanged = kindBinary(olds) !== kindBinary(news);
+        return {
+            changes: replaces.length > 0 || kindPathChanged,
+            replaces,
+            // Kind names are unique and host ports can be bound once: the old cluster must go first.
+            deleteBeforeReplace: replaces.length > 0,
+        };
+    },
+
+    async update(_id, olds, news) {
+        // Only the binary can change in place (diff replaces on anything else); the cluster is untouched.
+        return { outs: { ...olds, kindPath: kindBinary(news) } };
+    },
+
+    async delete(id, props) {
+        const kindPath = kindBinary(props);
+        if (!(await listClusters(kindPath)).includes(id)) {
+            return; // Already deleted outside Pulumi: the goal is reached.
+        }
+        await runKind(kindPath, ["delete", "cluster", "--name", id]);
+    },
+};
+
+function kindBinary(props: Partial<KindProviderInputs> | undefined): string {
+    return props?.kindPath || "kind";
+}
+
+function outputsOf(inputs: KindProviderInputs, kubeconfig: string): KindProviderOutputs {
+    return {
+        clusterName: inputs.clusterName,
+        configYaml: inputs.configYaml,
+        nodeImage: inputs.nodeImage,
+        kindPath: kindBinary(inputs),
+        kubeconfig,
+    };
+}
+
+async function listClusters(kindPath: string): Promise<string[]> {
+    // One name a line; with none, kind prints "No kind clusters found." on stderr and nothing here.
+    const stdout = await runKind(kindPath, ["get", "clusters"]);
+    return stdout
+        .split("\n")
+        .map((line) => line.trim())
+        .filter(Boolean);
+}
+
+/** Runs kind; resolves to its stdout, rejects with an error a person can act on. */
+function runKind(kindPath: string, args: readonly string[]): Promise<string> {
+    const { execFile } = require("child_process") as typeof import("child_process");
+    return new Promise((resolve, reject) => {
+        // A large buffer: kind's create output is small, but a truncated kubeconfig would be silently wrong.
+        execFile(kindPath, [...args], { maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) => {
+            if (error) {
+                reject(kindError(kindPath, args, error, String(stderr)));
+            } else {
+                resolve(String(stdout));
+            }
+        });
+    });
+}
+
+function kindError(kindPath: string, args: readonly string[], error: { code?: string | number | null; message: string }, stderr: string): Error {
+    if (error.code === "ENOENT") {
+        const where = kindPath.includes("/") ? `at ${kindPath}` : `on PATH (looked for "${kindPath}")`;
+        return new Error(`the kind CLI was not found ${where}; install it from https://kind.sigs.k8s.io (or set kindPath to its name or path)`);
+    }
+    const command = `${kindPath} ${args.join(" ")}`;
+    const said = stderr.trim() || error.message;
+    // Only the messages of a missing or unreachable engine: kind mentions "docker exec" in unrelated failures too.
+    const dockerUnusable = /docker daemon|docker\.sock|"docker": executable file not found|failed to get docker info/i;
+    if (dockerUnusable.test(said)) {
+        return new Error(
+            `\`${command}\` failed: Docker is not installed, not running, or not usable by this user; kind runs every node as a Docker container. kind said:\n${said}`,
+        );
+    }
+    return new Error(`\`${command}\` failed (exit code ${error.code}). kind said:\n${said}`);
+}

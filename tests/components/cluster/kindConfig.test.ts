@@ -1,0 +1,121 @@
+import assert from "node:assert/strict";
+import { parse } from "yaml";
+import { GPU_DEVICES_MOUNT, KindConfigArgs, renderKindConfig } from "../../../components/cluster/kindConfig";
+import { DEFAULT_KIND_NODE_IMAGE } from "../../../config/schema";
+
+const IMAGE = DEFAULT_KIND_NODE_IMAGE;
+
+function args(overrides: Partial<KindConfigArgs> = {}): KindConfigArgs {
+    return {
+        clusterName: "lab",
+        workers: 3,
+        gpuWorkers: 2,
+        nodeImage: IMAGE,
+        portMappings: [
+            { containerPort: 30080, hostPort: 8080, protocol: "TCP", listenAddress: "127.0.0.1" },
+            { containerPort: 30053, hostPort: 5353, protocol: "UDP", listenAddress: "0.0.0.0" },
+        ],
+        ...overrides,
+    };
+}
+
+/** Parsed the way kind reads it: as YAML 1.1. */
+function rendered(a: KindConfigArgs): any {
+    return parse(renderKindConfig(a), { version: "1.1" });
+}
+
+describe("renderKindConfig", () => {
+    it("renders the whole kind Cluster object: control plane with port mappings, GPU workers first", () => {
+        assert.deepEqual(rendered(args()), {
+            kind: "Cluster",
+            apiVersion: "kind.x-k8s.io/v1alpha4",
+            name: "lab",
+            nodes: [
+                {
+                    role: "control-plane",
+                    image: IMAGE,
+                    extraPortMappings: [
+                        { containerPort: 30080, hostPort: 8080, listenAddress: "127.0.0.1", protocol: "TCP" },
+                        { containerPort: 30053, hostPort: 5353, listenAddress: "0.0.0.0", protocol: "UDP" },
+                    ],
+                },
+                { role: "worker", image: IMAGE, extraMounts: [{ hostPath: "/dev/null", containerPath: "/var/run/nvidia-container-devices/all" }] },
+                { role: "worker", image: IMAGE, extraMounts: [{ hostPath: "/dev/null", containerPath: "/var/run/nvidia-container-devices/all" }] },
+                { role: "worker", image: IMAGE },
+            ],
+        });
+    });
+
+    it("has exactly one control plane and N workers, whatever N", () => {
+        for (const workers of [0, 1, 5]) {
+            const nodes = rendered(args({ workers, gpuWorkers: 0 })).nodes as { role: string }[];
+            assert.deepEqual(
+                nodes.map((n) => n.role),
+                ["control-plane", ...Array<string>(workers).fill("worker")],
+            );
+        }
+    });
+
+    it("mounts the GPU devices on the first gpuWorkers workers only, never on the control plane", () => {
+        const nodes = rendered(args({ workers: 4, gpuWorkers: 3 })).nodes as { role: string; extraMounts?: unknown }[];
+        const withGpus = nodes.map((n) => n.extraMounts !== undefined);
+        assert.deepEqual(withGpus, [false, true, true, true, false]);
+        assert.deepEqual(nodes[1].extraMounts, [GPU_DEVICES_MOUNT]);
+        assert.ok(!renderKindConfig(args({ gpuWorkers: 0 })).includes("nvidia"), "no GPU mount when gpuWorkers is 0");
+    });
+
+    it("puts the pinned node image on every node", () => {
+        const other = `kindest/node:v1.32.5@sha256:${"a".repeat(64)}`;
+        const nodes = rendered(args({ nodeImage: other, workers: 4 })).nodes as { image: string }[];
+        assert.equal(nodes.length, 5);
+        for (const node of nodes) assert.equal(node.image, other);
+    });
+
+    it("leaves extraPortMappings out when there are none", () => {
+        const controlPlane = rendered(args({ portMappings: [] })).nodes[0];
+        assert.deepEqual(controlPlane, { role: "control-plane", image: IMAGE });
+    });
+
+    it("renders byte-identical YAML for the same settings, whatever the key order of the input", () => {
+        const first = renderKindConfig(args());
+        const reordered = args({
+            portMappings: args().portMappings.map((m) => ({ listenAddress: m.listenAddress, protocol: m.protocol, hostPort: m.hostPort, containerPort: m.containerPort })),
+        });
+        assert.equal(renderKindConfig(args()), first);
+        assert.equal(renderKindConfig(reordered), first);
+    });
+
+    it("does not copy unknown fields of a port mapping into the config", () => {
+        const extra = { containerPort: 1, hostPort: 2, protocol: "TCP", listenAddress: "127.0.0.1", surprise: "x" } as any;
+        assert.ok(!renderKindConfig(args({ portMappings: [extra] })).includes("surprise"));
+    });
+
+    it("quotes values a YAML 1.1 reader (kind) would take for booleans", () => {
+        for (const name of ["yes", "on", "no", "off", "y", "n"]) {
+            const text = renderKindConfig(args({ clusterName: name }));
+            assert.equal(parse(text, { version: "1.1" }).name, name, `name ${name} must stay a string:\n${text}`);
+        }
+    });
+
+    it("starts with the kind apiVersion and kind, with no YAML directive kind might choke on", () => {
+        const text = renderKindConfig(args());
+        assert.ok(text.startsWith("kind: Cluster\napiVersion: kind.x-k8s.io/v1alpha4\n"), text);
+    });
+
+    it("rejects bad settings, naming each field, its value and what is allowed", () => {
+        assert.throws(
+            () => renderKindConfig(args({ workers: 1, gpuWorkers: 2 })),
+            (e: Error) => e.message.includes("gpuWorkers = 2: must be a whole number from 0 to workers (1)"),
+        );
+        assert.throws(() => renderKindConfig(args({ clusterName: "Lab_1" })), /clusterName = "Lab_1": must be a DNS-1123 label/);
+        assert.throws(() => renderKindConfig(args({ workers: 1.5 })), /workers = 1\.5: must be a whole number from 0 to 100/);
+        assert.throws(() => renderKindConfig(args({ nodeImage: "kindest/node:v1.33.1" })), /nodeImage = "kindest\/node:v1\.33\.1": must be an image pinned by digest/);
+        assert.throws(
+            () => renderKindConfig(args({ portMappings: [{ containerPort: 0, hostPort: 70000, protocol: "HTTP" as any, listenAddress: "" }] })),
+            (e: Error) =>
+                ["portMappings[0].containerPort = 0", "portMappings[0].hostPort = 70000", 'portMappings[0].protocol = "HTTP": must be one of TCP, UDP, SCTP', 'portMappings[0].listenAddress = ""'].every(
+                    (part) => e.message.includes(part),
+                ),
+        );
+    });
+});
