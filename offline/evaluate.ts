@@ -26,6 +26,8 @@ export interface RecordedResource {
     readonly secretPaths: string[];
     /** False for component resources. */
     readonly custom: boolean;
+    /** Set when the program read an existing object (`Secret.get`) rather than declaring one. */
+    readonly readId?: string;
 }
 
 /** The result of one program run. */
@@ -130,7 +132,7 @@ export async function underMocks<T>(
             newResource(args: pulumi.runtime.MockResourceArgs) {
                 const secretPaths: string[] = [];
                 const inputs = unwrapSecrets(args.inputs, "", secretPaths);
-                recorded.push({ type: args.type, name: args.name, inputs, secretPaths, custom: args.custom ?? true });
+                recorded.push({ type: args.type, name: args.name, inputs, secretPaths, custom: args.custom ?? true, readId: args.id || undefined });
                 return { id: `${args.name}-id`, state: fakeState(args.type, args.name, inputs) };
             },
             call: (args: pulumi.runtime.MockCallArgs) => args.inputs,

@@ -1,0 +1,71 @@
+/**
+ * Turns one evaluation of the program into files: every Kubernetes object as YAML, every Helm release as its
+ * chart, repository, version and values, and the Kind cluster's config. Generated secrets are the evaluator's
+ * placeholders, never real values. Output is deterministic: files and keys come out in a stable order.
+ */
+import { stringify } from "yaml";
+import { PLACEHOLDER_MARK, RecordedResource } from "./evaluate";
+
+/** The file that marks a folder as a render, so that a re-render may replace it. */
+export const RENDER_MARKER = ".ai-hyperscaler-render";
+
+const SECRET_NOTE =
+    `# Secret values here are placeholders (they contain "${PLACEHOLDER_MARK}"): \`pulumi up\` generates the real\n` +
+    "# ones with @pulumi/random and keeps them only in Pulumi state (encrypted) and in the cluster's Secret.\n";
+
+/** Where each kind of object goes, and in which order a reader should apply them. */
+const ORDER = ["Namespace", "ConfigMap", "Secret", "Service", "StatefulSet", "Deployment", "NetworkPolicy"];
+
+/** File name → contents, for one program run. */
+export function renderResources(resources: readonly RecordedResource[]): Map<string, string> {
+    const files = new Map<string, string>();
+    for (const r of resources) {
+        if (r.readId) continue; // Objects the program reads (a tenant's kubeconfig Secret) are not its to write.
+        const file = fileFor(r);
+        if (!file) continue;
+        if (files.has(file.name)) throw new Error(`render: two resources map to ${file.name}`);
+        files.set(file.name, file.text);
+    }
+    return new Map([...files.entries()].sort(([a], [b]) => a.localeCompare(b)));
+}
+
+function fileFor(r: RecordedResource): { name: string; text: string } | undefined {
+    const kube = /^kubernetes:([^/]+)\/([^:]+):(\w+)$/.exec(r.type);
+    if (r.type === "kubernetes:helm.sh/v3:Release") {
+        const v = r.inputs;
+        const release = {
+            release: v.name ?? r.name,
+            namespace: v.namespace,
+            chart: v.chart,
+            repository: v.repositoryOpts?.repo,
+            version: v.version,
+            values: v.values ?? {},
+        };
+        return { name: `${v.namespace ?? "_cluster"}/helm-release.${release.release}.yaml`, text: yaml(release) };
+    }
+    if (kube) {
+        const [, group, version, kind] = kube;
+        const object = { apiVersion: group === "core" ? version : `${group}/${version}`, kind, ...withoutPulumiFields(r.inputs) };
+        const namespace = object.metadata?.namespace ?? "_cluster";
+        const order = ORDER.includes(kind) ? ORDER.indexOf(kind) : ORDER.length;
+        const name = `${namespace}/${String(order).padStart(2, "0")}-${kind.toLowerCase()}.${object.metadata?.name ?? r.name}.yaml`;
+        return { name, text: (kind === "Secret" ? SECRET_NOTE : "") + yaml(object) };
+    }
+    if (r.type === "kubernetes-cert-manager:index:CertManager") {
+        return { name: `${r.inputs.helmOptions?.namespace ?? "_cluster"}/cert-manager.${r.name}.yaml`, text: yaml(r.inputs) };
+    }
+    if (r.type === "pulumi-nodejs:dynamic:Resource" && typeof r.inputs.configYaml === "string") {
+        return { name: `_cluster/kind-config.${r.inputs.clusterName ?? r.name}.yaml`, text: r.inputs.configYaml };
+    }
+    return undefined;
+}
+
+function withoutPulumiFields(inputs: Record<string, any>): Record<string, any> {
+    const { apiVersion: _a, kind: _k, ...rest } = inputs;
+    return rest;
+}
+
+function yaml(value: unknown): string {
+    // YAML 1.1 quoting: kubectl and kind read `yes`/`on` unquoted as booleans.
+    return stringify(value, { version: "1.1", lineWidth: 0, sortMapEntries: false });
+}
