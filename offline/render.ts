@@ -45,7 +45,7 @@ function fileFor(r: RecordedResource): { name: string; text: string } | undefine
     }
     if (kube) {
         const [, group, version, kind] = kube;
-        const object = { apiVersion: group === "core" ? version : `${group}/${version}`, kind, ...withoutPulumiFields(r.inputs) };
+        const object: Record<string, any> = { apiVersion: group === "core" ? version : `${group}/${version}`, kind, ...withoutPulumiFields(r.inputs) };
         const namespace = object.metadata?.namespace ?? "_cluster";
         const order = ORDER.includes(kind) ? ORDER.indexOf(kind) : ORDER.length;
         const name = `${namespace}/${String(order).padStart(2, "0")}-${kind.toLowerCase()}.${object.metadata?.name ?? r.name}.yaml`;

@@ -1,0 +1,228 @@
+/**
+ * Pure builders for the Slinky (SchedMD slurm-operator) installation: Helm values of the `slurm-operator` and
+ * `slurm` charts, the cert-manager component's inputs, and the connection info. No Pulumi resources here.
+ *
+ * Chart facts relied on (slurm-operator 1.2.1 install guide and the `slurm` chart 1.2.1 values/templates):
+ * - CRDs come from their own chart `slurm-operator-crds`; the operator chart's `crds.enabled` stays false.
+ * - The operator's webhook certificates are issued by cert-manager (`certManager.enabled`).
+ * - Object names derive from the `slurm` release's full name: `<full>-controller` (Service, port 6817),
+ *   `<full>-login-<loginset>`, `<full>-worker-<nodeset>`, Secrets `<full>-auth-slurm` and `<full>-auth-jwt`.
+ * - `nodesets.<key>`, `loginsets.<key>` inherit `nodesetDefaults`/`loginsetDefaults`; `partitions.<name>` lists the
+ *   NodeSet keys it spans.
+ */
+import type { PartitionSettings, SlurmSettings } from "../../config/schema";
+import type { SlurmConnection } from "../slurm/connection";
+
+/** Slinky's chart registry (OCI): the charts' `oci://` references carry it. */
+export const SLINKY_CHART_REGISTRY = "oci://ghcr.io/slinkyproject/charts";
+/** Version of the Slinky charts (`slurm-operator-crds`, `slurm-operator`, `slurm`), pinned together. */
+export const SLINKY_CHART_VERSION = "1.2.1";
+/** Namespace of the Slinky operator, as in Slinky's install guide. */
+export const SLINKY_OPERATOR_NAMESPACE = "slinky";
+/** Namespace of cert-manager, as in cert-manager's and Slinky's install guides. */
+export const CERT_MANAGER_NAMESPACE = "cert-manager";
+/** cert-manager chart version installed by the CertManager component, pinned. */
+export const CERT_MANAGER_CHART_VERSION = "v1.18.2";
+/** Helm release name of the `slurm` chart; every Slurm object name starts with it. */
+export const SLURM_RELEASE_NAME = "slurm";
+/** Key of the one NodeSet (slurmd pods `compute-<n>`). */
+export const COMPUTE_NODESET = "compute";
+/** Key of the one LoginSet (Deployment `slurm-login-slinky`, named as in Slinky's install guide). */
+export const LOGINSET = "slinky";
+/** slurmctld's port. */
+export const SLURMCTLD_PORT = 6817;
+
+/** Helm values set on the `slurm-operator` chart; everything else keeps the chart's default. */
+export type SlinkyOperatorValues = {
+    /** CRDs in this release. */
+    readonly crds: {
+        /** Always false: the CRDs come from the separate `slurm-operator-crds` release, so they outlive operator upgrades. */
+        readonly enabled: boolean;
+    };
+    /** Webhook certificates. */
+    readonly certManager: {
+        /** Always true: cert-manager (installed alongside) issues the webhook's serving certificate. */
+        readonly enabled: boolean;
+    };
+};
+
+/** Helm values for the `slurm-operator` chart. Pure. Both values restate the chart's defaults on purpose: the install depends on them. */
+export function slinkyOperatorValues(): SlinkyOperatorValues {
+    return { crds: { enabled: false }, certManager: { enabled: true } };
+}
+
+/** Container resource requests and limits (Kubernetes quantities). */
+export type ResourceList = Readonly<Record<string, string>>;
+
+/** One NodeSet entry (`nodesets.<key>`); unset fields inherit the chart's `nodesetDefaults`. */
+export type SlinkyNodeSetValues = {
+    /** slurmd pods. From `compute.replicas`. */
+    readonly replicas: number;
+    /**
+     * Always true: several slurmd pods may share a Kubernetes node. A lab has fewer Kind workers than Slurm nodes;
+     * the chart warns against it only for production.
+     */
+    readonly oversubscribeNode: boolean;
+    /** The slurmd container. */
+    readonly slurmd: {
+        /** Requests = limits = `compute.cpus` CPUs and `compute.memoryMiB` MiB, plus `nvidia.com/gpu` when `compute.gpus` > 0. */
+        readonly resources: { readonly requests: ResourceList; readonly limits: ResourceList };
+    };
+    /** slurmd `--conf` node parameters: `CPUs`, `RealMemory` (MiB) and, with GPUs, `Gres=gpu:<n>`. */
+    readonly extraConfMap: Readonly<Record<string, string | readonly string[]>>;
+};
+
+/** One partition entry (`partitions.<name>`). */
+export type SlinkyPartitionValues = {
+    /** Always true. */
+    readonly enabled: boolean;
+    /** NodeSet keys in the partition: always the one compute NodeSet. */
+    readonly nodesets: readonly string[];
+    /** Partition line options: `Default` (YES/NO) and `MaxTime` (minutes or UNLIMITED); Slurm's own default `State=UP` holds. */
+    readonly configMap: Readonly<Record<string, string>>;
+};
+
+/** One LoginSet entry (`loginsets.<key>`); unset fields inherit the chart's `loginsetDefaults`. */
+export type SlinkyLoginSetValues = {
+    /** Always true. */
+    readonly enabled: boolean;
+    /** The login Service. */
+    readonly service: {
+        readonly spec: {
+            /** Always `ClusterIP`: the chart's LoadBalancer default stays pending forever on Kind; use `kubectl exec`. */
+            readonly type: string;
+        };
+    };
+};
+
+/** Helm values set on the `slurm` chart; everything else keeps the chart's default. */
+export type SlinkySlurmValues = {
+    /** Slurm `ClusterName`. From `clusterName`. */
+    readonly clusterName: string;
+    /** Extra files in `/etc/slurm`: `gres.conf` (`AutoDetect=nvidia`) when nodes have GPUs, else none. */
+    readonly configFiles: Readonly<Record<string, string>>;
+    /** slurmctld. */
+    readonly controller: {
+        /** StateSaveLocation volume. */
+        readonly persistence: {
+            /** From `storage.storageClassName`; absent means the cluster's default class. */
+            readonly storageClassName?: string;
+            /** Size from `storage.stateSizeGiB`. */
+            readonly resources: { readonly requests: { readonly storage: string } };
+        };
+    };
+    /** The NodeSets, by key: one, {@link COMPUTE_NODESET}. */
+    readonly nodesets: Readonly<Record<string, SlinkyNodeSetValues>>;
+    /** The LoginSets, by key: one, {@link LOGINSET}. */
+    readonly loginsets: Readonly<Record<string, SlinkyLoginSetValues>>;
+    /** The partitions, by name. From `partitions`. */
+    readonly partitions: Readonly<Record<string, SlinkyPartitionValues>>;
+};
+
+/** The settings the Slinky installation reads; the rest of {@link SlurmSettings} is for `static` mode. */
+export type SlinkySettings = Pick<SlurmSettings, "namespace" | "clusterName" | "compute" | "partitions" | "storage">;
+
+/**
+ * Helm values for the `slurm` chart from the typed settings. Pure. `image`, `compute.maxNodes` and
+ * `storage.databaseSizeGiB` do not apply: Slinky brings its own images, registers slurmd pods as dynamic nodes and
+ * leaves accounting (and its database) off by default.
+ */
+export function slinkySlurmValues(settings: SlinkySettings): SlinkySlurmValues {
+    const { compute } = settings;
+    const requests: Record<string, string> = { cpu: String(compute.cpus), memory: `${compute.memoryMiB}Mi` };
+    const limits: Record<string, string> = { ...requests };
+    const extraConfMap: Record<string, string | string[]> = {
+        CPUs: String(compute.cpus),
+        RealMemory: String(compute.memoryMiB),
+    };
+    const configFiles: Record<string, string> = {};
+    if (compute.gpus > 0) {
+        // Extended resources are requested through limits; the device plugin hands the pod that many GPUs.
+        limits["nvidia.com/gpu"] = String(compute.gpus);
+        extraConfMap.Gres = [`gpu:${compute.gpus}`];
+        configFiles["gres.conf"] = "AutoDetect=nvidia\n";
+    }
+
+    const persistence: SlinkySlurmValues["controller"]["persistence"] = {
+        ...(settings.storage.storageClassName ? { storageClassName: settings.storage.storageClassName } : {}),
+        resources: { requests: { storage: `${settings.storage.stateSizeGiB}Gi` } },
+    };
+
+    return {
+        clusterName: settings.clusterName,
+        configFiles,
+        controller: { persistence },
+        nodesets: {
+            [COMPUTE_NODESET]: {
+                replicas: compute.replicas,
+                oversubscribeNode: true,
+                slurmd: { resources: { requests, limits } },
+                extraConfMap,
+            },
+        },
+        loginsets: {
+            [LOGINSET]: { enabled: true, service: { spec: { type: "ClusterIP" } } },
+        },
+        partitions: Object.fromEntries(settings.partitions.map((p) => [p.name, partitionValues(p)])),
+    };
+}
+
+function partitionValues(partition: PartitionSettings): SlinkyPartitionValues {
+    return {
+        enabled: true,
+        nodesets: [COMPUTE_NODESET],
+        configMap: {
+            Default: partition.default ? "YES" : "NO",
+            MaxTime: partition.maxTimeMinutes === undefined ? "UNLIMITED" : String(partition.maxTimeMinutes),
+        },
+    };
+}
+
+/** The cert-manager component's inputs (`@pulumi/kubernetes-cert-manager` CertManager). Pure. */
+export type CertManagerInputs = {
+    /** Always true: Slinky's operator chart creates cert-manager Issuers and Certificates, which need the CRDs. */
+    readonly installCRDs: boolean;
+    /** The underlying Helm release. */
+    readonly helmOptions: {
+        /** Release name `cert-manager`. */
+        readonly name: string;
+        /** {@link CERT_MANAGER_NAMESPACE}. */
+        readonly namespace: string;
+        /** Always true: the release creates its own namespace. */
+        readonly createNamespace: boolean;
+        /** {@link CERT_MANAGER_CHART_VERSION}: the component would otherwise install the latest chart. */
+        readonly version: string;
+    };
+};
+
+/** Inputs of the cert-manager component. Pure. */
+export function certManagerInputs(): CertManagerInputs {
+    return {
+        installCRDs: true,
+        helmOptions: {
+            name: "cert-manager",
+            namespace: CERT_MANAGER_NAMESPACE,
+            createNamespace: true,
+            version: CERT_MANAGER_CHART_VERSION,
+        },
+    };
+}
+
+/** What a user needs to reach the Slinky Slurm cluster in `namespace`. Pure; names only, never secret values. */
+export function slinkyConnection(settings: Pick<SlurmSettings, "namespace">): SlurmConnection {
+    const ns = settings.namespace;
+    const login = `deployment/${SLURM_RELEASE_NAME}-login-${LOGINSET}`;
+    const controller = `${SLURM_RELEASE_NAME}-controller`;
+    return {
+        namespace: ns,
+        controllerAddress: `${controller}.${ns}.svc.cluster.local:${SLURMCTLD_PORT}`,
+        commands: {
+            sinfo: `kubectl --namespace ${ns} exec ${login} -- sinfo`,
+            squeue: `kubectl --namespace ${ns} exec ${login} -- squeue`,
+            srun: `kubectl --namespace ${ns} exec ${login} -- srun hostname`,
+            pods: `kubectl --namespace ${ns} get pods`,
+            controllerLogs: `kubectl --namespace ${ns} logs statefulset/${controller} -c slurmctld`,
+        },
+        secretNames: [`${SLURM_RELEASE_NAME}-auth-slurm`, `${SLURM_RELEASE_NAME}-auth-jwt`],
+    };
+}

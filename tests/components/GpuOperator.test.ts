@@ -1,0 +1,142 @@
+import { strict as assert } from "node:assert";
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import {
+    DEFAULT_GPU_OPERATOR_CHART_VERSION,
+    GPU_OPERATOR_CHART_REPO,
+    GpuOperator,
+    gpuOperatorValues,
+} from "../../components/GpuOperator";
+import { leafPaths, loadChartYaml, unknownValueKeys } from "./chartValues";
+import { MockEngine, installMocks, kinds, settle, valueOf } from "./pulumiMocks";
+
+const UPSTREAM_VALUES = "gpu-operator-v26.7.0.values.yaml";
+
+describe("gpuOperatorValues", () => {
+    it("uses the host's driver and toolkit on Kind (driverEnabled false), with CDI and the nvidia RuntimeClass", () => {
+        assert.deepEqual(gpuOperatorValues({ driverEnabled: false }), {
+            driver: { enabled: false },
+            toolkit: { enabled: false },
+            cdi: { enabled: true },
+            operator: { runtimeClass: "nvidia" },
+        });
+    });
+
+    it("lets the operator install driver and toolkit when driverEnabled is true", () => {
+        const values = gpuOperatorValues({ driverEnabled: true });
+        assert.equal(values.driver.enabled, true);
+        assert.equal(values.toolkit.enabled, true);
+    });
+
+    it("takes toolkitEnabled over the driver's setting when given", () => {
+        assert.equal(gpuOperatorValues({ driverEnabled: false, toolkitEnabled: true }).toolkit.enabled, true);
+        assert.equal(gpuOperatorValues({ driverEnabled: true, toolkitEnabled: false }).toolkit.enabled, false);
+    });
+
+    it("sets only keys that exist in the chart's values.yaml", function () {
+        const upstream = loadChartYaml(UPSTREAM_VALUES);
+        if (upstream === undefined) this.skip();
+        const values = gpuOperatorValues({ driverEnabled: true });
+        assert.deepEqual(unknownValueKeys(values, upstream), []);
+        assert.deepEqual(leafPaths(values).sort(), ["cdi.enabled", "driver.enabled", "operator.runtimeClass", "toolkit.enabled"]);
+    });
+
+    it("the key check itself catches a misspelt key", function () {
+        const upstream = loadChartYaml(UPSTREAM_VALUES);
+        if (upstream === undefined) this.skip();
+        assert.deepEqual(unknownValueKeys({ driver: { enabeld: true }, tookit: {} }, upstream), ["driver.enabeld", "tookit"]);
+    });
+});
+
+describe("GpuOperator", () => {
+    let engine: MockEngine;
+    before(async () => {
+        engine = await installMocks();
+    });
+    beforeEach(() => engine.reset());
+
+    async function build(args: ConstructorParameters<typeof GpuOperator>[1], opts?: pulumi.ComponentResourceOptions) {
+        const component = new GpuOperator("gpu-operator", args, opts);
+        await settle();
+        return component;
+    }
+
+    it("registers the component, a namespace and one Helm release, nothing else", async () => {
+        await build({ namespace: "gpu-operator", driverEnabled: false });
+        assert.deepEqual(kinds(engine.resources), [
+            "hyperscaler:gpu:GpuOperator",
+            "kubernetes:core/v1:Namespace",
+            "kubernetes:helm.sh/v3:Release",
+        ]);
+        assert.equal(engine.resources.length, 3);
+    });
+
+    it("labels the namespace for privileged pods", async () => {
+        await build({ namespace: "gpus", driverEnabled: false });
+        const ns = engine.named("kubernetes:core/v1:Namespace", "gpu-operator-namespace");
+        assert.equal(ns.inputs.metadata.name, "gpus");
+        assert.deepEqual(ns.inputs.metadata.labels, {
+            "pod-security.kubernetes.io/enforce": "privileged",
+            "pod-security.kubernetes.io/audit": "privileged",
+            "pod-security.kubernetes.io/warn": "privileged",
+        });
+    });
+
+    it("installs the pinned gpu-operator chart from NGC into that namespace with the typed values", async () => {
+        const component = await build({ namespace: "gpus", driverEnabled: false });
+        const release = engine.named("kubernetes:helm.sh/v3:Release", "gpu-operator-release");
+        assert.equal(release.inputs.chart, "gpu-operator");
+        assert.equal(release.inputs.version, DEFAULT_GPU_OPERATOR_CHART_VERSION);
+        assert.equal(release.inputs.version, "v26.7.0");
+        assert.deepEqual(release.inputs.repositoryOpts, { repo: GPU_OPERATOR_CHART_REPO });
+        assert.equal(GPU_OPERATOR_CHART_REPO, "https://helm.ngc.nvidia.com/nvidia");
+        assert.equal(release.inputs.namespace, "gpus");
+        assert.notEqual(release.inputs.createNamespace, true);
+        assert.deepEqual(release.inputs.values, gpuOperatorValues({ driverEnabled: false }));
+        assert.equal(await valueOf(component.namespace), "gpus");
+    });
+
+    it("passes driverEnabled and chartVersion through", async () => {
+        await build({ namespace: "gpu-operator", driverEnabled: true, chartVersion: "v25.10.1" });
+        const release = engine.named("kubernetes:helm.sh/v3:Release", "gpu-operator-release");
+        assert.equal(release.inputs.version, "v25.10.1");
+        assert.equal(release.inputs.values.driver.enabled, true);
+        assert.equal(release.inputs.values.toolkit.enabled, true);
+    });
+
+    it("gives its children the Kubernetes provider from its options", async () => {
+        const provider = new k8s.Provider("lab", { kubeconfig: "{}" });
+        await build({ namespace: "gpu-operator", driverEnabled: false }, { provider });
+        for (const type of ["kubernetes:core/v1:Namespace", "kubernetes:helm.sh/v3:Release"]) {
+            const [child] = engine.ofType(type);
+            assert.match(child.provider ?? "", /pulumi:providers:kubernetes::lab::/, `${type} should use the provider "lab"`);
+        }
+    });
+
+    it("rejects a namespace that is not a DNS label, naming the argument and the value", () => {
+        assert.throws(
+            () => new GpuOperator("bad", { namespace: "GPU_Operator", driverEnabled: false }),
+            /GpuOperator bad: args\.namespace = "GPU_Operator": must be a DNS-1123 label/,
+        );
+    });
+
+    it("rejects a chart version that is not exact", () => {
+        assert.throws(
+            () => new GpuOperator("bad", { namespace: "gpu-operator", driverEnabled: false, chartVersion: "latest" }),
+            /args\.chartVersion = "latest": must be an exact chart version such as v26\.7\.0/,
+        );
+    });
+
+    it("registers nothing when its arguments are bad", async () => {
+        assert.throws(() => new GpuOperator("bad", { namespace: "", driverEnabled: false }), /args\.namespace = "":/);
+        await settle();
+        assert.deepEqual(engine.resources, []);
+    });
+
+    it("rejects a driverEnabled that is not a boolean", () => {
+        assert.throws(
+            () => new GpuOperator("bad", { namespace: "gpu-operator", driverEnabled: "yes" as unknown as boolean }),
+            /args\.driverEnabled = "yes": must be true or false/,
+        );
+    });
+});
