@@ -1,0 +1,188 @@
+/**
+ * End-to-end proof of the static Slurm stack without Kubernetes: the dev stack is rendered to YAML, the image is
+ * built from containers/images/slurm-base/Docker/Dockerfile unchanged, and every pod of the render runs as a
+ * podman container (tests/e2e/harness/lab.ts says what is and is not emulated). Real slurmctld, slurmd,
+ * slurmdbd, munged and MariaDB then run jobs, and the faults below must lose nothing.
+ *
+ * MariaDB's upstream image (docker.io/library/mariadb) cannot be pulled here: a stand-in built from Debian's
+ * mariadb-server honours the same environment variables (tests/e2e/images/mariadb).
+ *
+ * The tests run in order, as one scenario on one cluster. Needs root, podman, runc and debootstrap
+ * (.ci/run installs them).
+ */
+import { strict as assert } from "node:assert";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { PodmanLab } from "./harness/lab";
+import { waitFor } from "./harness/podman";
+import { buildImages, computeNodes, LOCAL_IMAGES, loginPod, nodeStates, removeImages, renderDev, waitForIdle } from "./harness/setup";
+
+const INITIAL_REPLICAS = 2; // The dev stack's own count.
+const BRING_UP_TIMEOUT_MS = 180_000;
+const JOB_TIMEOUT_MS = 120_000;
+
+describe("static Slurm stack: rendered, then run as real daemons in podman containers", function () {
+    this.timeout(15 * 60_000);
+    let dir: string;
+    let lab: PodmanLab;
+    let login: string;
+
+    /** One field of `sacct` per job id, for every listed job. */
+    async function sacct(jobs: readonly string[], field = "State"): Promise<Map<string, string>> {
+        const out = await lab.sh(login, `sacct -n -X -P -j ${jobs.join(",")} -o JobID,${field}`, 30_000);
+        return new Map(out.trim().split("\n").filter(Boolean).map((l) => l.split("|") as [string, string]));
+    }
+
+    /** Waits until sacct reports every job COMPLETED. */
+    function waitForAccounting(jobs: readonly string[]): Promise<Map<string, string>> {
+        return waitFor(`jobs ${jobs.join(", ")} COMPLETED in sacct`, async () => {
+            const states = await sacct(jobs);
+            return jobs.every((j) => states.get(j) === "COMPLETED") ? states : undefined;
+        }, JOB_TIMEOUT_MS);
+    }
+
+    /** `scontrol show job` state, answered by slurmctld itself (no slurmdbd involved). */
+    async function controllerState(job: string): Promise<string | undefined> {
+        const out = await lab.sh(login, `scontrol show job ${job} | grep -o 'JobState=[A-Z_]*' || true`, 30_000);
+        return /JobState=(\w+)/.exec(out)?.[1];
+    }
+
+    async function submit(script: string): Promise<string> {
+        return (await lab.sh(login, `sbatch --parsable ${script}`)).trim().split(";")[0];
+    }
+
+    before(async function () {
+        await buildImages();
+        dir = fs.mkdtempSync(path.join(os.tmpdir(), "ai-hyperscaler-e2e-"));
+        await renderDev(path.join(dir, "render-1"), INITIAL_REPLICAS);
+        lab = new PodmanLab(`e2e${process.pid}`, path.join(dir, "work"), LOCAL_IMAGES);
+        lab.load(path.join(dir, "render-1"));
+        login = loginPod(lab);
+        await lab.createNetwork();
+        // Every pod at once, as Kubernetes would start them: each entrypoint waits for what it needs.
+        await lab.startPending();
+        await waitForIdle(lab, login, computeNodes(lab), BRING_UP_TIMEOUT_MS);
+    });
+
+    afterEach(async function () {
+        if (this.currentTest?.state === "failed" && lab) console.error(await lab.logs(40));
+    });
+
+    after(async function () {
+        if (lab) await lab.destroy();
+        if (dir) fs.rmSync(dir, { recursive: true, force: true });
+        await removeImages();
+    });
+
+    it("runs every pod the dev stack declares, from the render", () => {
+        assert.deepEqual(lab.pods().map((p) => p.owner).sort(), [
+            "Deployment/login",
+            "StatefulSet/compute",
+            "StatefulSet/compute",
+            "StatefulSet/mariadb",
+            "StatefulSet/slurmctld",
+            "StatefulSet/slurmdbd",
+        ]);
+    });
+
+    it("has every compute node idle in sinfo", async () => {
+        const states = await nodeStates(lab, login);
+        assert.deepEqual([...states.keys()].sort(), ["compute-0", "compute-1"]);
+        assert.ok([...states.values()].every((s) => s === "idle"), JSON.stringify([...states]));
+    });
+
+    it("passes the readiness and liveness probes the pod specs declare", async () => {
+        const failures = (await Promise.all(lab.pods().map((p) => lab.probeFailures(p.podName)))).flat();
+        assert.deepEqual(failures, []);
+    });
+
+    it("runs `srun -N<all> hostname` on every node", async () => {
+        const nodes = computeNodes(lab);
+        const out = await lab.sh(login, `srun -N${nodes.length} hostname`, JOB_TIMEOUT_MS);
+        assert.deepEqual(out.trim().split("\n").sort(), nodes);
+    });
+
+    it("completes an sbatch job, which sacct shows, read from MariaDB through slurmdbd", async () => {
+        const job = await submit("--wrap 'echo hello from $(hostname)'");
+        await waitForAccounting([job]);
+        // And the row is really in MariaDB: ask the database itself.
+        const row = await lab.sh("mariadb-0", `mariadb -u slurm -p"$MARIADB_PASSWORD" slurm_acct_db -N -e "select id_job, exit_code from lab_job_table where id_job = ${job}"`);
+        assert.match(row, new RegExp(`^${job}\\s+0$`, "m"));
+    });
+
+    describe("faults: nothing is lost", () => {
+        it("SIGKILL of slurmctld with a running and a pending job: both are known after the restart and finish", async () => {
+            const nodes = computeNodes(lab);
+            const running = await submit(`-N${nodes.length} --wrap 'sleep 10'`);
+            const pending = await submit(`-N${nodes.length} --wrap 'true'`);
+            await waitFor("first job running and second pending", async () => {
+                const [r, p] = [await controllerState(running), await controllerState(pending)];
+                return r === "RUNNING" && p === "PENDING" ? true : undefined;
+            }, JOB_TIMEOUT_MS);
+
+            await lab.kill("slurmctld-0", "KILL");
+            await lab.start("slurmctld-0");
+
+            const afterRestart = await waitFor("slurmctld back, answering for both jobs", async () => {
+                const states = [await controllerState(running), await controllerState(pending)];
+                return states.every(Boolean) ? states : undefined;
+            }, BRING_UP_TIMEOUT_MS);
+            assert.ok(["RUNNING", "COMPLETING", "COMPLETED"].includes(afterRestart[0]!), `running job came back as ${afterRestart[0]}`);
+            assert.ok(["PENDING", "RUNNING", "COMPLETED"].includes(afterRestart[1]!), `pending job came back as ${afterRestart[1]}`);
+            await waitForAccounting([running, pending]);
+        });
+
+        it("slurmdbd stopped while jobs finish: every job reaches sacct once it is back", async () => {
+            await lab.stop("slurmdbd-0");
+            const jobs = [await submit("--wrap 'true'"), await submit("--wrap 'hostname'"), await submit("--wrap 'sleep 1'")];
+            await waitFor("the jobs to end while slurmdbd is down", async () => {
+                const states = await Promise.all(jobs.map(controllerState));
+                return states.every((s) => s === "COMPLETED") ? true : undefined;
+            }, JOB_TIMEOUT_MS);
+            assert.equal((await lab.state("slurmdbd-0")).status, "exited", "slurmdbd stayed down while the jobs ended");
+            await lab.start("slurmdbd-0");
+            await waitForAccounting(jobs);
+        });
+
+        it("MariaDB restarted: every accounting record is still there, and new ones are added", async () => {
+            const all = async () => (await lab.sh(login, "sacct -n -X -P -a -S 2000-01-01 -o JobID,State", 30_000)).trim().split("\n").sort();
+            const before = await all();
+            assert.ok(before.length >= 6, `expected the earlier jobs in sacct, got ${before.length}`);
+            await lab.stop("mariadb-0");
+            await lab.start("mariadb-0");
+            const job = await submit("--wrap 'true'");
+            await waitForAccounting([job]);
+            const after = await all();
+            assert.deepEqual(after.filter((line) => !line.startsWith(`${job}|`)), before);
+        });
+
+        it("a killed slurmd container, started again, returns its node to idle and runs jobs", async () => {
+            const node = computeNodes(lab)[1];
+            const startedBefore = (await lab.state(node)).startedAt;
+            await lab.kill(node, "KILL");
+            await lab.start(node);
+            assert.notEqual((await lab.state(node)).startedAt, startedBefore);
+            await waitForIdle(lab, login, computeNodes(lab), BRING_UP_TIMEOUT_MS);
+            const out = await lab.sh(login, `srun -N${computeNodes(lab).length} hostname`, JOB_TIMEOUT_MS);
+            assert.ok(out.split("\n").includes(node));
+        });
+
+        it("more compute.replicas, rendered again: only new containers start, and they join without a controller restart", async () => {
+            const controllerStart = (await lab.state("slurmctld-0")).startedAt;
+            const first = fs.readFileSync(path.join(dir, "render-1", "slurm", "01-configmap.slurm-config.yaml"), "utf8");
+            await renderDev(path.join(dir, "render-2"), INITIAL_REPLICAS + 1);
+            const second = fs.readFileSync(path.join(dir, "render-2", "slurm", "01-configmap.slurm-config.yaml"), "utf8");
+            assert.equal(second, first, "slurm.conf does not change with the replica count");
+
+            lab.load(path.join(dir, "render-2"));
+            const started = await lab.startPending();
+            assert.deepEqual(started, ["compute-2"]);
+            const nodes = computeNodes(lab);
+            await waitForIdle(lab, login, nodes, BRING_UP_TIMEOUT_MS);
+            assert.equal((await lab.state("slurmctld-0")).startedAt, controllerStart, "slurmctld was not restarted");
+            const out = await lab.sh(login, `srun -N${nodes.length} hostname`, JOB_TIMEOUT_MS);
+            assert.deepEqual(out.trim().split("\n").sort(), nodes);
+        });
+    });
+});
