@@ -22,6 +22,8 @@ const cluster =
               gpuWorkers: config.cluster.gpuWorkers,
               nodeImage: config.cluster.nodeImage,
               portMappings: config.cluster.portMappings,
+              // The static stack's image is built locally (npm run up does it); kind copies it into the nodes.
+              images: config.slurm.mode === "static" ? [config.slurm.image] : [],
           })
         : new ExistingCluster("lab", {
               kubeconfigPath: config.cluster.kubeconfigPath,

@@ -8,6 +8,8 @@ import { ClusterConnection } from "./types";
 export interface KindClusterArgs extends KindConfigArgs {
     /** The kind binary: a name looked up on PATH, or a path. Default `kind`. */
     readonly kindPath?: string;
+    /** Images in the local Docker to load into the nodes (the Slurm image, which no registry serves). Default none. */
+    readonly images?: readonly string[];
 }
 
 /** The kind cluster itself, managed by {@link kindProvider}; its outputs are the provider's outputs. */
@@ -41,7 +43,7 @@ export class KindCluster extends pulumi.ComponentResource implements ClusterConn
 
         const cluster = new KindClusterResource(
             name,
-            { clusterName: args.clusterName, configYaml: renderKindConfig(args), nodeImage: args.nodeImage, kindPath },
+            { clusterName: args.clusterName, configYaml: renderKindConfig(args), nodeImage: args.nodeImage, kindPath, images: [...(args.images ?? [])] },
             { parent: this, additionalSecretOutputs: ["kubeconfig"] },
         );
 

@@ -19,6 +19,11 @@ export interface KindProviderInputs {
     readonly nodeImage: string;
     /** The kind binary: a name looked up on PATH, or a path. Default `kind`. */
     readonly kindPath?: string;
+    /**
+     * Images in the local Docker to copy into every node (`kind load docker-image`) after create, and again
+     * whenever this list changes, so pods can use images no registry serves. Default none.
+     */
+    readonly images?: readonly string[];
 }
 
 /** Outputs of the dynamic resource: its inputs plus the cluster's kubeconfig. */
@@ -44,6 +49,7 @@ export const kindProvider: pulumi.dynamic.ResourceProvider<KindProviderInputs, K
             // A kubeconfig of its own: the user's ~/.kube/config stays untouched; the stack exports this one.
             await runKind(kindBinary(inputs), ["create", "cluster", "--name", inputs.clusterName, "--config", configFile, "--kubeconfig", kubeconfigFile]);
             const kubeconfig = fs.readFileSync(kubeconfigFile, "utf8");
+            await loadImages(inputs);
             return { id: inputs.clusterName, outs: outputsOf(inputs, kubeconfig) };
         } finally {
             fs.rmSync(dir, { recursive: true, force: true });
@@ -63,8 +69,9 @@ export const kindProvider: pulumi.dynamic.ResourceProvider<KindProviderInputs, K
     async diff(_id, olds, news) {
         const replaces = REPLACING_PROPERTIES.filter((key) => olds[key] !== news[key]);
         const kindPathChanged = kindBinary(olds) !== kindBinary(news);
+        const imagesChanged = JSON.stringify(olds.images ?? []) !== JSON.stringify(news.images ?? []);
         return {
-            changes: replaces.length > 0 || kindPathChanged,
+            changes: replaces.length > 0 || kindPathChanged || imagesChanged,
             replaces,
             // Kind names are unique and host ports can be bound once: the old cluster must go first.
             deleteBeforeReplace: replaces.length > 0,
@@ -72,8 +79,9 @@ export const kindProvider: pulumi.dynamic.ResourceProvider<KindProviderInputs, K
     },
 
     async update(_id, olds, news) {
-        // Only the binary can change in place (diff replaces on anything else); the cluster is untouched.
-        return { outs: { ...olds, kindPath: kindBinary(news) } };
+        // Only the binary and the image list change in place (diff replaces on anything else).
+        await loadImages({ ...olds, kindPath: kindBinary(news), images: news.images });
+        return { outs: { ...olds, kindPath: kindBinary(news), images: [...(news.images ?? [])] } };
     },
 
     async delete(id, props) {
@@ -95,8 +103,22 @@ function outputsOf(inputs: KindProviderInputs, kubeconfig: string): KindProvider
         configYaml: inputs.configYaml,
         nodeImage: inputs.nodeImage,
         kindPath: kindBinary(inputs),
+        images: [...(inputs.images ?? [])],
         kubeconfig,
     };
+}
+
+async function loadImages(inputs: KindProviderInputs): Promise<void> {
+    const images = inputs.images ?? [];
+    if (images.length === 0) return;
+    try {
+        await runKind(kindBinary(inputs), ["load", "docker-image", ...images, "--name", inputs.clusterName]);
+    } catch (error) {
+        throw new Error(
+            `${(error as Error).message}\nEvery image in \`images\` must be in the local Docker first; the Slurm image is built with ` +
+                "`docker build -t <image> containers/images/slurm-base/Docker` (npm run up does it for you).",
+        );
+    }
 }
 
 async function listClusters(kindPath: string): Promise<string[]> {

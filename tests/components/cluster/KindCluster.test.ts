@@ -76,7 +76,7 @@ describe("cluster components (Pulumi mocks)", () => {
             const dynamic = ofType(DYNAMIC);
             assert.equal(dynamic.length, 1, `expected the kind resource to be registered; registered: ${registered.map((r) => r.type).join(", ")}`);
             const { __provider, ...inputs } = dynamic[0].inputs;
-            assert.deepEqual(inputs, { clusterName: "lab", configYaml: renderKindConfig(ARGS), nodeImage: DEFAULT_KIND_NODE_IMAGE, kindPath: "kind" });
+            assert.deepEqual(inputs, { clusterName: "lab", configYaml: renderKindConfig(ARGS), nodeImage: DEFAULT_KIND_NODE_IMAGE, kindPath: "kind", images: [] });
             assert.equal(typeof __provider, "string");
             assert.match(__provider, /exports\.handler/);
             assert.equal(await value(cluster.clusterName), "lab");

@@ -51,6 +51,11 @@ case "$1 $2" in
         fake_kubeconfig "$name" > "$kubeconfig" ;;
     "delete cluster")
         echo "Deleting cluster \"$name\" ..." >&2 ;;
+    "load docker-image")
+        for image in "${"$"}{args[@]:2}"; do
+            [ "$image" = "$FAKE_KIND_MISSING_IMAGE" ] && { echo "ERROR: image: \"$image\" not present locally" >&2; exit 1; }
+            [ "$image" = --name ] && break
+        done ;;
     *)
         echo "fake kind: unexpected command: $*" >&2; exit 2 ;;
 esac
@@ -59,7 +64,7 @@ esac
 const CONFIG = { clusterName: "lab", workers: 2, gpuWorkers: 1, nodeImage: DEFAULT_KIND_NODE_IMAGE, portMappings: [] };
 const INPUTS: KindProviderInputs = { clusterName: "lab", configYaml: renderKindConfig(CONFIG), nodeImage: DEFAULT_KIND_NODE_IMAGE, kindPath: "kind" };
 const KUBECONFIG_OF_LAB = "apiVersion: v1\nkind: Config\ncurrent-context: kind-lab\n# fake kubeconfig of lab\n";
-const STATE: KindProviderOutputs = { ...INPUTS, kubeconfig: KUBECONFIG_OF_LAB };
+const STATE: KindProviderOutputs = { ...INPUTS, images: [], kubeconfig: KUBECONFIG_OF_LAB };
 
 describe("kindProvider (against a fake kind CLI)", () => {
     const savedEnv = { ...process.env };
@@ -114,6 +119,19 @@ describe("kindProvider (against a fake kind CLI)", () => {
             // The temp files (config and a kubeconfig holding credentials) are gone.
             assert.ok(!fs.existsSync(call[5]), `config file ${call[5]} left behind`);
             assert.ok(!fs.existsSync(call[7]), `kubeconfig file ${call[7]} left behind`);
+        });
+
+        it("loads the listed local images into the new cluster", async () => {
+            const result = await kindProvider.create({ ...INPUTS, images: ["ai-hyperscaler/slurm:24.11", "extra:1"] });
+            assert.deepEqual(calls()[1], ["load", "docker-image", "ai-hyperscaler/slurm:24.11", "extra:1", "--name", "lab"]);
+            assert.deepEqual(result.outs!.images, ["ai-hyperscaler/slurm:24.11", "extra:1"]);
+        });
+
+        it("says how to build an image that is not in the local Docker", async () => {
+            process.env.FAKE_KIND_MISSING_IMAGE = "ai-hyperscaler/slurm:24.11";
+            const error = await rejection(kindProvider.create({ ...INPUTS, images: ["ai-hyperscaler/slurm:24.11"] }));
+            assert.ok(error.message.includes('image: "ai-hyperscaler/slurm:24.11" not present locally'), error.message);
+            assert.match(error.message, /docker build -t <image> containers\/images\/slurm-base\/Docker/);
         });
 
         it("fails with kind's own stderr and the command, without blaming Docker for a kubeadm failure", async () => {
@@ -198,6 +216,17 @@ describe("kindProvider (against a fake kind CLI)", () => {
             const result = await kindProvider.diff!("lab", STATE, upgraded);
             assert.deepEqual(result.replaces, ["configYaml", "nodeImage"]);
             assert.equal(result.deleteBeforeReplace, true);
+        });
+
+        it("updates in place, loading the images again, when only the image list changes", async () => {
+            const news = { ...INPUTS, images: ["ai-hyperscaler/slurm:24.11"] };
+            const diff = await kindProvider.diff!("lab", STATE, news);
+            assert.equal(diff.changes, true);
+            assert.deepEqual(diff.replaces, []);
+            const result = await kindProvider.update!("lab", STATE, news);
+            assert.deepEqual(calls(), [["load", "docker-image", "ai-hyperscaler/slurm:24.11", "--name", "lab"]]);
+            assert.deepEqual(result.outs!.images, ["ai-hyperscaler/slurm:24.11"]);
+            assert.equal(result.outs!.kubeconfig, KUBECONFIG_OF_LAB);
         });
 
         it("updates in place, keeping the cluster and its kubeconfig, when only kindPath changes", async () => {
