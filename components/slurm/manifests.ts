@@ -330,20 +330,31 @@ export function computeObjects(input: SlurmManifestInput): KubeObject[] {
     ];
 }
 
-/** The login pod users submit from (`kubectl exec deploy/login -- sbatch ...`). */
+/**
+ * The login pod users submit from (`kubectl exec deploy/login -- sbatch ...`). slurmctld calls srun back by the
+ * name of the host it runs on, so that name must resolve from other pods: the pod's hostname is `login`, and a
+ * headless Service of the same name gives it a DNS record (a Deployment's random pod name would not resolve,
+ * and every srun would stall on the failed lookups).
+ */
 export function loginObjects(input: SlurmManifestInput): KubeObject[] {
     return [
+        {
+            apiVersion: "v1",
+            kind: "Service",
+            metadata: meta(input, ROLES.login, ROLES.login),
+            spec: { clusterIP: "None", selector: selectorFor(ROLES.login), publishNotReadyAddresses: true },
+        },
         {
             apiVersion: "apps/v1",
             kind: "Deployment",
             metadata: meta(input, ROLES.login, ROLES.login),
             spec: {
                 replicas: 1,
+                // One login pod at a time: two would share the hostname slurmctld resolves.
+                strategy: { type: "Recreate" },
                 selector: { matchLabels: selectorFor(ROLES.login) },
-                template: podTemplate(
-                    ROLES.login,
-                    { "checksum/slurm-config": input.slurmConfigChecksum },
-                    slurmPodSpec(
+                template: podTemplate(ROLES.login, { "checksum/slurm-config": input.slurmConfigChecksum }, {
+                    ...slurmPodSpec(
                         input,
                         "login",
                         {
@@ -357,7 +368,9 @@ export function loginObjects(input: SlurmManifestInput): KubeObject[] {
                         },
                         [mungeKeyVolume, slurmConfigVolume],
                     ),
-                ),
+                    hostname: ROLES.login,
+                    subdomain: ROLES.login,
+                }),
             },
         },
     ];

@@ -29,7 +29,7 @@ describe("SlurmCluster", () => {
         assert.equal(count("random:index/randomPassword:RandomPassword"), 2);
         assert.equal(count("kubernetes:core/v1:Secret"), 3);
         assert.equal(count("kubernetes:core/v1:ConfigMap"), 1);
-        assert.equal(count("kubernetes:core/v1:Service"), 4);
+        assert.equal(count("kubernetes:core/v1:Service"), 5);
         assert.equal(count("kubernetes:apps/v1:StatefulSet"), 4);
         assert.equal(count("kubernetes:apps/v1:Deployment"), 1);
         assert.equal(count("kubernetes:networking.k8s.io/v1:NetworkPolicy"), 5);
@@ -179,6 +179,16 @@ describe("SlurmCluster", () => {
         assert.equal(connection.controllerAddress, "slurmctld.hpc.svc.cluster.local:6817");
         assert.equal(connection.commands.sinfo, "kubectl -n hpc exec deploy/login -- sinfo");
         assert.deepEqual(connection.secretNames, ["slurm-munge-key", "mariadb-credentials", "slurmdbd-config"]);
+    });
+
+    it("gives the login pod a hostname other pods resolve, since slurmctld calls srun back by it", async () => {
+        const { named } = await build();
+        const pod = named("kubernetes:apps/v1:Deployment", "slurm/login").inputs.spec.template.spec;
+        assert.equal(pod.hostname, "login");
+        assert.equal(pod.subdomain, "login");
+        const service = named("kubernetes:core/v1:Service", "slurm/login-svc").inputs.spec;
+        assert.equal(service.clusterIP, "None");
+        assert.deepEqual(service.selector, { "app.kubernetes.io/name": "slurm", "app.kubernetes.io/component": "login" });
     });
 
     it("labels the namespace for Pod Security", async () => {

@@ -19,7 +19,7 @@ type Obj = Record<string, any>;
 
 /** One pod of the render, planned as a container. */
 export interface PlannedPod {
-    /** Kubernetes pod name (`slurmctld-0`, `login-...`); also the container's hostname. */
+    /** Kubernetes pod name (`slurmctld-0`, `login-e2e0`); the container's hostname unless the spec sets one. */
     readonly podName: string;
     /** podman container name. */
     readonly containerName: string;
@@ -201,10 +201,12 @@ export class PodmanLab {
             if (!Object.entries(selector).every(([k, v]) => labels[k] === v)) continue;
             const ns = svc.metadata.namespace;
             const name = svc.metadata.name;
-            if (svc.spec.clusterIP === "None") {
-                if (owner?.spec.serviceName === name) names.push(`${pod.podName}.${name}`, `${pod.podName}.${name}.${ns}.svc.cluster.local`);
-            } else {
-                names.push(name, `${name}.${ns}`, `${name}.${ns}.svc.cluster.local`);
+            // Any Service's name resolves to its pods (a ClusterIP Service's through a virtual IP, a headless one's
+            // directly); a headless Service also names each pod it governs: `<hostname>.<service>`.
+            names.push(name, `${name}.${ns}`, `${name}.${ns}.svc.cluster.local`);
+            if (svc.spec.clusterIP === "None" && (owner?.spec.serviceName === name || pod.spec.subdomain === name)) {
+                const host = hostnameOf(pod);
+                names.push(`${host}.${name}`, `${host}.${name}.${ns}.svc.cluster.local`);
             }
         }
         return names;
@@ -336,7 +338,7 @@ export class PodmanLab {
             "run", "-d", "--pull=never",
             "--name", pod.containerName,
             "--label", this.label(),
-            "--hostname", pod.podName,
+            "--hostname", hostnameOf(pod),
             "--network", this.network,
             ...this.aliases(pod).flatMap((a) => ["--network-alias", a]),
             "--stop-timeout", String(pod.spec.terminationGracePeriodSeconds ?? 30),
@@ -351,6 +353,11 @@ export class PodmanLab {
         await podmanOk(args);
         this.started.add(pod.podName);
     }
+}
+
+/** A pod's hostname: the spec's `hostname`, else its name (as Kubernetes does). */
+function hostnameOf(pod: PlannedPod): string {
+    return pod.spec.hostname ?? pod.podName;
 }
 
 function walk(dir: string): string[] {
