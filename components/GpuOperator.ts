@@ -4,6 +4,7 @@
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { podSecurityLabels } from "./podSecurity";
 
 /** Chart version installed when {@link GpuOperatorArgs.chartVersion} is not given. */
 export const DEFAULT_GPU_OPERATOR_CHART_VERSION = "v26.7.0";
@@ -103,14 +104,9 @@ export class GpuOperator extends pulumi.ComponentResource {
             {
                 metadata: {
                     name: args.namespace,
-                    labels: {
-                        // The operator's daemonsets (device plugin, toolkit, driver, DCGM, MIG manager) mount host
-                        // paths, run privileged and use the host's PID/network namespaces: any stricter Pod Security
-                        // level would reject them.
-                        "pod-security.kubernetes.io/enforce": "privileged",
-                        "pod-security.kubernetes.io/audit": "privileged",
-                        "pod-security.kubernetes.io/warn": "privileged",
-                    },
+                    // The operator's daemonsets (device plugin, toolkit, driver, DCGM, MIG manager) mount host paths,
+                    // run privileged and use the host's PID/network namespaces: a stricter level would reject them.
+                    labels: podSecurityLabels("privileged"),
                 },
             },
             { parent: this },

@@ -7,6 +7,7 @@ import { CertManager } from "@pulumi/kubernetes-cert-manager";
 import * as pulumi from "@pulumi/pulumi";
 import type { SlurmSettings } from "../../config/schema";
 import type { SlurmConnection } from "../slurm/connection";
+import { podSecurityLabels } from "../podSecurity";
 import {
     certManagerInputs,
     SLINKY_CHART_REGISTRY,
@@ -37,13 +38,9 @@ export class SlinkySlurm extends pulumi.ComponentResource {
             {
                 metadata: {
                     name: args.namespace,
-                    labels: {
-                        // Slinky runs slurmd privileged (cgroups and job containment inside the pod); a stricter
-                        // Pod Security level would reject the NodeSet's pods.
-                        "pod-security.kubernetes.io/enforce": "privileged",
-                        "pod-security.kubernetes.io/audit": "privileged",
-                        "pod-security.kubernetes.io/warn": "privileged",
-                    },
+                    // Slinky runs slurmd privileged (cgroups and job containment inside the pod); a stricter Pod
+                    // Security level would reject the NodeSet's pods.
+                    labels: podSecurityLabels("privileged"),
                 },
             },
             { parent: this },

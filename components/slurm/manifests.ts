@@ -6,6 +6,7 @@ import type * as k8s from "@pulumi/kubernetes";
 import { ComputeSettings, SlurmStorageSettings } from "../../config/schema";
 import { renderNodeConf } from "./render";
 import { DATABASE, MOUNTS, NAMES, PORTS, ROLES } from "./topology";
+import { podSecurityLabels } from "../podSecurity";
 
 type ObjectMeta = k8s.types.input.meta.v1.ObjectMeta;
 type Container = k8s.types.input.core.v1.Container;
@@ -81,12 +82,7 @@ export function namespaceObject(namespace: string): KubeObject {
         kind: "Namespace",
         metadata: {
             name: namespace,
-            labels: {
-                "app.kubernetes.io/part-of": "ai-hyperscaler",
-                "pod-security.kubernetes.io/enforce": "baseline",
-                "pod-security.kubernetes.io/warn": "baseline",
-                "pod-security.kubernetes.io/audit": "restricted",
-            },
+            labels: { "app.kubernetes.io/part-of": "ai-hyperscaler", ...podSecurityLabels("baseline", "restricted") },
         },
     };
 }
