@@ -47,8 +47,8 @@ export interface ProgramRun {
 const ROOT = path.resolve(__dirname, "..");
 const TESTS = path.join(ROOT, "tests");
 
-/** Placeholder state for resources whose outputs the program reads. */
-function fakeState(type: string, name: string, inputs: Record<string, any>): Record<string, any> {
+/** The state the mocks give a registered resource: its inputs, plus placeholders for outputs the program reads. */
+export function mockState(type: string, name: string, inputs: Record<string, any>): Record<string, any> {
     switch (type) {
         case "random:index/randomBytes:RandomBytes": {
             const bytes = Buffer.alloc(inputs.length, `${PLACEHOLDER_MARK} random bytes of ${name} `);
@@ -60,6 +60,9 @@ function fakeState(type: string, name: string, inputs: Record<string, any>): Rec
         case "pulumi-nodejs:dynamic:Resource":
             // The Kind cluster: the provider would return these.
             return { ...inputs, kubeconfig: `apiVersion: v1\nkind: Config\n# ${PLACEHOLDER_MARK} kubeconfig of ${name}\n` };
+        case "kubernetes:helm.sh/v3:Release":
+            // What the Helm provider reports after an install; components read the release's name from it.
+            return { ...inputs, status: { name: inputs.name, namespace: inputs.namespace, status: "deployed", version: inputs.version } };
         case "kubernetes:core/v1:Secret":
             // Reads of Secrets vCluster writes (its kubeconfig): give them a fake `config`.
             return inputs.data || inputs.stringData ? inputs : { ...inputs, data: { config: Buffer.from(`${PLACEHOLDER_MARK} ${name}`).toString("base64") } };
@@ -133,7 +136,7 @@ export async function underMocks<T>(
                 const secretPaths: string[] = [];
                 const inputs = unwrapSecrets(args.inputs, "", secretPaths);
                 recorded.push({ type: args.type, name: args.name, inputs, secretPaths, custom: args.custom ?? true, readId: args.id || undefined });
-                return { id: `${args.name}-id`, state: fakeState(args.type, args.name, inputs) };
+                return { id: `${args.name}-id`, state: mockState(args.type, args.name, inputs) };
             },
             call: (args: pulumi.runtime.MockCallArgs) => args.inputs,
         },

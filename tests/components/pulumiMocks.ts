@@ -3,6 +3,7 @@
  * child was given (dependsOn) are captured through a transformation on the component under test.
  */
 import * as pulumi from "@pulumi/pulumi";
+import { mockState } from "../../offline/evaluate";
 
 /** One resource as the mock engine saw it. */
 export interface Recorded {
@@ -29,8 +30,8 @@ export interface MockEngine {
 }
 
 /**
- * Installs mocks (call in a `before`). A Helm Release's state gets the `status` the real provider computes
- * (name and namespace of the release), so code that reads `release.status` sees what it would after an install.
+ * Installs mocks (call in a `before`). Registered resources get the same state as in a program run
+ * (`mockState`: a Helm Release's `status`, placeholders for generated secrets); reads get `reads`' canned state.
  */
 export async function installMocks(): Promise<MockEngine> {
     const resources: Recorded[] = [];
@@ -42,11 +43,7 @@ export async function installMocks(): Promise<MockEngine> {
                 if (args.id !== undefined && args.id !== "") {
                     return { id: args.id, state: { ...args.inputs, ...(reads.get(`${args.type} ${args.id}`) ?? {}) } };
                 }
-                const state: Record<string, any> = { ...args.inputs };
-                if (args.type === "kubernetes:helm.sh/v3:Release") {
-                    state.status = { name: args.inputs.name, namespace: args.inputs.namespace, status: "deployed", version: args.inputs.version };
-                }
-                return { id: `${args.name}-id`, state };
+                return { id: `${args.name}-id`, state: mockState(args.type, args.name, args.inputs) };
             },
             call(args: pulumi.runtime.MockCallArgs): Record<string, any> {
                 return args.inputs;
