@@ -52,15 +52,18 @@ export const SLURMD_OVERHEAD_MIB = 256;
 const ENTRYPOINT = "/usr/local/bin/entrypoint.sh";
 
 /**
- * Linux capabilities each Slurm role keeps (all others dropped): the entrypoint installs the MUNGE key for the
- * munge user (CHOWN, FOWNER, DAC_OVERRIDE) and starts munged and the daemons as their users (SETUID, SETGID);
- * slurmd also signals job processes of other users (KILL). All are in the Pod Security "baseline" set.
+ * Linux capabilities each Slurm role keeps, all others dropped; each one was found necessary by removing it in
+ * turn with the real daemons. CHOWN: the entrypoint gives the MUNGE key and spool directories to their users.
+ * SETUID/SETGID: munged, slurmctld and slurmdbd run as their own users, and slurmd starts job steps as the
+ * submitting user. KILL (slurmd): signal job processes of other users, e.g. on scancel. All are in the Pod
+ * Security "baseline" set. Jobs of non-root users would also need SYS_NICE on slurmd (task/affinity binds their
+ * CPUs), which "baseline" forbids: users submit as root from the login pod in this lab.
  */
 export const CAPABILITIES: Readonly<Record<"controller" | "dbd" | "compute" | "login", readonly string[]>> = {
-    controller: ["CHOWN", "DAC_OVERRIDE", "FOWNER", "SETGID", "SETUID"],
-    dbd: ["CHOWN", "DAC_OVERRIDE", "FOWNER", "SETGID", "SETUID"],
-    compute: ["CHOWN", "DAC_OVERRIDE", "FOWNER", "KILL", "SETGID", "SETUID"],
-    login: ["CHOWN", "DAC_OVERRIDE", "FOWNER", "SETGID", "SETUID"],
+    controller: ["CHOWN", "SETGID", "SETUID"],
+    dbd: ["CHOWN", "SETGID", "SETUID"],
+    compute: ["CHOWN", "KILL", "SETGID", "SETUID"],
+    login: ["CHOWN", "SETGID", "SETUID"],
 };
 
 /** Labels of one role's objects. */
@@ -113,7 +116,7 @@ const STARTUP_PERIOD_SECONDS = 5;
 const STARTUP_FAILURE_THRESHOLD = 72;
 
 const slurmSecurityContext = (role: keyof typeof CAPABILITIES): SecurityContext => ({
-    // Root only to hand the MUNGE key and spool directories to their users; every other capability dropped.
+    // Root only to hand the MUNGE key and spool directories to their users and start the daemons as theirs.
     runAsUser: 0,
     allowPrivilegeEscalation: false,
     capabilities: { drop: ["ALL"], add: [...CAPABILITIES[role]] },

@@ -48,8 +48,12 @@ describe("static Slurm stack: rendered, then run as real daemons in podman conta
         return /JobState=(\w+)/.exec(out)?.[1];
     }
 
+    /**
+     * Submits a batch job from /tmp: jobs write their output into the submit directory, and podman (unlike
+     * Kubernetes, which keeps the image's 0755) mounts `/` 0555, where root without CAP_DAC_OVERRIDE cannot write.
+     */
     async function submit(script: string): Promise<string> {
-        return (await lab.sh(login, `sbatch --parsable ${script}`)).trim().split(";")[0];
+        return (await lab.sh(login, `cd /tmp && sbatch --parsable ${script}`)).trim().split(";")[0];
     }
 
     before(async function () {
@@ -114,12 +118,21 @@ describe("static Slurm stack: rendered, then run as real daemons in podman conta
     describe("faults: nothing is lost", () => {
         it("SIGKILL of slurmctld with a running and a pending job: both are known after the restart and finish", async () => {
             const nodes = computeNodes(lab);
-            const running = await submit(`-N${nodes.length} --wrap 'sleep 10'`);
+            const running = await submit(`-N${nodes.length} --wrap 'sleep 30'`);
             const pending = await submit(`-N${nodes.length} --wrap 'true'`);
             await waitFor("first job running and second pending", async () => {
                 const [r, p] = [await controllerState(running), await controllerState(pending)];
                 return r === "RUNNING" && p === "PENDING" ? true : undefined;
             }, JOB_TIMEOUT_MS);
+            // slurmctld writes its state to StateSaveLocation a few seconds after a change, not at once (a job
+            // accepted just before a SIGKILL can be lost: that is Slurm's design). Wait for a save that holds both
+            // jobs, so this checks that the state survives on its volume, not Slurm's save delay.
+            const seenAt = Number(await lab.sh("slurmctld-0", "date +%s.%N"));
+            await waitFor("slurmctld to save the job state", async () => {
+                const savedAt = Number(await lab.sh("slurmctld-0", "stat -c %.9Y /var/spool/slurmctld/job_state"));
+                return savedAt > seenAt ? true : undefined;
+            }, 60_000);
+            assert.equal(await controllerState(running), "RUNNING", "the running job is still running when slurmctld is killed");
 
             await lab.kill("slurmctld-0", "KILL");
             await lab.start("slurmctld-0");

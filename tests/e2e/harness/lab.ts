@@ -3,7 +3,9 @@
  * Deployment replica becomes a container with the pod spec's command, args, env, user, capabilities and limits;
  * ConfigMaps and Secrets are mounted the way kubelet lays them out (files behind a `..data` symlink, with the
  * declared modes); volumeClaimTemplates become named volumes that outlive the container, like PVCs; Services
- * become DNS names on a podman network (`slurmctld`, `<pod>.<service>`, and the `.svc.cluster.local` forms).
+ * become host names (`slurmctld`, `<pod>.<service>`, and the `.svc.cluster.local` forms). Each pod keeps a fixed
+ * address on a podman network, and names go into every container's /etc/hosts: podman 4.3's DNS server stalls
+ * all lookups for ~50 s whenever a container starts or restarts on its network, which made runs slow and flaky.
  *
  * Not emulated: the Kubernetes API, scheduling, probes run by a kubelet (the tests run the probe commands
  * themselves), restarts (a container that exits stays down, so a crash fails the test rather than hiding in a
@@ -38,6 +40,8 @@ export class PodmanLab {
     private objects: Obj[] = [];
     private readonly secretValues = new Map<string, string>();
     private readonly started = new Set<string>();
+    private readonly addresses = new Map<string, string>();
+    private subnetPrefix = "";
     private readonly network: string;
     private readonly anchor: string;
 
@@ -81,11 +85,18 @@ export class PodmanLab {
         return found;
     }
 
-    /** Creates the network and a long-lived anchor container (podman's DNS can stall on an empty network). */
+    /**
+     * Creates the network (no DNS server: names come from /etc/hosts) and an anchor container that probes run
+     * from.
+     */
     async createNetwork(): Promise<void> {
-        await podmanOk(["network", "create", "--label", this.label(), this.network]);
+        await podmanOk(["network", "create", "--disable-dns", "--label", this.label(), this.network]);
+        const subnet = (await podmanOk(["network", "inspect", "--format", "{{range .Subnets}}{{.Subnet}} {{end}}", this.network])).trim().split(" ")[0];
+        const match = /^(\d+\.\d+\.\d+)\.0\/24$/.exec(subnet);
+        if (!match) throw new Error(`podman gave network ${this.network} the subnet ${subnet}; this harness expects a /24`);
+        this.subnetPrefix = match[1];
         const image = Object.values(this.images)[0];
-        await podmanOk(["run", "-d", "--pull=never", "--name", this.anchor, "--label", this.label(), "--network", this.network, "--entrypoint", "sleep", image, "infinity"]);
+        await podmanOk(["run", "-d", "--pull=never", "--name", this.anchor, "--label", this.label(), "--network", this.network, "--ip", `${this.subnetPrefix}.2`, "--entrypoint", "sleep", image, "infinity"]);
     }
 
     /** Starts every pod of the render not started yet, all at once. Returns their names. */
@@ -142,7 +153,7 @@ export class PodmanLab {
                 if (probe.exec) {
                     result = await podman(["exec", pod.containerName, ...probe.exec.command], { timeoutMs: (probe.timeoutSeconds ?? 1) * 1000 + 5000 });
                 } else if (probe.tcpSocket) {
-                    const script = `timeout ${probe.timeoutSeconds ?? 1} bash -c '</dev/tcp/${pod.containerName}/${probe.tcpSocket.port}'`;
+                    const script = `timeout ${probe.timeoutSeconds ?? 1} bash -c '</dev/tcp/${this.addressOf(pod.podName)}/${probe.tcpSocket.port}'`;
                     result = await podman(["exec", this.anchor, "bash", "-c", script]);
                 } else {
                     continue;
@@ -176,6 +187,24 @@ export class PodmanLab {
     }
 
     // -----------------------------------------------------------------------------------------------------------
+
+    /** The pod's fixed address on the lab network, assigned when first asked for and kept across re-renders. */
+    private addressOf(podName: string): string {
+        if (!this.addresses.has(podName)) {
+            if (this.addresses.size >= 240) throw new Error("this harness gives out at most 240 pod addresses");
+            this.addresses.set(podName, `${this.subnetPrefix}.${10 + this.addresses.size}`);
+        }
+        return this.addresses.get(podName)!;
+    }
+
+    /** `--add-host` for every name a Service gives any pod of the render (the first pod, for a shared name). */
+    private hostArgs(): string[] {
+        const hosts = new Map<string, string>();
+        for (const pod of this.pods()) {
+            for (const name of this.aliases(pod)) if (!hosts.has(name)) hosts.set(name, this.addressOf(pod.podName));
+        }
+        return [...hosts].flatMap(([name, ip]) => ["--add-host", `${name}:${ip}`]);
+    }
 
     private label(): string {
         return `ai-hyperscaler-e2e=${this.runId}`;
@@ -340,7 +369,8 @@ export class PodmanLab {
             "--label", this.label(),
             "--hostname", hostnameOf(pod),
             "--network", this.network,
-            ...this.aliases(pod).flatMap((a) => ["--network-alias", a]),
+            "--ip", this.addressOf(pod.podName),
+            ...this.hostArgs(),
             "--stop-timeout", String(pod.spec.terminationGracePeriodSeconds ?? 30),
             ...this.securityArgs(pod, container),
             ...this.resourceArgs(container),
