@@ -374,10 +374,9 @@ install_configs() {
     log "configs installed in $SLURM_ETC"
 }
 
-# The daemon writes its pid file as USER. CONF names the file in KEY; DEFAULT is Slurm's own default,
-# /run/<daemon>.pid, in root's /run: there the file is made beforehand and given to USER. A directory of the
-# daemon's own (made here if missing) needs nothing, and root does not write into it (that would take
-# CAP_DAC_OVERRIDE).
+# The daemon writes its pid file as USER, into the directory CONF names in KEY (DEFAULT: Slurm's default,
+# /run/<daemon>.pid): make that directory, USER's, if missing. Slurm's default lands in root's /run, where the daemon
+# cannot write (a harmless "Unable to open pidfile" error); say which setting avoids it.
 prepare_pid_file() {
     local conf=$1 key=$2 default=$3 user=$4 file dir
     file=$(conf_value "$conf" "$key")
@@ -385,25 +384,25 @@ prepare_pid_file() {
     dir=$(dirname "$file")
     if [[ ! -d "$dir" ]]; then
         owned_dir "$dir" "$user"
-        return
+    elif [[ "$(stat -c %U "$dir")" != "$user" ]]; then
+        log "note: $user cannot write $file; set $key=/run/$(basename "$file" .pid)/$(basename "$file") in $(basename "$conf")"
     fi
-    [[ "$(stat -c %U "$dir")" != "$user" ]] || return 0
-    [[ ! -e "$file" || "$(stat -c %U "$file")" != "$user" ]] || return 0
-    rm -f "$file"
-    : >"$file"
-    chown "$user:$(id -gn "$user")" "$file"
 }
 
 prepare_directories() {
     local conf="$SLURM_ETC/slurm.conf" state
     case "$ROLE" in
     controller)
-        # StateSaveLocation is a persistent volume that Kubernetes mounts root-owned. -R: files from an earlier
-        # start under another SlurmUser must stay readable.
+        # StateSaveLocation is a persistent volume that Kubernetes mounts root-owned: hand it over on the first
+        # start. Later starts find it SlurmUser's and leave it alone: slurmctld keeps 0700 directories in it that
+        # root could not even list without CAP_DAC_READ_SEARCH.
         state=$(conf_value "$conf" StateSaveLocation)
         state=${state:-/var/spool/slurmctld}
-        owned_dir "$state" "$SLURM_USER"
-        chown -R "$SLURM_USER:$(id -gn "$SLURM_USER")" "$state"
+        mkdir -p "$state"
+        if [[ "$(stat -c %U "$state")" != "$SLURM_USER" ]]; then
+            chown -R "$SLURM_USER:$(id -gn "$SLURM_USER")" "$state" ||
+                die "cannot hand StateSaveLocation $state to $SLURM_USER (the container needs CAP_CHOWN)"
+        fi
         owned_dir /run/slurmctld "$SLURM_USER"
         prepare_pid_file "$conf" SlurmctldPidFile /run/slurmctld.pid "$SLURM_USER"
         ;;
@@ -414,7 +413,9 @@ prepare_directories() {
         ;;
     dbd)
         owned_dir /run/slurmdbd "$SLURM_USER"
-        prepare_pid_file "$SLURM_ETC/slurmdbd.conf" PidFile /run/slurmdbd.pid "$SLURM_USER"
+        # From the mounted Secret: the installed copy is SlurmUser's 0600, unreadable to a root without
+        # CAP_DAC_OVERRIDE.
+        prepare_pid_file "$SLURMDBD_CONF_SOURCE" PidFile /run/slurmdbd.pid "$SLURM_USER"
         ;;
     esac
 }
@@ -500,7 +501,7 @@ probe_controller() {
 }
 
 probe() {
-    local role=${1-} port
+    local role=${1-} port conf
     ROLE="probe/${role:-?}"
     check_role "$role"
     case "$role" in
@@ -510,8 +511,14 @@ probe() {
             die "the local slurmd does not answer scontrol show slurmd"
         ;;
     dbd)
+        # The mounted Secret is readable; the installed copy (SlurmUser's, 0600) is not without CAP_DAC_OVERRIDE.
         port=""
-        [[ ! -r "$SLURM_ETC/slurmdbd.conf" ]] || port=$(conf_value "$SLURM_ETC/slurmdbd.conf" DbdPort)
+        for conf in "$SLURMDBD_CONF_SOURCE" "$SLURM_ETC/slurmdbd.conf"; do
+            if [[ -r "$conf" ]]; then
+                port=$(conf_value "$conf" DbdPort)
+                break
+            fi
+        done
         port=${port:-6819}
         tcp_open 127.0.0.1 "$port" "$PROBE_TIMEOUT_SECONDS" || die "slurmdbd does not accept connections on 127.0.0.1:$port"
         ;;
