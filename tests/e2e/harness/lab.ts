@@ -370,6 +370,9 @@ export class PodmanLab {
             "--hostname", hostnameOf(pod),
             "--network", this.network,
             "--ip", this.addressOf(pod.podName),
+            // A fixed MAC too: a restarted container would otherwise come back with a new one, and its peers'
+            // stale ARP entries would drop its packets for ~45 s (Kubernetes gives a new pod a new address).
+            "--mac-address", macFor(this.addressOf(pod.podName)),
             ...this.hostArgs(),
             "--stop-timeout", String(pod.spec.terminationGracePeriodSeconds ?? 30),
             ...this.securityArgs(pod, container),
@@ -383,6 +386,11 @@ export class PodmanLab {
         await podmanOk(args);
         this.started.add(pod.podName);
     }
+}
+
+/** A locally administered MAC address derived from an IPv4 address, so that one stays with the other. */
+function macFor(ip: string): string {
+    return ["02", "00", ...ip.split(".").map((o) => Number(o).toString(16).padStart(2, "0"))].join(":");
 }
 
 /** A pod's hostname: the spec's `hostname`, else its name (as Kubernetes does). */
