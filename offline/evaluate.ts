@@ -28,6 +28,8 @@ export interface RecordedResource {
     readonly custom: boolean;
     /** Set when the program read an existing object (`Secret.get`) rather than declaring one. */
     readonly readId?: string;
+    /** Provider reference (`<urn>::<id>`) of a custom resource, when one was given. */
+    readonly provider?: string;
 }
 
 /** The result of one program run. */
@@ -130,20 +132,7 @@ export async function underMocks<T>(
     options: { stack?: string; config?: Record<string, string> } = {},
 ): Promise<{ resources: RecordedResource[]; result?: T; error?: Error }> {
     const recorded: RecordedResource[] = [];
-    pulumi.runtime.setMocks(
-        {
-            newResource(args: pulumi.runtime.MockResourceArgs) {
-                const secretPaths: string[] = [];
-                const inputs = unwrapSecrets(args.inputs, "", secretPaths);
-                recorded.push({ type: args.type, name: args.name, inputs, secretPaths, custom: args.custom ?? true, readId: args.id || undefined });
-                return { id: `${args.name}-id`, state: mockState(args.type, args.name, inputs) };
-            },
-            call: (args: pulumi.runtime.MockCallArgs) => args.inputs,
-        },
-        PROJECT,
-        options.stack ?? "test",
-        false,
-    );
+    pulumi.runtime.setMocks(recordingMocks(recorded), PROJECT, options.stack ?? "test", false);
     pulumi.runtime.setAllConfig(options.config ?? {});
     let result: T | undefined;
     let error: Error | undefined;
@@ -154,6 +143,24 @@ export async function underMocks<T>(
     }
     await (pulumi.runtime as unknown as { waitForRPCs(): Promise<void> }).waitForRPCs();
     return { resources: recorded.filter((r) => r.type !== "pulumi:pulumi:Stack"), result, error };
+}
+
+/**
+ * Mocks that append every registered or read resource to `recorded` and answer with {@link mockState}; a read
+ * (`Secret.get`) of `type` and `id` also gets `reads.get(\`${type} ${id}\`)`, for tests that need canned state.
+ */
+export function recordingMocks(recorded: RecordedResource[], reads: ReadonlyMap<string, Record<string, any>> = new Map()): pulumi.runtime.Mocks {
+    return {
+        newResource(args: pulumi.runtime.MockResourceArgs) {
+            const secretPaths: string[] = [];
+            const inputs = unwrapSecrets(args.inputs, "", secretPaths);
+            const readId = args.id || undefined;
+            recorded.push({ type: args.type, name: args.name, inputs, secretPaths, custom: args.custom ?? true, readId, provider: args.provider });
+            const state = mockState(args.type, args.name, inputs);
+            return { id: readId ?? `${args.name}-id`, state: readId ? { ...state, ...(reads.get(`${args.type} ${readId}`) ?? {}) } : state };
+        },
+        call: (args: pulumi.runtime.MockCallArgs) => args.inputs,
+    };
 }
 
 // How the RPC layer marks a secret value: { [SECRET_SIG_KEY]: SECRET_SIG, value }.

@@ -3,23 +3,15 @@
  * child was given (dependsOn) are captured through a transformation on the component under test.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { mockState } from "../../offline/evaluate";
+import { RecordedResource, recordingMocks } from "../../offline/evaluate";
 
 /** One resource as the mock engine saw it. */
-export interface Recorded {
-    readonly type: string;
-    readonly name: string;
-    readonly inputs: Record<string, any>;
-    /** Provider reference (`<urn>::<id>`) of a custom resource, when one was given. */
-    readonly provider?: string;
-    /** The id a `.get()` read asked for; undefined for registrations. */
-    readonly readId?: string;
-}
+export type Recorded = RecordedResource;
 
 /** Mock engine state: what was registered, and canned state for resources that are read. */
 export interface MockEngine {
     readonly resources: Recorded[];
-    /** State returned for a read of `type` with `id` (e.g. a Secret's `data`). */
+    /** State returned for a read of `type` with `id` (e.g. a Secret's `data`), keyed `<type> <id>`. */
     readonly reads: Map<string, Record<string, any>>;
     /** Forget everything recorded so far. */
     reset(): void;
@@ -30,29 +22,13 @@ export interface MockEngine {
 }
 
 /**
- * Installs mocks (call in a `before`). Registered resources get the same state as in a program run
- * (`mockState`: a Helm Release's `status`, placeholders for generated secrets); reads get `reads`' canned state.
+ * Installs the program's own recording mocks (`recordingMocks`) once, for tests that build components one by
+ * one (call in a `before`, and `reset()` between tests).
  */
 export async function installMocks(): Promise<MockEngine> {
     const resources: Recorded[] = [];
     const reads = new Map<string, Record<string, any>>();
-    await pulumi.runtime.setMocks(
-        {
-            newResource(args: pulumi.runtime.MockResourceArgs): pulumi.runtime.MockResourceResult {
-                resources.push({ type: args.type, name: args.name, inputs: args.inputs, provider: args.provider, readId: args.id });
-                if (args.id !== undefined && args.id !== "") {
-                    return { id: args.id, state: { ...args.inputs, ...(reads.get(`${args.type} ${args.id}`) ?? {}) } };
-                }
-                return { id: `${args.name}-id`, state: mockState(args.type, args.name, args.inputs) };
-            },
-            call(args: pulumi.runtime.MockCallArgs): Record<string, any> {
-                return args.inputs;
-            },
-        },
-        "ai-hyperscaler",
-        "test",
-        false,
-    );
+    await pulumi.runtime.setMocks(recordingMocks(resources, reads), "ai-hyperscaler", "test", false);
     return {
         resources,
         reads,
