@@ -1,25 +1,22 @@
 /**
  * Test helpers that hold Helm values built by this project against the upstream charts' own files, kept in
- * `shared/charts/` beside the repository (`../shared` from the repo root; CI has a copy there). When that folder
- * is absent the callers skip their check rather than fail.
+ * `tests/upstream/charts/` (copied unchanged from the charts; see that folder's README).
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { parse } from "yaml";
 
-/** `<repo>/../shared/charts`, where the upstream values.yaml and schemas live. */
-export const CHARTS_DIR = path.resolve(__dirname, "..", "..", "..", "shared", "charts");
+/** `tests/upstream/charts`, where the upstream values.yaml and schemas live. */
+export const CHARTS_DIR = path.resolve(__dirname, "..", "upstream", "charts");
 
-/** The parsed YAML file `CHARTS_DIR/<file>`, or undefined when it is not there. */
+/** The parsed YAML file `CHARTS_DIR/<file>`. */
 export function loadChartYaml(file: string): unknown {
-    const full = path.join(CHARTS_DIR, file);
-    return fs.existsSync(full) ? parse(fs.readFileSync(full, "utf8")) : undefined;
+    return parse(fs.readFileSync(path.join(CHARTS_DIR, file), "utf8"));
 }
 
-/** The parsed JSON file `CHARTS_DIR/<file>`, or undefined when it is not there. */
+/** The parsed JSON file `CHARTS_DIR/<file>`. */
 export function loadChartJson(file: string): unknown {
-    const full = path.join(CHARTS_DIR, file);
-    return fs.existsSync(full) ? JSON.parse(fs.readFileSync(full, "utf8")) : undefined;
+    return JSON.parse(fs.readFileSync(path.join(CHARTS_DIR, file), "utf8"));
 }
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
