@@ -1,6 +1,7 @@
 import { strict as assert } from "node:assert";
 import { PLACEHOLDER_MARK, ProgramRun, runProgram, runProgramExpectingError } from "../offline/evaluate";
-import { readStackSettings } from "../offline/stack";
+import { readStackSettings } from "../config/stackFile";
+import { defaultSlurmImage } from "../config/slurmImage";
 import { isKubeObject, validateKubeObject } from "./kubeSchema";
 
 const types = (run: ProgramRun) => new Set(run.resources.map((r) => r.type));
@@ -54,7 +55,7 @@ describe("the program (index.ts) under mocks", () => {
         it("sizes the cluster and Slurm from Pulumi.dev.yaml", () => {
             const kind = run.get("pulumi-nodejs:dynamic:Resource", "lab");
             assert.equal(kind.inputs.clusterName, "ai-hyperscaler-dev");
-            assert.deepEqual(kind.inputs.images, ["ai-hyperscaler/slurm:24.11"], "the Slurm image is loaded into Kind");
+            assert.deepEqual(kind.inputs.images, [defaultSlurmImage()], "the Slurm image, tagged by content, is loaded into Kind");
             assert.equal((kind.inputs.configYaml.match(/role: worker/g) ?? []).length, 2);
             assert.equal(run.get("kubernetes:apps/v1:StatefulSet", "slurm/compute").inputs.spec.replicas, 2);
             assert.match(run.get("kubernetes:core/v1:ConfigMap", "slurm-config").inputs.data["slurm.conf"], /^PartitionName=debug .*MaxTime=30/m);

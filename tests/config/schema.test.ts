@@ -33,7 +33,7 @@ describe("stack config", () => {
         assert.deepEqual(config.slurm.partitions, [{ name: "batch", default: true }]);
         assert.deepEqual(config.slurm.storage, { stateSizeGiB: 1, databaseSizeGiB: 2 });
         assert.deepEqual(config.gpuOperator, { enabled: false, namespace: "gpu-operator", driverEnabled: false });
-        assert.deepEqual(config.vcluster, { tenants: [] });
+        assert.deepEqual(config.vcluster, { firstPort: 31443, maxTenants: 5, serviceType: "NodePort", tenants: [] });
     });
 
     it("fills nested defaults around the values given", () => {
@@ -44,7 +44,7 @@ describe("stack config", () => {
     });
 
     it("accepts an existing cluster with a context and no kind settings", () => {
-        const config = parseStackConfig({ cluster: { type: "existing", context: "prod" } });
+        const config = parseStackConfig({ cluster: { type: "existing", context: "prod" }, slurm: { mode: "none" } });
         assert.deepEqual(config.cluster, { type: "existing", context: "prod" });
     });
 
@@ -66,7 +66,8 @@ describe("stack config", () => {
         const cases: Array<[string, Record<string, unknown>, string[]]> = [
             ["an unknown top-level setting", { slurmm: {} }, ["slurmm: unknown setting", "allowed here: cluster, slurm, gpuOperator, vcluster"]],
             ["an unknown cluster type", { cluster: { type: "vm" } }, ['cluster.type = "vm"', 'must be "kind" or "existing"']],
-            ["a missing cluster type", { cluster: { workers: 1 } }, ["cluster.type = (missing)", 'must be "kind" or "existing"']],
+            // A cluster without `type` is a Kind cluster now (as documented), so a type of the wrong kind stands in.
+            ["a cluster type that is not a name", { cluster: { type: 3, workers: 1 } }, ["cluster.type = 3", 'must be "kind" or "existing"']],
             ["a negative worker count", { cluster: { type: "kind", workers: -1 } }, ["cluster.workers = -1", "whole number from 0 to 100"]],
             ["a fractional worker count", { cluster: { type: "kind", workers: 1.5 } }, ["cluster.workers = 1.5", "whole number"]],
             ["a kind setting on an existing cluster", { cluster: { type: "existing", workers: 1 } }, ["cluster.workers: unknown setting", "allowed here: type, kubeconfigPath, context"]],
@@ -76,7 +77,7 @@ describe("stack config", () => {
             ["a port out of range", { cluster: { type: "kind", portMappings: [{ containerPort: 30000, hostPort: 70000 }] } }, ["cluster.portMappings[0].hostPort = 70000", "from 1 to 65535"]],
             ["a port mapping without its container port", { cluster: { type: "kind", portMappings: [{ hostPort: 8080 }] } }, ["cluster.portMappings[0].containerPort = (missing)", "whole number"]],
             ["an unknown protocol", { cluster: { type: "kind", portMappings: [{ containerPort: 1, hostPort: 2, protocol: "HTTP" }] } }, ['cluster.portMappings[0].protocol = "HTTP"', "one of TCP, UDP, SCTP"]],
-            ["a bad listen address", { cluster: { type: "kind", portMappings: [{ containerPort: 1, hostPort: 2, listenAddress: "localhost" }] } }, ['listenAddress = "localhost"', "IPv4 address"]],
+            ["a bad listen address", { cluster: { type: "kind", portMappings: [{ containerPort: 1, hostPort: 2, listenAddress: "localhost" }] } }, ['listenAddress = "localhost"', "IPv4 or IPv6 address"]],
             ["the same host port twice", { cluster: { type: "kind", portMappings: [{ containerPort: 1, hostPort: 8080 }, { containerPort: 2, hostPort: 8080 }] } }, ["cluster.portMappings[1].hostPort = 8080", "mapped twice"]],
             ["an empty kubeconfig path", { cluster: { type: "existing", kubeconfigPath: "" } }, ['cluster.kubeconfigPath = ""', "must not be empty"]],
             ["a Slurm mode that does not exist", { slurm: { mode: "dynamic" } }, ['slurm.mode = "dynamic"', "one of static, slinky, none"]],
