@@ -71,7 +71,7 @@ const portMapping = strictObject({
 });
 
 const kindCluster = strictObject({
-    type: z.literal("kind").describe("Bring up a local Kind cluster (Kubernetes in Docker). Default `kind`."),
+    type: z.literal("kind").describe("`kind`: a Kind cluster (Kubernetes in Docker) that the stack brings up (the default);"),
     name: text(rules.dnsLabel(32))
         .default("ai-hyperscaler")
         .describe("Kind cluster name; also the kubeconfig context `kind-<name>`. Default `ai-hyperscaler`."),
@@ -88,7 +88,7 @@ const kindCluster = strictObject({
 });
 
 const existingCluster = strictObject({
-    type: z.literal("existing").describe("Use a cluster that already exists."),
+    type: z.literal("existing").describe("`existing`: a cluster that already exists. Default `kind`."),
     kubeconfigPath: meta(
         z
             .string({ error: rules.kubeconfigPath.allowed })
@@ -101,9 +101,9 @@ const existingCluster = strictObject({
             "kubeconfig file, which must be readable; never its contents. " +
                 "Default: the Kubernetes provider's lookup ($KUBECONFIG, then ~/.kube/config).",
         ),
-    context: z
-        .string({ error: "must be a kubeconfig context name" })
-        .min(1, { error: "must not be empty" })
+    context: meta(z.string({ error: "must be a kubeconfig context name" }).min(1, { error: "must not be empty" }), {
+        allowed: "a context name in that kubeconfig",
+    })
         .optional()
         .describe("Context in that kubeconfig. Default: its current context."),
 });
@@ -194,7 +194,7 @@ const tenant = strictObject({
     argocd: flag().default(true).describe("Install Argo CD inside the tenant. Default true."),
     port: meta(whole(rules.NODE_PORT_RANGE.min, rules.NODE_PORT_RANGE.max), { defaultText: "firstPort + index" })
         .optional()
-        .describe("NodePort of the tenant's API server. Default firstPort + the tenant's index in the list."),
+        .describe("NodePort of the tenant's API server. Default firstPort + index (its place in the list, from 0)."),
     server: meta(text(rules.httpsUrl), { defaultText: "https://127.0.0.1:<port> (Kind)" })
         .optional()
         .describe(
