@@ -10,12 +10,7 @@ type Parsed = Partial<ParsedSettings>;
 
 /** Every cross-setting problem of `parsed`, one line each. */
 export function crossChecks(parsed: Parsed): string[] {
-    return [
-        ...clusterChecks(parsed),
-        ...slurmChecks(parsed),
-        ...namespaceChecks(parsed),
-        ...tenantChecks(parsed),
-    ];
+    return [...clusterChecks(parsed), ...slurmChecks(parsed), ...namespaceChecks(parsed), ...tenantChecks(parsed)];
 }
 
 function clusterChecks({ cluster, slurm, gpuOperator }: Parsed): string[] {
@@ -23,13 +18,21 @@ function clusterChecks({ cluster, slurm, gpuOperator }: Parsed): string[] {
     if (cluster?.type === "kind") {
         if (cluster.gpuWorkers > cluster.workers) {
             problems.push(
-                problem("cluster.gpuWorkers", cluster.gpuWorkers, `must not exceed cluster.workers (${cluster.workers})`),
+                problem(
+                    "cluster.gpuWorkers",
+                    cluster.gpuWorkers,
+                    `must not exceed cluster.workers (${cluster.workers})`,
+                ),
             );
         }
         problems.push(...hostPortClashes(cluster.portMappings));
         if (gpuOperator?.enabled && cluster.gpuWorkers === 0) {
             problems.push(
-                problem("gpuOperator.enabled", true, "on Kind needs cluster.gpuWorkers >= 1, the workers that see the host's GPUs"),
+                problem(
+                    "gpuOperator.enabled",
+                    true,
+                    "on Kind needs cluster.gpuWorkers >= 1, the workers that see the host's GPUs",
+                ),
             );
         }
     }
@@ -53,21 +56,24 @@ function clusterChecks({ cluster, slurm, gpuOperator }: Parsed): string[] {
 function hostPortClashes(mappings: readonly PortMapping[]): string[] {
     const problems: string[] = [];
     mappings.forEach((m, i) => {
-        const earlier = mappings.slice(0, i).findIndex(
-            (other) =>
-                other.hostPort === m.hostPort &&
-                other.protocol === m.protocol &&
-                (other.listenAddress === m.listenAddress ||
-                    isWildcardAddress(other.listenAddress) ||
-                    isWildcardAddress(m.listenAddress)),
-        );
+        const earlier = mappings
+            .slice(0, i)
+            .findIndex(
+                (other) =>
+                    other.hostPort === m.hostPort &&
+                    other.protocol === m.protocol &&
+                    (other.listenAddress === m.listenAddress ||
+                        isWildcardAddress(other.listenAddress) ||
+                        isWildcardAddress(m.listenAddress)),
+            );
         if (earlier >= 0) {
             problems.push(
                 problem(
                     `cluster.portMappings[${i}].hostPort`,
                     m.hostPort,
                     `is mapped twice: cluster.portMappings[${earlier}] binds ${m.protocol} port ${m.hostPort} on ` +
-                        `${mappings[earlier].listenAddress}, and ${m.listenAddress} overlaps it; each host port may be used once`,
+                        `${mappings[earlier].listenAddress}, and ${m.listenAddress} overlaps it; ` +
+                        "each host port may be used once",
                 ),
             );
         }
@@ -99,7 +105,11 @@ function slurmChecks({ slurm, gpuOperator }: Parsed): string[] {
     const defaults = slurm.partitions.filter((p) => p.default === true);
     if (defaults.length > 1) {
         problems.push(
-            problem("slurm.partitions", defaults.map((p) => p.name), "at most one partition may be the default"),
+            problem(
+                "slurm.partitions",
+                defaults.map((p) => p.name),
+                "at most one partition may be the default",
+            ),
         );
     }
     for (const name of duplicates(slurm.partitions.map((p) => p.name))) {
@@ -130,7 +140,8 @@ function namespaceChecks({ slurm, gpuOperator, vcluster }: Parsed): string[] {
     // A repeated tenant name is reported as such by the tenant checks, not as a namespace clash.
     const tenants = vcluster?.tenants ?? [];
     tenants.forEach((t, i) => {
-        if (tenants.findIndex((o) => o.name === t.name) === i) claim(`vcluster.tenants[${i}].name`, `vcluster-${t.name}`, t.name);
+        if (tenants.findIndex((o) => o.name === t.name) === i)
+            claim(`vcluster.tenants[${i}].name`, `vcluster-${t.name}`, t.name);
     });
     return problems;
 }
@@ -148,13 +159,21 @@ function tenantChecks({ cluster, vcluster }: Parsed): string[] {
         const first = ports.indexOf(port);
         if (first < i) {
             problems.push(
-                problem(`vcluster.tenants[${i}].port`, port, `is already the port of vcluster.tenants[${first}]; each tenant needs its own`),
+                problem(
+                    `vcluster.tenants[${i}].port`,
+                    port,
+                    `is already the port of vcluster.tenants[${first}]; each tenant needs its own`,
+                ),
             );
         }
     });
     if (firstPort + maxTenants - 1 > 32767) {
         problems.push(
-            problem("vcluster.maxTenants", maxTenants, `with firstPort ${firstPort} runs past the NodePort range (30000-32767)`),
+            problem(
+                "vcluster.maxTenants",
+                maxTenants,
+                `with firstPort ${firstPort} runs past the NodePort range (30000-32767)`,
+            ),
         );
     }
     if (cluster?.type === "kind") {
@@ -172,13 +191,19 @@ function tenantChecks({ cluster, vcluster }: Parsed): string[] {
         }
         tenants.forEach((t, i) => {
             if (t.port !== undefined && (t.port < firstPort || t.port > lastPort)) {
-                problems.push(problem(`vcluster.tenants[${i}].port`, t.port, `must be in ${pool}, whose host ports Kind maps`));
+                problems.push(
+                    problem(`vcluster.tenants[${i}].port`, t.port, `must be in ${pool}, whose host ports Kind maps`),
+                );
             }
         });
         cluster.portMappings.forEach((m, i) => {
             if (m.hostPort >= firstPort && m.hostPort <= lastPort) {
                 problems.push(
-                    problem(`cluster.portMappings[${i}].hostPort`, m.hostPort, `is in the tenant port pool ${firstPort}-${lastPort}; choose another port`),
+                    problem(
+                        `cluster.portMappings[${i}].hostPort`,
+                        m.hostPort,
+                        `is in the tenant port pool ${firstPort}-${lastPort}; choose another port`,
+                    ),
                 );
             }
         });

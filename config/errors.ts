@@ -53,7 +53,8 @@ export function describeIssue(issue: z.core.$ZodIssue, raw: unknown, schema: z.Z
     }
     const value = valueAt(raw, issue.path);
     // A missing field reaches zod as undefined, which fails the type test: say that it is required.
-    const message = issue.code === "invalid_type" && value === undefined ? `is required; ${issue.message}` : issue.message;
+    const message =
+        issue.code === "invalid_type" && value === undefined ? `is required; ${issue.message}` : issue.message;
     return [problem(where, redact(value), message)];
 }
 

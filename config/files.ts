@@ -21,7 +21,12 @@ export function readableFile(file: string): string | undefined {
         return undefined;
     } catch (error) {
         const code = (error as NodeJS.ErrnoException).code;
-        const why = code === "ENOENT" ? "does not exist" : code === "EACCES" ? "is not readable by this user" : `cannot be read (${code})`;
+        const why =
+            code === "ENOENT"
+                ? "does not exist"
+                : code === "EACCES"
+                  ? "is not readable by this user"
+                  : `cannot be read (${code})`;
         return `must be a readable kubeconfig file; ${full} ${why}`;
     }
 }

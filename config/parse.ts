@@ -28,7 +28,9 @@ export interface ParseOptions {
 export function parseStackConfig(raw: Record<string, unknown>, options: ParseOptions = {}): StackConfig {
     const problems: string[] = [];
     if (raw === null || typeof raw !== "object" || Array.isArray(raw)) {
-        throw new ConfigError([problem("(stack config)", raw, `must be an object with the settings ${SETTING_NAMES.join(", ")}`)]);
+        throw new ConfigError([
+            problem("(stack config)", raw, `must be an object with the settings ${SETTING_NAMES.join(", ")}`),
+        ]);
     }
     for (const key of Object.keys(raw)) {
         if (!(SETTING_NAMES as string[]).includes(key)) {

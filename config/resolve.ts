@@ -2,7 +2,14 @@
  * The defaults that depend on other settings, filled in once the settings and their cross-checks have passed:
  * which partition is the default, each tenant's port and server, and the Slurm image.
  */
-import type { ParsedSettings, PartitionSettings, PortMapping, StackConfig, TenantSettings, VclusterSettings } from "./settings";
+import type {
+    ParsedSettings,
+    PartitionSettings,
+    PortMapping,
+    StackConfig,
+    TenantSettings,
+    VclusterSettings,
+} from "./settings";
 
 /** Where the defaults that are not pure come from. */
 export interface ResolveOptions {

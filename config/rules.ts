@@ -93,7 +93,7 @@ export function dnsLabelStartingWithLetter(maxLength: number): Rule<string> {
     const label = dnsLabel(maxLength);
     return rule(
         (v) => label.test(v) && /^[a-z]/.test(v),
-        `${label.allowed.replace("starting and ending with a letter or digit", "starting with a letter and ending with a letter or digit")}`,
+        label.allowed.replace("starting and ending", "starting with a letter and ending"),
     );
 }
 
@@ -106,7 +106,8 @@ export const tenantName: Rule<string> = dnsLabelStartingWithLetter(40);
  */
 export const partitionName: Rule<string> = rule(
     (v) => dnsLabel(40).test(v) && v.toLowerCase() !== "default",
-    `${dnsLabel(40).allowed}, and not "default" (Slurm reads PartitionName=DEFAULT as the defaults of later partitions)`,
+    `${dnsLabel(40).allowed}, and not "default" ` +
+        "(Slurm reads PartitionName=DEFAULT as the defaults of later partitions)",
 );
 
 const SLURM_CLUSTER_NAME = /^[a-z][a-z0-9_]{0,39}$/;
@@ -114,7 +115,8 @@ const SLURM_CLUSTER_NAME = /^[a-z][a-z0-9_]{0,39}$/;
 /** Slurm's `ClusterName`; slurmdbd uses it as a database table prefix. */
 export const slurmClusterName: Rule<string> = rule(
     (v) => isString(v) && SLURM_CLUSTER_NAME.test(v),
-    "must be 1-40 lowercase letters, digits or '_', starting with a letter (Slurm stores it as a database table prefix)",
+    "must be 1-40 lowercase letters, digits or '_', starting with a letter " +
+        "(Slurm stores it as a database table prefix)",
 );
 
 const KIND_NODE_IMAGE = /^kindest\/node:v\d+\.\d+\.\d+@sha256:[0-9a-f]{64}$/;
@@ -152,7 +154,11 @@ export const httpsUrl: Rule<string> = rule((v) => {
  * YAML/JSON keys of a kubeconfig. Such contents hold credentials, so no message may echo them.
  */
 export function looksLikeKubeconfigContents(value: string): boolean {
-    return /[\r\n]/.test(value) || /^\s*[{[]/.test(value) || /\b(apiVersion|clusters|users|contexts|current-context)\s*:/.test(value);
+    return (
+        /[\r\n]/.test(value) ||
+        /^\s*[{[]/.test(value) ||
+        /\b(apiVersion|clusters|users|contexts|current-context)\s*:/.test(value)
+    );
 }
 
 /** A path to a kubeconfig file (never the file's contents). Whether the file is readable is checked apart. */

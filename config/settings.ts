@@ -59,7 +59,8 @@ function strictObject<Shape extends z.ZodRawShape>(shape: Shape) {
 }
 
 /** A list of `element`s. */
-const list = <T extends z.ZodType>(element: T, what: string) => z.array(element, { error: `must be a list of ${what}` });
+const list = <T extends z.ZodType>(element: T, what: string) =>
+    z.array(element, { error: `must be a list of ${what}` });
 
 const portMapping = strictObject({
     containerPort: whole(1, 65535).describe("Port inside the Kind node container (a NodePort, for example). Required."),
@@ -71,7 +72,9 @@ const portMapping = strictObject({
 });
 
 const kindCluster = strictObject({
-    type: z.literal("kind").describe("`kind`: a Kind cluster (Kubernetes in Docker) that the stack brings up (the default);"),
+    type: z
+        .literal("kind")
+        .describe("`kind`: a Kind cluster (Kubernetes in Docker) that the stack brings up (the default);"),
     name: text(rules.dnsLabel(32))
         .default("ai-hyperscaler")
         .describe("Kind cluster name; also the kubeconfig context `kind-<name>`. Default `ai-hyperscaler`."),
@@ -145,7 +148,9 @@ const compute = strictObject({
         .default(1024)
         .describe("Most compute nodes (slurm.conf MaxNodeCount); replicas grow to it without a restart. Default 1024."),
     cpus: whole(1, 4096).default(1).describe("CPUs each node offers to Slurm. Default 1."),
-    memoryMiB: whole(64, 16 * 1024 * 1024).default(1024).describe("Memory each node offers to Slurm, MiB. Default 1024."),
+    memoryMiB: whole(64, 16 * 1024 * 1024)
+        .default(1024)
+        .describe("Memory each node offers to Slurm, MiB. Default 1024."),
     gpus: whole(0, 64).default(0).describe("GPUs each node offers (GRES gpu); needs gpuOperator.enabled. Default 0."),
 });
 
@@ -160,11 +165,15 @@ const storage = strictObject({
 const slurmSetting = strictObject({
     mode: oneOf(["static", "slinky", "none"])
         .default("static")
-        .describe("`static`: this project's manifests and image; `slinky`: SchedMD's operator; `none`. Default `static`."),
+        .describe(
+            "`static`: this project's manifests and image; `slinky`: SchedMD's operator; `none`. Default `static`.",
+        ),
     namespace: text(rules.namespaceOutside(rules.RESERVED_NAMESPACES))
         .default("slurm")
         .describe("Namespace of every Slurm object (not a system namespace). Default `slurm`."),
-    clusterName: text(rules.slurmClusterName).default("lab").describe("Slurm ClusterName and accounting name. Default `lab`."),
+    clusterName: text(rules.slurmClusterName)
+        .default("lab")
+        .describe("Slurm ClusterName and accounting name. Default `lab`."),
     image: meta(text(rules.imageReference), { defaultText: "ai-hyperscaler/slurm:24.11-<content hash>" })
         .optional()
         .describe(
@@ -226,7 +235,9 @@ export const SETTINGS = {
         .prefault({})
         .describe("The Slurm cluster: mode, namespace, image, compute nodes, partitions and volumes."),
     gpuOperator: gpuOperatorSetting.prefault({}).describe("The NVIDIA GPU Operator. Default not installed."),
-    vcluster: vclusterSetting.prefault({}).describe("vCluster tenants and the ports they are reached on. Default none."),
+    vcluster: vclusterSetting
+        .prefault({})
+        .describe("vCluster tenants and the ports they are reached on. Default none."),
 } as const;
 
 /** The whole stack configuration as one zod object (for the settings table and "allowed here" messages). */
@@ -248,7 +259,7 @@ type Frozen<T> = T extends readonly (infer U)[]
 /** What the schemas produce, before the defaults that depend on other settings are filled in. */
 export type ParsedSettings = { [K in SettingName]: z.output<(typeof SETTINGS)[K]> };
 
-/** A host port published by the Kind control-plane node (kind's `extraPortMappings`); listens on 127.0.0.1 by default. */
+/** A host port published by the Kind control-plane node (kind's `extraPortMappings`); default address 127.0.0.1. */
 export type PortMapping = Frozen<z.output<typeof portMapping>>;
 /** A local Kind cluster (Kubernetes in Docker): name, workers, GPU workers, node image, port mappings. */
 export type KindClusterSettings = Frozen<z.output<typeof kindCluster>>;
@@ -271,7 +282,9 @@ export type GpuOperatorSettings = Frozen<z.output<typeof gpuOperatorSetting>>;
 /** One tenant with its port and server resolved. */
 export type TenantSettings = Frozen<Required<z.output<typeof tenant>>>;
 /** vCluster tenants and their port pool, every tenant resolved. */
-export type VclusterSettings = Frozen<Omit<z.output<typeof vclusterSetting>, "tenants"> & { tenants: TenantSettings[] }>;
+export type VclusterSettings = Frozen<
+    Omit<z.output<typeof vclusterSetting>, "tenants"> & { tenants: TenantSettings[] }
+>;
 
 /** The whole, validated stack configuration with every default resolved. */
 export interface StackConfig {

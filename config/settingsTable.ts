@@ -71,9 +71,12 @@ function walk(schema: z.ZodType, setting: string, rows: SettingRow[], prefix = "
 /** The metadata of every layer of `schema` (outer layers win), merged. */
 function metaOf(schema: z.ZodType): SettingMeta & { description?: string } {
     const layers: z.ZodType[] = [];
-    for (let s: z.ZodType | undefined = schema; s; ) {
+    for (let s: z.ZodType | undefined = schema; s;) {
         layers.push(s);
-        s = s instanceof z.ZodDefault || s instanceof z.ZodOptional || s instanceof z.ZodPrefault ? (s.unwrap() as z.ZodType) : undefined;
+        s =
+            s instanceof z.ZodDefault || s instanceof z.ZodOptional || s instanceof z.ZodPrefault
+                ? (s.unwrap() as z.ZodType)
+                : undefined;
     }
     return Object.assign({}, ...layers.reverse().map((s) => s.meta() ?? {}));
 }

@@ -10,7 +10,13 @@ import { PROJECT } from "./settings";
 const ROOT = path.resolve(__dirname, "..");
 
 /** Keys a stack file may hold: Pulumi's `ProjectStack` (sdk/go/common/workspace/project.go). */
-export const STACK_FILE_KEYS: readonly string[] = ["secretsprovider", "encryptedkey", "encryptionsalt", "config", "environment"];
+export const STACK_FILE_KEYS: readonly string[] = [
+    "secretsprovider",
+    "encryptedkey",
+    "encryptionsalt",
+    "config",
+    "environment",
+];
 
 /** The stacks that have a `Pulumi.<stack>.yaml` in `root`, sorted. */
 export function stackNames(root = ROOT): string[] {
@@ -25,7 +31,9 @@ export function stackNames(root = ROOT): string[] {
 export function readStackSettings(stack: string, root = ROOT): Record<string, unknown> {
     const file = path.join(root, `Pulumi.${stack}.yaml`);
     if (!/^[\w.-]+$/.test(stack) || !fs.existsSync(file)) {
-        throw new Error(`no stack "${stack}": there is no Pulumi.${stack}.yaml; stacks here: ${stackNames(root).join(", ")}`);
+        throw new Error(
+            `no stack "${stack}": there is no Pulumi.${stack}.yaml; stacks here: ${stackNames(root).join(", ")}`,
+        );
     }
     const config = (parse(fs.readFileSync(file, "utf8")) ?? {}).config ?? {};
     const settings: Record<string, unknown> = {};

@@ -27,7 +27,16 @@ describe("valid values are accepted unchanged", () => {
         ["cluster.nodeImage", [DEFAULT_KIND_NODE_IMAGE, `kindest/node:v1.31.0@sha256:${"a".repeat(64)}`]],
         ["slurm.namespace", ["slurm", "a", "s".repeat(63), "hpc-1"]],
         ["slurm.clusterName", ["lab", "a", "hpc_2", `a${"b".repeat(39)}`]],
-        ["slurm.image", ["slurm", "ai-hyperscaler/slurm:24.11-0123456789ab", "localhost:5000/a/b:T_1.x", `r.io/s@sha256:${"f".repeat(64)}`, "[::1]:5000/s:1"]],
+        [
+            "slurm.image",
+            [
+                "slurm",
+                "ai-hyperscaler/slurm:24.11-0123456789ab",
+                "localhost:5000/a/b:T_1.x",
+                `r.io/s@sha256:${"f".repeat(64)}`,
+                "[::1]:5000/s:1",
+            ],
+        ],
         ["slurm.storage.storageClassName", ["standard", "a.b-c.d", "local-path"]],
         ["gpuOperator.namespace", ["gpu-operator", "nvidia"]],
         ["slurm.mode", ["static", "slinky", "none"]],

@@ -33,22 +33,38 @@ describe("input classes once judged wrong", () => {
 
         for (const name of ["1team", "9", "-a"]) {
             it(`a tenant name that does not start with a letter: ${name}`, () => {
-                assertRefused({ vcluster: { tenants: [{ name }] } }, `vcluster.tenants[0].name = "${name}"`, "starting with a letter");
+                assertRefused(
+                    { vcluster: { tenants: [{ name }] } },
+                    `vcluster.tenants[0].name = "${name}"`,
+                    "starting with a letter",
+                );
             });
         }
 
         for (const namespace of ["kube-system", "kube-public", "kube-node-lease", "default", "local-path-storage"]) {
             it(`the system namespace ${namespace} for slurm.namespace and gpuOperator.namespace`, () => {
-                assertRefused({ slurm: { namespace } }, `slurm.namespace = "${namespace}"`, "none of default, kube-system");
+                assertRefused(
+                    { slurm: { namespace } },
+                    `slurm.namespace = "${namespace}"`,
+                    "none of default, kube-system",
+                );
                 assertRefused({ gpuOperator: { namespace } }, `gpuOperator.namespace = "${namespace}"`, "none of");
             });
         }
 
         for (const namespace of ["slinky", "cert-manager"]) {
             it(`in slinky mode, the operators' namespace ${namespace}`, () => {
-                assertRefused({ slurm: { mode: "slinky", namespace } }, `slurm.namespace = "${namespace}"`, "already used by");
                 assertRefused(
-                    { slurm: { mode: "slinky" }, cluster: { workers: 1, gpuWorkers: 1 }, gpuOperator: { enabled: true, namespace } },
+                    { slurm: { mode: "slinky", namespace } },
+                    `slurm.namespace = "${namespace}"`,
+                    "already used by",
+                );
+                assertRefused(
+                    {
+                        slurm: { mode: "slinky" },
+                        cluster: { workers: 1, gpuWorkers: 1 },
+                        gpuOperator: { enabled: true, namespace },
+                    },
                     `gpuOperator.namespace = "${namespace}"`,
                     "(slurm.mode slinky)",
                 );
@@ -56,16 +72,36 @@ describe("input classes once judged wrong", () => {
             });
         }
 
-        for (const image of ["Slurm:24.11", "slurm:", "registry:5000/", "slurm:24.11 ", "a//b", "slurm@sha256:123", "-slurm"]) {
+        for (const image of [
+            "Slurm:24.11",
+            "slurm:",
+            "registry:5000/",
+            "slurm:24.11 ",
+            "a//b",
+            "slurm@sha256:123",
+            "-slurm",
+        ]) {
             it(`the malformed image reference ${JSON.stringify(image)}`, () => {
-                assertRefused({ slurm: { image } }, `slurm.image = ${JSON.stringify(image)}`, "container image reference");
+                assertRefused(
+                    { slurm: { image } },
+                    `slurm.image = ${JSON.stringify(image)}`,
+                    "container image reference",
+                );
             });
         }
 
         for (const wildcard of ["0.0.0.0", "::"]) {
             it(`two mappings of one host port when one listens on ${wildcard}`, () => {
-                assertRefused(kindWith([mapping(8080, wildcard), mapping(8080)]), "cluster.portMappings[1].hostPort = 8080", "mapped twice");
-                assertRefused(kindWith([mapping(8080), mapping(8080, wildcard)]), "cluster.portMappings[1].hostPort = 8080", "mapped twice");
+                assertRefused(
+                    kindWith([mapping(8080, wildcard), mapping(8080)]),
+                    "cluster.portMappings[1].hostPort = 8080",
+                    "mapped twice",
+                );
+                assertRefused(
+                    kindWith([mapping(8080), mapping(8080, wildcard)]),
+                    "cluster.portMappings[1].hostPort = 8080",
+                    "mapped twice",
+                );
             });
         }
 
@@ -77,8 +113,14 @@ describe("input classes once judged wrong", () => {
 
         it("a kubeconfig path that is not a readable file (checked by the injected file check)", () => {
             const asked: string[] = [];
-            const readableFile = (file: string) => (asked.push(file), file === "/ok" ? undefined : "must be a readable kubeconfig file; /nope does not exist");
-            const raw = (kubeconfigPath: string) => ({ cluster: { type: "existing", kubeconfigPath }, slurm: { mode: "none" } });
+            const readableFile = (file: string) => (
+                asked.push(file),
+                file === "/ok" ? undefined : "must be a readable kubeconfig file; /nope does not exist"
+            );
+            const raw = (kubeconfigPath: string) => ({
+                cluster: { type: "existing", kubeconfigPath },
+                slurm: { mode: "none" },
+            });
             assert.deepEqual(problemsOf(raw("/nope"), { readableFile }), [
                 'cluster.kubeconfigPath = "/nope": must be a readable kubeconfig file; /nope does not exist',
             ]);
@@ -99,7 +141,7 @@ describe("input classes once judged wrong", () => {
             }
         });
 
-        it("kubeconfig contents are not echoed when several problems are reported, nor handed to the file check", () => {
+        it("kubeconfig contents are not echoed among several problems, nor handed to the file check", () => {
             let checked = false;
             const problems = problemsOf(
                 { cluster: { type: "existing", kubeconfigPath: KUBECONFIG }, slurm: { mode: "bogus" } },
@@ -113,10 +155,17 @@ describe("input classes once judged wrong", () => {
 
     describe("accepted", () => {
         it("capital letters in an image tag", () => {
-            assert.equal(parseStackConfig({ slurm: { image: "registry.example.com:5000/hpc/slurm:24.11-RC1" } }).slurm.image, "registry.example.com:5000/hpc/slurm:24.11-RC1");
+            assert.equal(
+                parseStackConfig({ slurm: { image: "registry.example.com:5000/hpc/slurm:24.11-RC1" } }).slurm.image,
+                "registry.example.com:5000/hpc/slurm:24.11-RC1",
+            );
         });
         it("dots in storageClassName (a DNS subdomain)", () => {
-            assert.equal(parseStackConfig({ slurm: { storage: { storageClassName: "fast.ssd.example.com" } } }).slurm.storage.storageClassName, "fast.ssd.example.com");
+            assert.equal(
+                parseStackConfig({ slurm: { storage: { storageClassName: "fast.ssd.example.com" } } }).slurm.storage
+                    .storageClassName,
+                "fast.ssd.example.com",
+            );
         });
         it("an IPv6 listen address", () => {
             const config = parseStackConfig(kindWith([mapping(8080, "::1")]));
@@ -136,14 +185,25 @@ describe("input classes once judged wrong", () => {
             assertRefused({ cluster: "kind" }, 'cluster = "kind"', "must be an object");
         });
         it("a partition without a name says the name is required", () => {
-            assertRefused({ slurm: { partitions: [{ maxTimeMinutes: 5 }] } }, "slurm.partitions[0].name = (missing)", "is required");
+            assertRefused(
+                { slurm: { partitions: [{ maxTimeMinutes: 5 }] } },
+                "slurm.partitions[0].name = (missing)",
+                "is required",
+            );
         });
         it("an unknown field of an existing cluster names that variant's fields only", () => {
             assertRefused({ cluster: { type: "existing", workers: 1 } }, "allowed here: type, kubeconfigPath, context");
-            assertRefused({ cluster: { wokers: 1 } }, "cluster.wokers: unknown setting", "allowed here: type, name, workers");
+            assertRefused(
+                { cluster: { wokers: 1 } },
+                "cluster.wokers: unknown setting",
+                "allowed here: type, name, workers",
+            );
         });
         it("a whole config that is not an object", () => {
-            assert.throws(() => parseStackConfig([] as unknown as Record<string, unknown>), /must be an object with the settings cluster, slurm/);
+            assert.throws(
+                () => parseStackConfig([] as unknown as Record<string, unknown>),
+                /must be an object with the settings cluster, slurm/,
+            );
         });
     });
 

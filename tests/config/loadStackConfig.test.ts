@@ -6,7 +6,10 @@ import * as pulumi from "@pulumi/pulumi";
 import { ConfigError, loadStackConfig } from "../../config";
 
 /** loadStackConfig's problems with `config` as the stack's Pulumi config, or its result. */
-function load(config: Record<string, string>): { problems?: readonly string[]; result?: ReturnType<typeof loadStackConfig> } {
+function load(config: Record<string, string>): {
+    problems?: readonly string[];
+    result?: ReturnType<typeof loadStackConfig>;
+} {
     pulumi.runtime.setAllConfig(config);
     try {
         return { result: loadStackConfig() };
@@ -37,7 +40,14 @@ describe("loadStackConfig (config/index.ts)", () => {
             "ai-hyperscaler:gpuOperator": JSON.stringify({ enabled: "yes" }),
         });
         assert.equal(problems?.length, 4, problems?.join("\n"));
-        assert.ok(problems?.some((p) => p.startsWith('vcluster = "team-a": must be an object; set its fields with `pulumi config set --path vcluster.<field>')));
+        assert.ok(
+            problems?.some((p) =>
+                p.startsWith(
+                    'vcluster = "team-a": must be an object; set its fields with ' +
+                        "`pulumi config set --path vcluster.<field>",
+                ),
+            ),
+        );
         assert.ok(problems?.some((p) => p.startsWith("slurmm: unknown setting")));
         assert.ok(problems?.some((p) => p.startsWith('gpuOperator.enabled = "yes"')));
         assert.ok(!problems?.join("\n").includes("s3cr3t"));
@@ -53,8 +63,10 @@ describe("loadStackConfig (config/index.ts)", () => {
                 "ai-hyperscaler:slurm": JSON.stringify({ mode: "none" }),
             });
             assert.equal(load(settings(file)).result?.cluster.type, "existing");
-            assert.deepEqual(load(settings(path.join(dir, "missing"))).problems, [
-                `cluster.kubeconfigPath = ${JSON.stringify(path.join(dir, "missing"))}: must be a readable kubeconfig file; ${path.join(dir, "missing")} does not exist`,
+            const missing = path.join(dir, "missing");
+            assert.deepEqual(load(settings(missing)).problems, [
+                `cluster.kubeconfigPath = ${JSON.stringify(missing)}: ` +
+                    `must be a readable kubeconfig file; ${missing} does not exist`,
             ]);
         } finally {
             fs.rmSync(dir, { recursive: true, force: true });

@@ -34,7 +34,8 @@ function pulumiConfigRules(config: Record<string, Record<string, unknown>>): str
     for (const [key, declaration] of Object.entries(config)) {
         const namespaced = key.includes(":") && !key.startsWith(`${PROJECT}:`);
         if (namespaced && "type" in declaration) problems.push(`${key}: not the project's, may not define a type`);
-        if (namespaced && "default" in declaration) problems.push(`${key}: not the project's, may not define a default`);
+        if (namespaced && "default" in declaration)
+            problems.push(`${key}: not the project's, may not define a default`);
         if ("default" in declaration && "value" in declaration) problems.push(`${key}: both default and value`);
         if (declaration.type === "array" && !("items" in declaration)) problems.push(`${key}: array without items`);
     }
@@ -70,7 +71,9 @@ describe("YAML files git tracks", () => {
 
 describe("Pulumi.yaml", () => {
     it("validates against Pulumi's project schema (JSON Schema 2020-12, strict)", () => {
-        const schema = JSON.parse(fs.readFileSync(path.join(ROOT, "tests/upstream/pulumi/project.schema.json"), "utf8"));
+        const schema = JSON.parse(
+            fs.readFileSync(path.join(ROOT, "tests/upstream/pulumi/project.schema.json"), "utf8"),
+        );
         // Pulumi's schema requires `items` in a `then` branch whose properties are declared elsewhere, and uses
         // `if`/`then` without a `type` beside them: only those two strict checks are relaxed.
         const ajv = new Ajv2020({ strict: true, strictRequired: false, strictTypes: false, allErrors: true });
@@ -80,7 +83,11 @@ describe("Pulumi.yaml", () => {
 
     it("follows Pulumi's rules for config declarations", () => {
         assert.deepEqual(pulumiConfigRules(project().config), []);
-        assert.deepEqual(pulumiConfigRules({ "aws:region": { type: "string" } }).length, 1, "the rule check itself works");
+        assert.deepEqual(
+            pulumiConfigRules({ "aws:region": { type: "string" } }).length,
+            1,
+            "the rule check itself works",
+        );
     });
 
     it("declares the TypeScript nodejs runtime for project ai-hyperscaler", () => {

@@ -9,7 +9,14 @@ const ROOT = path.resolve(__dirname, "../..");
 /** Dotted paths of every scalar in `value`, lists of objects as `[]`. */
 function leafPaths(value: unknown, prefix: string): string[] {
     if (Array.isArray(value)) {
-        return [prefix, ...value.flatMap((v) => (v !== null && typeof v === "object" ? leafPaths(v, `${prefix}[]`).filter((p) => p !== `${prefix}[]`) : []))];
+        return [
+            prefix,
+            ...value.flatMap((v) =>
+                v !== null && typeof v === "object"
+                    ? leafPaths(v, `${prefix}[]`).filter((p) => p !== `${prefix}[]`)
+                    : [],
+            ),
+        ];
     }
     if (value !== null && typeof value === "object") {
         return Object.entries(value).flatMap(([k, v]) => leafPaths(v, prefix ? `${prefix}.${k}` : k));
@@ -31,9 +38,14 @@ describe("settings table", () => {
             cluster: { portMappings: [{ containerPort: 1, hostPort: 2 }] },
             vcluster: { tenants: [{ name: "a" }] },
         });
-        for (const setting of new Set(leafPaths(config, ""))) assert.ok(bySetting.has(setting), `no row for ${setting}`);
-        const existing = parseStackConfig({ cluster: { type: "existing", kubeconfigPath: "k", context: "c" }, slurm: { mode: "none" } });
-        for (const setting of leafPaths(existing.cluster, "cluster")) assert.ok(bySetting.has(setting), `no row for ${setting}`);
+        for (const setting of new Set(leafPaths(config, "")))
+            assert.ok(bySetting.has(setting), `no row for ${setting}`);
+        const existing = parseStackConfig({
+            cluster: { type: "existing", kubeconfigPath: "k", context: "c" },
+            slurm: { mode: "none" },
+        });
+        for (const setting of leafPaths(existing.cluster, "cluster"))
+            assert.ok(bySetting.has(setting), `no row for ${setting}`);
     });
 
     it("states in each description the default, or that the field is required", () => {
@@ -48,7 +60,10 @@ describe("settings table", () => {
         assert.equal(bySetting.get("cluster.kubeconfigPath")?.default, "(none)");
         for (const row of rows) {
             if (row.default.length <= 20 && !/^[[{(]/.test(row.default)) {
-                assert.ok(row.description.includes(row.default), `${row.setting}: description does not say ${row.default}`);
+                assert.ok(
+                    row.description.includes(row.default),
+                    `${row.setting}: description does not say ${row.default}`,
+                );
             }
         }
     });

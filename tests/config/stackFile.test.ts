@@ -11,7 +11,15 @@ describe("stack files and the kubeconfig file check", () => {
         dir = fs.mkdtempSync(path.join(os.tmpdir(), "stack-files-"));
         fs.writeFileSync(
             path.join(dir, "Pulumi.lab.yaml"),
-            "config:\n  ai-hyperscaler:slurm:\n    mode: none\n  kubernetes:context: other\n  ai-hyperscaler:vcluster:\n    tenants: []\n",
+            [
+                "config:",
+                "  ai-hyperscaler:slurm:",
+                "    mode: none",
+                "  kubernetes:context: other",
+                "  ai-hyperscaler:vcluster:",
+                "    tenants: []",
+                "",
+            ].join("\n"),
         );
         fs.writeFileSync(path.join(dir, "Pulumi.empty.yaml"), "");
         fs.writeFileSync(path.join(dir, "Pulumi.yaml"), "name: x\n");
@@ -25,7 +33,10 @@ describe("stack files and the kubeconfig file check", () => {
 
     it("lists the stacks, and names them when a stack does not exist", () => {
         assert.deepEqual(stackNames(dir), ["empty", "lab"]);
-        assert.throws(() => readStackSettings("prod", dir), /^Error: no stack "prod": there is no Pulumi\.prod\.yaml; stacks here: empty, lab$/);
+        assert.throws(
+            () => readStackSettings("prod", dir),
+            /^Error: no stack "prod": there is no Pulumi\.prod\.yaml; stacks here: empty, lab$/,
+        );
         assert.throws(() => readStackSettings("../lab", dir), /no stack "\.\.\/lab"/);
         assert.deepEqual(stackNames(), ["dev", "gpu"], "the repository's own stacks");
     });
@@ -34,7 +45,10 @@ describe("stack files and the kubeconfig file check", () => {
         const file = path.join(dir, "kubeconfig");
         fs.writeFileSync(file, "apiVersion: v1\n");
         assert.equal(readableFile(file), undefined);
-        assert.equal(readableFile(path.join(dir, "nope")), `must be a readable kubeconfig file; ${path.join(dir, "nope")} does not exist`);
+        assert.equal(
+            readableFile(path.join(dir, "nope")),
+            `must be a readable kubeconfig file; ${path.join(dir, "nope")} does not exist`,
+        );
         assert.equal(readableFile(dir), `must be a readable kubeconfig file; ${dir} is not a regular file`);
     });
 
