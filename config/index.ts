@@ -1,37 +1,45 @@
 /**
  * The one module that reads `pulumi.Config`. It hands the four structured settings (`cluster`, `slurm`,
- * `gpuOperator`, `vcluster`) to the pure validator and returns the typed result, so that a bad setting stops the
- * program before any resource is created.
+ * `gpuOperator`, `vcluster`) to the validator, with the file check, and returns the typed result, so that a bad
+ * setting stops the program before any resource is created.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { ConfigError, parseStackConfig, PROJECT, StackConfig } from "./schema";
+import { redact } from "./errors";
+import { readableFile } from "./files";
+import { ConfigError, parseStackConfig, PROJECT, SETTING_NAMES, StackConfig } from "./schema";
 
 export * from "./schema";
 
-const TOP_LEVEL = ["cluster", "slurm", "gpuOperator", "vcluster"] as const;
-
-/** Reads and validates this stack's configuration. Throws {@link ConfigError} on any bad setting. */
+/** Reads and validates this stack's configuration. Throws {@link ConfigError} listing every bad setting. */
 export function loadStackConfig(): StackConfig {
     const config = new pulumi.Config(PROJECT);
     const raw: Record<string, unknown> = {};
     const problems: string[] = [];
-    for (const key of TOP_LEVEL) {
+    for (const key of SETTING_NAMES) {
         const text = config.get(key);
         if (text === undefined) continue;
         try {
             raw[key] = JSON.parse(text);
         } catch {
             // `pulumi config set slurm foo` stores a bare string; say how to set structured values instead.
-            problems.push(`${key} = ${JSON.stringify(text)}: must be an object; set its fields with \`pulumi config set --path ${key}.<field> <value>\``);
+            problems.push(
+                `${key} = ${JSON.stringify(redact(text))}: must be an object; set its fields with ` +
+                    `\`pulumi config set --path ${key}.<field> <value>\``,
+            );
         }
     }
     // Keys this program does not know are typos more often than not: refuse them rather than ignore them.
     for (const fullKey of Object.keys(pulumi.runtime.allConfig())) {
         const [namespace, key] = fullKey.split(":", 2);
-        if (namespace === PROJECT && !(TOP_LEVEL as readonly string[]).includes(key)) {
-            raw[key] = true;
-        }
+        if (namespace === PROJECT && !(SETTING_NAMES as string[]).includes(key)) raw[key] = true;
     }
-    if (problems.length > 0) throw new ConfigError(problems);
-    return parseStackConfig(raw);
+    let parsed: StackConfig | undefined;
+    try {
+        parsed = parseStackConfig(raw, { readableFile });
+    } catch (error) {
+        if (!(error instanceof ConfigError)) throw error;
+        problems.push(...error.problems);
+    }
+    if (problems.length > 0 || !parsed) throw new ConfigError(problems);
+    return parsed;
 }

@@ -5,6 +5,7 @@
  * components check their own arguments with the same rules, so no pattern is copied anywhere. A rule knows how
  * to test a value and how to say, in a few words, what is allowed; {@link problem} adds where and what was given.
  */
+import { isIP } from "net";
 
 /** A rule: a test, and the words that say what it allows (`must be ...`). */
 export interface Rule<T> {
@@ -80,6 +81,114 @@ export function wholeNumber(min: number, max: number): Rule<number> {
 
 /** A TCP/UDP port number. */
 export const port: Rule<number> = wholeNumber(1, 65535);
+
+/** Lowest and highest port of Kubernetes' default NodePort range (`--service-node-port-range`). */
+export const NODE_PORT_RANGE = { min: 30000, max: 32767 } as const;
+
+/** A port in Kubernetes' default NodePort range. */
+export const nodePort: Rule<number> = wholeNumber(NODE_PORT_RANGE.min, NODE_PORT_RANGE.max);
+
+/** A DNS-1123 label that starts with a letter (vCluster names a Service after the release, and Services must). */
+export function dnsLabelStartingWithLetter(maxLength: number): Rule<string> {
+    const label = dnsLabel(maxLength);
+    return rule(
+        (v) => label.test(v) && /^[a-z]/.test(v),
+        label.allowed.replace("starting and ending", "starting with a letter and ending"),
+    );
+}
+
+/** A vCluster tenant name: its release, its namespace `vcluster-<name>` and its Service are named after it. */
+export const tenantName: Rule<string> = dnsLabelStartingWithLetter(40);
+
+/**
+ * A Slurm partition name. `DEFAULT` in any case is not a partition to Slurm: a `PartitionName=DEFAULT` line sets
+ * the defaults of the partition lines after it.
+ */
+export const partitionName: Rule<string> = rule(
+    (v) => dnsLabel(40).test(v) && v.toLowerCase() !== "default",
+    `${dnsLabel(40).allowed}, and not "default" ` +
+        "(Slurm reads PartitionName=DEFAULT as the defaults of later partitions)",
+);
+
+const SLURM_CLUSTER_NAME = /^[a-z][a-z0-9_]{0,39}$/;
+
+/** Slurm's `ClusterName`; slurmdbd uses it as a database table prefix. */
+export const slurmClusterName: Rule<string> = rule(
+    (v) => isString(v) && SLURM_CLUSTER_NAME.test(v),
+    "must be 1-40 lowercase letters, digits or '_', starting with a letter " +
+        "(Slurm stores it as a database table prefix)",
+);
+
+const KIND_NODE_IMAGE = /^kindest\/node:v\d+\.\d+\.\d+@sha256:[0-9a-f]{64}$/;
+
+/** A Kind node image pinned by digest, so every machine runs the same Kubernetes. */
+export const kindNodeImage: Rule<string> = rule(
+    (v) => isString(v) && KIND_NODE_IMAGE.test(v),
+    "must be a kindest/node image pinned by digest, like kindest/node:v1.33.1@sha256:<64 hex digits>",
+);
+
+/** An IPv4 or IPv6 address, written as an address (no host name, no brackets, no port). */
+export const ipAddress: Rule<string> = rule(
+    (v) => isString(v) && isIP(v) !== 0,
+    "must be an IPv4 or IPv6 address such as 127.0.0.1 or ::1",
+);
+
+/** True for the addresses that listen on every interface. */
+export function isWildcardAddress(address: string): boolean {
+    return address === "0.0.0.0" || address === "::" || /^(0{1,4}:){7}0{1,4}$/.test(address);
+}
+
+/** An `https://host[:port][/path]` URL with no credentials in it. */
+export const httpsUrl: Rule<string> = rule((v) => {
+    if (!isString(v)) return false;
+    try {
+        const url = new URL(v);
+        return url.protocol === "https:" && url.hostname !== "" && url.username === "" && url.password === "";
+    } catch {
+        return false;
+    }
+}, "must be an https URL such as https://tenant-a.example.com:443 (no user or password in it)");
+
+/**
+ * True when `value` looks like the contents of a kubeconfig rather than a path to one: more than one line, or
+ * YAML/JSON keys of a kubeconfig. Such contents hold credentials, so no message may echo them.
+ */
+export function looksLikeKubeconfigContents(value: string): boolean {
+    return (
+        /[\r\n]/.test(value) ||
+        /^\s*[{[]/.test(value) ||
+        /\b(apiVersion|clusters|users|contexts|current-context)\s*:/.test(value)
+    );
+}
+
+/** A path to a kubeconfig file (never the file's contents). Whether the file is readable is checked apart. */
+export const kubeconfigPath: Rule<string> = rule(
+    (v) => isString(v) && v.trim() !== "" && !looksLikeKubeconfigContents(v),
+    "must be the path of a kubeconfig file, not its contents (a kubeconfig holds credentials: keep it in a file)",
+);
+
+/** Namespaces a setting may never take: Kubernetes' own, and Kind's local-path provisioner's. */
+export const RESERVED_NAMESPACES: readonly string[] = [
+    "default",
+    "kube-system",
+    "kube-public",
+    "kube-node-lease",
+    "local-path-storage",
+];
+
+/** Namespace of the Slinky operator, as in Slinky's install guide. */
+export const SLINKY_OPERATOR_NAMESPACE = "slinky";
+
+/** Namespace of cert-manager, as in cert-manager's and Slinky's install guides; slinky mode installs it. */
+export const CERT_MANAGER_NAMESPACE = "cert-manager";
+
+/** A DNS-1123 label that is none of `reserved`. */
+export function namespaceOutside(reserved: readonly string[]): Rule<string> {
+    return rule(
+        (v) => dnsLabel().test(v) && !reserved.includes(v),
+        `${dnsLabel().allowed}, and none of ${reserved.join(", ")}`,
+    );
+}
 
 /** How a value is quoted in a message: JSON, and `(missing)` for undefined. */
 export function show(value: unknown): string {

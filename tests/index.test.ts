@@ -1,6 +1,7 @@
 import { strict as assert } from "node:assert";
 import { PLACEHOLDER_MARK, ProgramRun, runProgram, runProgramExpectingError } from "../offline/evaluate";
-import { readStackSettings } from "../offline/stack";
+import { readStackSettings } from "../config/stackFile";
+import { defaultSlurmImage } from "../config/slurmImage";
 import { isKubeObject, validateKubeObject } from "./kubeSchema";
 
 const types = (run: ProgramRun) => new Set(run.resources.map((r) => r.type));
@@ -9,7 +10,12 @@ const types = (run: ProgramRun) => new Set(run.resources.map((r) => r.type));
 function assertSafeAndValid(run: ProgramRun): void {
     for (const r of run.resources.filter((r) => isKubeObject(r.type))) validateKubeObject(r);
     for (const r of run.resources) {
-        if (r.type === "kubernetes:core/v1:Secret" || r.type.startsWith("random:") || r.type === "pulumi:providers:kubernetes") continue;
+        if (
+            r.type === "kubernetes:core/v1:Secret" ||
+            r.type.startsWith("random:") ||
+            r.type === "pulumi:providers:kubernetes"
+        )
+            continue;
         if (r.type === "pulumi-nodejs:dynamic:Resource") continue; // The Kind cluster's kubeconfig output, not an input.
         assert.ok(!JSON.stringify(r.inputs).includes(PLACEHOLDER_MARK), `${r.type} ${r.name} holds a generated secret`);
     }
@@ -54,13 +60,21 @@ describe("the program (index.ts) under mocks", () => {
         it("sizes the cluster and Slurm from Pulumi.dev.yaml", () => {
             const kind = run.get("pulumi-nodejs:dynamic:Resource", "lab");
             assert.equal(kind.inputs.clusterName, "ai-hyperscaler-dev");
-            assert.deepEqual(kind.inputs.images, ["ai-hyperscaler/slurm:24.11"], "the Slurm image is loaded into Kind");
+            assert.deepEqual(
+                kind.inputs.images,
+                [defaultSlurmImage()],
+                "the Slurm image, tagged by content, is loaded into Kind",
+            );
             assert.equal((kind.inputs.configYaml.match(/role: worker/g) ?? []).length, 2);
             assert.equal(run.get("kubernetes:apps/v1:StatefulSet", "slurm/compute").inputs.spec.replicas, 2);
-            assert.match(run.get("kubernetes:core/v1:ConfigMap", "slurm-config").inputs.data["slurm.conf"], /^PartitionName=debug .*MaxTime=30/m);
+            assert.match(
+                run.get("kubernetes:core/v1:ConfigMap", "slurm-config").inputs.data["slurm.conf"],
+                /^PartitionName=debug .*MaxTime=30/m,
+            );
         });
 
-        it("gives every Kubernetes object a valid schema and keeps secrets out of plaintext", () => assertSafeAndValid(run));
+        it("gives every Kubernetes object a valid schema and keeps secrets out of plaintext", () =>
+            assertSafeAndValid(run));
 
         it("uses the Kind cluster's provider for every Kubernetes resource", () => {
             const provider = run.get("pulumi:providers:kubernetes", "lab");
@@ -90,16 +104,24 @@ describe("the program (index.ts) under mocks", () => {
             assert.ok(release, "gpu-operator Helm release");
             assert.match(release.inputs.version, /^v\d+\.\d+\.\d+$/);
             assert.ok(release.inputs.repositoryOpts.repo);
-            assert.match(run.get("pulumi-nodejs:dynamic:Resource", "lab").inputs.configYaml, /nvidia-container-devices/);
+            assert.match(
+                run.get("pulumi-nodejs:dynamic:Resource", "lab").inputs.configYaml,
+                /nvidia-container-devices/,
+            );
         });
 
         it("offers one GPU per Slurm compute node", () => {
-            const compute = run.get("kubernetes:apps/v1:StatefulSet", "slurm/compute").inputs.spec.template.spec.containers[0];
+            const compute = run.get("kubernetes:apps/v1:StatefulSet", "slurm/compute").inputs.spec.template.spec
+                .containers[0];
             assert.equal(compute.resources.limits["nvidia.com/gpu"], "1");
-            assert.match(run.get("kubernetes:core/v1:ConfigMap", "slurm-config").inputs.data["gres.conf"], /Name=gpu Count=1/);
+            assert.match(
+                run.get("kubernetes:core/v1:ConfigMap", "slurm-config").inputs.data["gres.conf"],
+                /Name=gpu Count=1/,
+            );
         });
 
-        it("gives every Kubernetes object a valid schema and keeps secrets out of plaintext", () => assertSafeAndValid(run));
+        it("gives every Kubernetes object a valid schema and keeps secrets out of plaintext", () =>
+            assertSafeAndValid(run));
     });
 
     it("targets an existing cluster without creating Kind", async () => {
@@ -120,7 +142,10 @@ describe("the program (index.ts) under mocks", () => {
     });
 
     it("stops on a bad setting before creating anything, naming it", async () => {
-        const { error, resources } = await runProgramExpectingError({ slurm: { compute: { replicas: -1 } }, cluster: { type: "kind", workers: 1, gpuWorkers: 3 } });
+        const { error, resources } = await runProgramExpectingError({
+            slurm: { compute: { replicas: -1 } },
+            cluster: { type: "kind", workers: 1, gpuWorkers: 3 },
+        });
         assert.match(error.message, /slurm\.compute\.replicas = -1: must be a whole number from 0 to 100000/);
         assert.deepEqual(resources, []);
     });
@@ -133,7 +158,10 @@ describe("the program (index.ts) under mocks", () => {
 
     it("refuses a structured setting set as plain text", async () => {
         const { error, resources } = await runProgramExpectingError({ slurm: "static" });
-        assert.match(error.message, /slurm = "static": must be an object; set its fields with `pulumi config set --path slurm.<field> <value>`/);
+        assert.match(
+            error.message,
+            /slurm = "static": must be an object; set its fields with `pulumi config set --path slurm.<field> <value>`/,
+        );
         assert.deepEqual(resources, []);
     });
 });

@@ -1,0 +1,230 @@
+/**
+ * Checks that span settings: each needs two or more values that are fine on their own. They run on the settings
+ * that passed their own schema, so a config with several mistakes is reported in one go; a check whose settings
+ * did not all pass is skipped (their own problems are already reported).
+ */
+import { CERT_MANAGER_NAMESPACE, isWildcardAddress, problem, SLINKY_OPERATOR_NAMESPACE } from "./rules";
+import type { ParsedSettings, PortMapping } from "./settings";
+
+type Parsed = Partial<ParsedSettings>;
+
+/** Every cross-setting problem of `parsed`, one line each. */
+export function crossChecks(parsed: Parsed): string[] {
+    return [...clusterChecks(parsed), ...slurmChecks(parsed), ...namespaceChecks(parsed), ...tenantChecks(parsed)];
+}
+
+function clusterChecks({ cluster, slurm, gpuOperator }: Parsed): string[] {
+    const problems: string[] = [];
+    if (cluster?.type === "kind") {
+        if (cluster.gpuWorkers > cluster.workers) {
+            problems.push(
+                problem(
+                    "cluster.gpuWorkers",
+                    cluster.gpuWorkers,
+                    `must not exceed cluster.workers (${cluster.workers})`,
+                ),
+            );
+        }
+        problems.push(...hostPortClashes(cluster.portMappings));
+        if (gpuOperator?.enabled && cluster.gpuWorkers === 0) {
+            problems.push(
+                problem(
+                    "gpuOperator.enabled",
+                    true,
+                    "on Kind needs cluster.gpuWorkers >= 1, the workers that see the host's GPUs",
+                ),
+            );
+        }
+    }
+    if (cluster?.type === "existing" && slurm?.mode === "static" && slurm.image === undefined) {
+        problems.push(
+            problem(
+                "slurm.image",
+                undefined,
+                "is required with cluster.type existing and slurm.mode static: the nodes pull the image, so push " +
+                    "it to a registry they can reach and set slurm.image to its reference",
+            ),
+        );
+    }
+    return problems;
+}
+
+/**
+ * Two mappings clash when they bind the same host port and protocol on the same address, or when either listens on
+ * every address (`0.0.0.0`, `::`), which includes the other's.
+ */
+function hostPortClashes(mappings: readonly PortMapping[]): string[] {
+    const problems: string[] = [];
+    mappings.forEach((m, i) => {
+        const earlier = mappings
+            .slice(0, i)
+            .findIndex(
+                (other) =>
+                    other.hostPort === m.hostPort &&
+                    other.protocol === m.protocol &&
+                    (other.listenAddress === m.listenAddress ||
+                        isWildcardAddress(other.listenAddress) ||
+                        isWildcardAddress(m.listenAddress)),
+            );
+        if (earlier >= 0) {
+            problems.push(
+                problem(
+                    `cluster.portMappings[${i}].hostPort`,
+                    m.hostPort,
+                    `is mapped twice: cluster.portMappings[${earlier}] binds ${m.protocol} port ${m.hostPort} on ` +
+                        `${mappings[earlier].listenAddress}, and ${m.listenAddress} overlaps it; ` +
+                        "each host port may be used once",
+                ),
+            );
+        }
+    });
+    return problems;
+}
+
+function slurmChecks({ slurm, gpuOperator }: Parsed): string[] {
+    const problems: string[] = [];
+    if (!slurm) return problems;
+    if (slurm.compute.gpus > 0 && gpuOperator?.enabled === false) {
+        problems.push(
+            problem(
+                "slurm.compute.gpus",
+                slurm.compute.gpus,
+                "needs gpuOperator.enabled = true (nothing else exposes GPUs to pods); set it, or set gpus to 0",
+            ),
+        );
+    }
+    if (slurm.compute.replicas > slurm.compute.maxNodes) {
+        problems.push(
+            problem(
+                "slurm.compute.replicas",
+                slurm.compute.replicas,
+                `must not exceed slurm.compute.maxNodes (${slurm.compute.maxNodes}); raise maxNodes first`,
+            ),
+        );
+    }
+    const defaults = slurm.partitions.filter((p) => p.default === true);
+    if (defaults.length > 1) {
+        problems.push(
+            problem(
+                "slurm.partitions",
+                defaults.map((p) => p.name),
+                "at most one partition may be the default",
+            ),
+        );
+    }
+    for (const name of duplicates(slurm.partitions.map((p) => p.name))) {
+        problems.push(problem("slurm.partitions[].name", name, "partition names must be unique"));
+    }
+    return problems;
+}
+
+/** Namespaces: never one of the operators' that slinky mode installs, and never one shared by two settings. */
+function namespaceChecks({ slurm, gpuOperator, vcluster }: Parsed): string[] {
+    const problems: string[] = [];
+    const taken = new Map<string, string>();
+    const claim = (setting: string, namespace: string, value: string) => {
+        const other = taken.get(namespace);
+        if (other) {
+            const what = value === namespace ? "is" : `its namespace ${namespace} is`;
+            problems.push(problem(setting, value, `${what} already used by ${other}; give each its own namespace`));
+        } else {
+            taken.set(namespace, setting);
+        }
+    };
+    if (slurm?.mode === "slinky") {
+        taken.set(SLINKY_OPERATOR_NAMESPACE, "the Slinky operator (slurm.mode slinky)");
+        taken.set(CERT_MANAGER_NAMESPACE, "cert-manager (slurm.mode slinky)");
+    }
+    if (slurm && slurm.mode !== "none") claim("slurm.namespace", slurm.namespace, slurm.namespace);
+    if (gpuOperator?.enabled) claim("gpuOperator.namespace", gpuOperator.namespace, gpuOperator.namespace);
+    // A repeated tenant name is reported as such by the tenant checks, not as a namespace clash.
+    const tenants = vcluster?.tenants ?? [];
+    tenants.forEach((t, i) => {
+        if (tenants.findIndex((o) => o.name === t.name) === i)
+            claim(`vcluster.tenants[${i}].name`, `vcluster-${t.name}`, t.name);
+    });
+    return problems;
+}
+
+/** Tenants: ports unique and in the pool reserved on Kind, a server for each on an existing cluster. */
+function tenantChecks({ cluster, vcluster }: Parsed): string[] {
+    const problems: string[] = [];
+    if (!vcluster) return problems;
+    const { firstPort, maxTenants, tenants } = vcluster;
+    for (const name of duplicates(tenants.map((t) => t.name))) {
+        problems.push(problem("vcluster.tenants[].name", name, "tenant names must be unique"));
+    }
+    const ports = tenants.map((t, i) => t.port ?? firstPort + i);
+    ports.forEach((port, i) => {
+        const first = ports.indexOf(port);
+        if (first < i) {
+            problems.push(
+                problem(
+                    `vcluster.tenants[${i}].port`,
+                    port,
+                    `is already the port of vcluster.tenants[${first}]; each tenant needs its own`,
+                ),
+            );
+        }
+    });
+    if (firstPort + maxTenants - 1 > 32767) {
+        problems.push(
+            problem(
+                "vcluster.maxTenants",
+                maxTenants,
+                `with firstPort ${firstPort} runs past the NodePort range (30000-32767)`,
+            ),
+        );
+    }
+    if (cluster?.type === "kind") {
+        const lastPort = firstPort + maxTenants - 1;
+        const pool = maxTenants === 0 ? "no tenant ports (maxTenants 0)" : `the pool ${firstPort}-${lastPort}`;
+        if (tenants.length > maxTenants) {
+            problems.push(
+                problem(
+                    "vcluster.tenants",
+                    tenants.map((t) => t.name),
+                    `has ${tenants.length} tenants but vcluster.maxTenants is ${maxTenants}: raise maxTenants ` +
+                        "(a new pool of host ports replaces the Kind cluster) or remove tenants",
+                ),
+            );
+        }
+        tenants.forEach((t, i) => {
+            if (t.port !== undefined && (t.port < firstPort || t.port > lastPort)) {
+                problems.push(
+                    problem(`vcluster.tenants[${i}].port`, t.port, `must be in ${pool}, whose host ports Kind maps`),
+                );
+            }
+        });
+        cluster.portMappings.forEach((m, i) => {
+            if (m.hostPort >= firstPort && m.hostPort <= lastPort) {
+                problems.push(
+                    problem(
+                        `cluster.portMappings[${i}].hostPort`,
+                        m.hostPort,
+                        `is in the tenant port pool ${firstPort}-${lastPort}; choose another port`,
+                    ),
+                );
+            }
+        });
+    }
+    if (cluster?.type === "existing") {
+        tenants.forEach((t, i) => {
+            if (t.server === undefined) {
+                problems.push(
+                    problem(
+                        `vcluster.tenants[${i}].server`,
+                        undefined,
+                        "is required with cluster.type existing: the https URL at which the tenant's Service " +
+                            "(vcluster.serviceType) is reached from where kubectl runs",
+                    ),
+                );
+            }
+        });
+    }
+    return problems;
+}
+
+function duplicates(names: readonly string[]): string[] {
+    return [...new Set(names.filter((n, i) => names.indexOf(n) !== i))];
+}

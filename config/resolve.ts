@@ -1,0 +1,54 @@
+/**
+ * The defaults that depend on other settings, filled in once the settings and their cross-checks have passed:
+ * which partition is the default, each tenant's port and server, and the Slurm image.
+ */
+import type {
+    ParsedSettings,
+    PartitionSettings,
+    PortMapping,
+    StackConfig,
+    TenantSettings,
+    VclusterSettings,
+} from "./settings";
+
+/** Where the defaults that are not pure come from. */
+export interface ResolveOptions {
+    /** The static stack's image when `slurm.image` is not set: `defaultSlurmImage()` of `config/slurmImage.ts`. */
+    readonly defaultSlurmImage: () => string;
+}
+
+/** `parsed` with every default resolved. Call only once {@link crossChecks} found nothing. */
+export function resolveStackConfig(parsed: ParsedSettings, options: ResolveOptions): StackConfig {
+    const { cluster, slurm, gpuOperator, vcluster } = parsed;
+    const anyDefault = slurm.partitions.some((p) => p.default === true);
+    const partitions: PartitionSettings[] = slurm.partitions.map((p, i) => ({
+        ...p,
+        default: p.default ?? (!anyDefault && i === 0),
+    }));
+    const image = slurm.image ?? options.defaultSlurmImage();
+    const tenants: TenantSettings[] = vcluster.tenants.map((t, i) => {
+        const port = t.port ?? vcluster.firstPort + i;
+        // On an existing cluster the cross-checks made `server` required, so the fallback is Kind's.
+        return { ...t, port, server: t.server ?? `https://127.0.0.1:${port}` };
+    });
+    return {
+        cluster,
+        slurm: { ...slurm, image, partitions },
+        gpuOperator,
+        vcluster: { ...vcluster, tenants },
+    };
+}
+
+/**
+ * The host ports Kind maps for the tenants: `firstPort` to `firstPort + maxTenants - 1`, each to the same port of the
+ * control-plane node (where the tenants' NodePorts answer), TCP on 127.0.0.1. They depend only on the pool, not on
+ * the tenants, so adding or removing a tenant never changes the Kind cluster.
+ */
+export function tenantPortMappings(vcluster: Pick<VclusterSettings, "firstPort" | "maxTenants">): PortMapping[] {
+    return Array.from({ length: vcluster.maxTenants }, (_, i) => ({
+        containerPort: vcluster.firstPort + i,
+        hostPort: vcluster.firstPort + i,
+        protocol: "TCP" as const,
+        listenAddress: "127.0.0.1",
+    }));
+}

@@ -1,0 +1,299 @@
+/**
+ * Every stack setting, written once: a zod schema per setting, built from the rules in `config/rules.ts`, with a
+ * description that says what it does and what its default is. The exported types are derived from the schemas;
+ * the settings table (`config/SETTINGS.md`), the Pulumi.yaml declarations and the error messages all read them.
+ *
+ * Pure: no Pulumi and no I/O. Defaults that depend on other settings (partition default, tenant ports and servers,
+ * the Slurm image) are filled in by `config/resolve.ts`, and checks across settings live in `config/crossChecks.ts`.
+ */
+import { z } from "zod";
+import * as rules from "./rules";
+import type { Rule } from "./rules";
+
+/** The Pulumi project name: the namespace of every setting (`ai-hyperscaler:slurm`). */
+export const PROJECT = "ai-hyperscaler";
+
+/** Oldest Pulumi CLI that accepts `type: object` in Pulumi.yaml's `config:` declarations (added in 3.187.0). */
+export const MINIMUM_PULUMI_CLI_VERSION = "3.187.0";
+
+/** Kind node image: Kubernetes 1.33.1 as published with kind v0.29.0, pinned by digest. */
+export const DEFAULT_KIND_NODE_IMAGE =
+    "kindest/node:v1.33.1@sha256:050072256b9a903bd914c0b2866828150cb229cea0efe5892e2b644d5dd3b34f";
+
+/** What the settings table shows for a setting besides its description: what it allows and a computed default. */
+export interface SettingMeta {
+    /** What is allowed, without the leading `must be`. */
+    readonly allowed?: string;
+    /** The default in words, for defaults computed from other settings. */
+    readonly defaultText?: string;
+}
+
+const allowedText = (allowed: string) => allowed.replace(/^must be /, "");
+const meta = <T extends z.ZodType>(schema: T, m: SettingMeta): T => schema.meta({ ...m }) as T;
+
+/** A string setting judged by `rule`; the rule's words are its error. */
+function text(rule: Rule<string>) {
+    return meta(z.string({ error: rule.allowed }).refine(rule.test, { error: rule.allowed }), {
+        allowed: allowedText(rule.allowed),
+    });
+}
+
+/** A whole-number setting from `min` to `max`. */
+function whole(min: number, max: number) {
+    const rule = rules.wholeNumber(min, max);
+    return meta(z.number({ error: rule.allowed }).refine(rule.test, { error: rule.allowed }), {
+        allowed: allowedText(rule.allowed),
+    });
+}
+
+/** One of `values`. */
+function oneOf<const T extends readonly [string, ...string[]]>(values: T) {
+    return meta(z.enum(values, { error: `must be one of ${values.join(", ")}` }), { allowed: values.join(" | ") });
+}
+
+const flag = () => meta(z.boolean({ error: "must be true or false" }), { allowed: "true | false" });
+
+/** A strict object: unknown keys are refused, and a non-object says which fields are expected. */
+function strictObject<Shape extends z.ZodRawShape>(shape: Shape) {
+    return z.strictObject(shape, { error: `must be an object with the fields ${Object.keys(shape).join(", ")}` });
+}
+
+/** A list of `element`s. */
+const list = <T extends z.ZodType>(element: T, what: string) =>
+    z.array(element, { error: `must be a list of ${what}` });
+
+const portMapping = strictObject({
+    containerPort: whole(1, 65535).describe("Port inside the Kind node container (a NodePort, for example). Required."),
+    hostPort: whole(1, 65535).describe("Port on the host. Required."),
+    protocol: oneOf(["TCP", "UDP", "SCTP"]).default("TCP").describe("Default `TCP`."),
+    listenAddress: text(rules.ipAddress)
+        .default("127.0.0.1")
+        .describe("Host address to bind. Default `127.0.0.1`, so nothing is exposed beyond the workstation."),
+});
+
+const kindCluster = strictObject({
+    type: z
+        .literal("kind")
+        .describe("`kind`: a Kind cluster (Kubernetes in Docker) that the stack brings up (the default);"),
+    name: text(rules.dnsLabel(32))
+        .default("ai-hyperscaler")
+        .describe("Kind cluster name; also the kubeconfig context `kind-<name>`. Default `ai-hyperscaler`."),
+    workers: whole(0, 100).default(2).describe("Worker nodes besides the control plane. Default 2."),
+    gpuWorkers: whole(0, 100)
+        .default(0)
+        .describe("How many of the workers get the NVIDIA device mounts (the nvkind way). Default 0."),
+    nodeImage: text(rules.kindNodeImage)
+        .default(DEFAULT_KIND_NODE_IMAGE)
+        .describe("Node image, pinned by digest. Default kindest/node v1.33.1 (kind v0.29.0's)."),
+    portMappings: list(portMapping, "port mappings")
+        .default([])
+        .describe("Host ports of the control-plane node, besides the tenant pool (`vcluster`). Default none."),
+});
+
+const existingCluster = strictObject({
+    type: z.literal("existing").describe("`existing`: a cluster that already exists. Default `kind`."),
+    kubeconfigPath: meta(
+        z
+            .string({ error: rules.kubeconfigPath.allowed })
+            .min(1, { error: "must not be empty", abort: true })
+            .refine(rules.kubeconfigPath.test, { error: rules.kubeconfigPath.allowed }),
+        { allowed: "path of a readable kubeconfig file" },
+    )
+        .optional()
+        .describe(
+            "kubeconfig file, which must be readable; never its contents. " +
+                "Default: the Kubernetes provider's lookup ($KUBECONFIG, then ~/.kube/config).",
+        ),
+    context: meta(z.string({ error: "must be a kubeconfig context name" }).min(1, { error: "must not be empty" }), {
+        allowed: "a context name in that kubeconfig",
+    })
+        .optional()
+        .describe("Context in that kubeconfig. Default: its current context."),
+});
+
+/** `cluster` without `type` is a Kind cluster, as documented; anything else is left for the union to judge. */
+const withDefaultClusterType = (value: unknown) =>
+    value !== null && typeof value === "object" && !Array.isArray(value) && !("type" in value)
+        ? { type: "kind", ...value }
+        : value;
+
+const clusterSetting = z
+    .preprocess(
+        withDefaultClusterType,
+        z.discriminatedUnion("type", [kindCluster, existingCluster], {
+            error: (issue) =>
+                (issue as { code: string }).code === "invalid_type"
+                    ? "must be an object such as {type: kind} or {type: existing}"
+                    : 'must be "kind" or "existing"',
+        }),
+    )
+    .prefault({ type: "kind" })
+    .describe("Where the lab runs: a Kind cluster brought up by the stack, or an existing cluster. Default Kind.");
+
+const partition = strictObject({
+    name: text(rules.partitionName).describe("Partition name. Required."),
+    default: flag()
+        .optional()
+        .describe("Jobs that name no partition go here. Default: true for the first partition only."),
+    maxTimeMinutes: whole(1, 525_600)
+        .optional()
+        .describe("Longest run time a job may ask for, in minutes. Default unlimited."),
+});
+
+const compute = strictObject({
+    replicas: whole(0, 100_000)
+        .default(2)
+        .describe("slurmd pods; changing it touches only the slurmd StatefulSet. Default 2."),
+    maxNodes: whole(1, 100_000)
+        .default(1024)
+        .describe("Most compute nodes (slurm.conf MaxNodeCount); replicas grow to it without a restart. Default 1024."),
+    cpus: whole(1, 4096).default(1).describe("CPUs each node offers to Slurm. Default 1."),
+    memoryMiB: whole(64, 16 * 1024 * 1024)
+        .default(1024)
+        .describe("Memory each node offers to Slurm, MiB. Default 1024."),
+    gpus: whole(0, 64).default(0).describe("GPUs each node offers (GRES gpu); needs gpuOperator.enabled. Default 0."),
+});
+
+const storage = strictObject({
+    storageClassName: text(rules.dnsSubdomain)
+        .optional()
+        .describe("StorageClass of every claim. Default: the cluster's default class."),
+    stateSizeGiB: whole(1, 10_000).default(1).describe("slurmctld's StateSaveLocation volume, GiB. Default 1."),
+    databaseSizeGiB: whole(1, 10_000).default(2).describe("MariaDB's data volume, GiB. Default 2."),
+});
+
+const slurmSetting = strictObject({
+    mode: oneOf(["static", "slinky", "none"])
+        .default("static")
+        .describe(
+            "`static`: this project's manifests and image; `slinky`: SchedMD's operator; `none`. Default `static`.",
+        ),
+    namespace: text(rules.namespaceOutside(rules.RESERVED_NAMESPACES))
+        .default("slurm")
+        .describe("Namespace of every Slurm object (not a system namespace). Default `slurm`."),
+    clusterName: text(rules.slurmClusterName)
+        .default("lab")
+        .describe("Slurm ClusterName and accounting name. Default `lab`."),
+    image: meta(text(rules.imageReference), { defaultText: "ai-hyperscaler/slurm:24.11-<content hash>" })
+        .optional()
+        .describe(
+            "Image of every Slurm role in static mode. Default: this repository's image, tagged by the hash of its " +
+                "build context (built by npm run up); required with cluster.type existing.",
+        ),
+    compute: compute.prefault({}).describe("The slurmd compute nodes."),
+    partitions: list(partition, "partitions")
+        .min(1, { error: "must name at least one partition" })
+        .default([{ name: "batch" }])
+        .describe("Partitions over the compute nodes. Default one partition `batch`, the default one."),
+    storage: storage.prefault({}).describe("Persistent volumes of the static stack."),
+});
+
+const gpuOperatorSetting = strictObject({
+    enabled: flag().default(false).describe("Install the NVIDIA GPU Operator. Default false."),
+    namespace: text(rules.namespaceOutside(rules.RESERVED_NAMESPACES))
+        .default("gpu-operator")
+        .describe("Namespace of its release (not a system namespace). Default `gpu-operator`."),
+    driverEnabled: flag()
+        .default(false)
+        .describe("Let the operator install the driver; on Kind the host's driver is used. Default false."),
+});
+
+const tenant = strictObject({
+    name: text(rules.tenantName).describe("Tenant name; its namespace is `vcluster-<name>`. Required."),
+    argocd: flag().default(true).describe("Install Argo CD inside the tenant. Default true."),
+    port: meta(whole(rules.NODE_PORT_RANGE.min, rules.NODE_PORT_RANGE.max), { defaultText: "firstPort + index" })
+        .optional()
+        .describe("NodePort of the tenant's API server. Default firstPort + index (its place in the list, from 0)."),
+    server: meta(text(rules.httpsUrl), { defaultText: "https://127.0.0.1:<port> (Kind)" })
+        .optional()
+        .describe(
+            "Address the tenant's kubeconfig points at. Default on Kind https://127.0.0.1:<port>; " +
+                "required with cluster.type existing.",
+        ),
+});
+
+const vclusterSetting = strictObject({
+    firstPort: whole(rules.NODE_PORT_RANGE.min, rules.NODE_PORT_RANGE.max)
+        .default(31443)
+        .describe("NodePort of tenant slot 0, and on Kind its host port too. Default 31443."),
+    maxTenants: whole(0, 50)
+        .default(5)
+        .describe(
+            "Tenant slots: on Kind, host ports firstPort.. are mapped when the cluster is created, so adding a " +
+                "tenant never replaces it. Default 5.",
+        ),
+    serviceType: oneOf(["NodePort", "LoadBalancer"])
+        .default("NodePort")
+        .describe("Type of each tenant's API Service. Default `NodePort`."),
+    tenants: list(tenant, "tenants like [{name: team-a}]").default([]).describe("vCluster tenants. Default none."),
+});
+
+/** The four settings, each the value of `ai-hyperscaler:<name>` in a stack file. */
+export const SETTINGS = {
+    cluster: clusterSetting,
+    slurm: slurmSetting
+        .prefault({})
+        .describe("The Slurm cluster: mode, namespace, image, compute nodes, partitions and volumes."),
+    gpuOperator: gpuOperatorSetting.prefault({}).describe("The NVIDIA GPU Operator. Default not installed."),
+    vcluster: vclusterSetting
+        .prefault({})
+        .describe("vCluster tenants and the ports they are reached on. Default none."),
+} as const;
+
+/** The whole stack configuration as one zod object (for the settings table and "allowed here" messages). */
+export const stackConfigSchema = z.strictObject(SETTINGS);
+
+/** Names of the four settings. */
+export type SettingName = keyof typeof SETTINGS;
+
+/** The four settings' names, in the order of {@link SETTINGS}. */
+export const SETTING_NAMES = Object.keys(SETTINGS) as SettingName[];
+
+/** Deeply read-only, so resolved settings cannot be changed by the code that receives them. */
+type Frozen<T> = T extends readonly (infer U)[]
+    ? readonly Frozen<U>[]
+    : T extends object
+      ? { readonly [K in keyof T]: Frozen<T[K]> }
+      : T;
+
+/** What the schemas produce, before the defaults that depend on other settings are filled in. */
+export type ParsedSettings = { [K in SettingName]: z.output<(typeof SETTINGS)[K]> };
+
+/** A host port published by the Kind control-plane node (kind's `extraPortMappings`); default address 127.0.0.1. */
+export type PortMapping = Frozen<z.output<typeof portMapping>>;
+/** A local Kind cluster (Kubernetes in Docker): name, workers, GPU workers, node image, port mappings. */
+export type KindClusterSettings = Frozen<z.output<typeof kindCluster>>;
+/** A cluster that already exists: kubeconfig path (a readable file) and context, both optional. */
+export type ExistingClusterSettings = Frozen<z.output<typeof existingCluster>>;
+/** Where the lab runs; `type` tells which. */
+export type ClusterSettings = KindClusterSettings | ExistingClusterSettings;
+/** A Slurm partition over the compute nodes; `default` resolved (true for exactly one partition at most). */
+export type PartitionSettings = Frozen<Omit<z.output<typeof partition>, "default"> & { default: boolean }>;
+/** The shape and number of slurmd compute nodes. */
+export type ComputeSettings = Frozen<z.output<typeof compute>>;
+/** Persistent volumes of the static Slurm stack. */
+export type SlurmStorageSettings = Frozen<z.output<typeof storage>>;
+/** The Slurm cluster, with `image` resolved (the content-derived default unless set) and partitions resolved. */
+export type SlurmSettings = Frozen<
+    Omit<z.output<typeof slurmSetting>, "image" | "partitions"> & { image: string; partitions: PartitionSettings[] }
+>;
+/** The NVIDIA GPU Operator. */
+export type GpuOperatorSettings = Frozen<z.output<typeof gpuOperatorSetting>>;
+/** One tenant with its port and server resolved. */
+export type TenantSettings = Frozen<Required<z.output<typeof tenant>>>;
+/** vCluster tenants and their port pool, every tenant resolved. */
+export type VclusterSettings = Frozen<
+    Omit<z.output<typeof vclusterSetting>, "tenants"> & { tenants: TenantSettings[] }
+>;
+
+/** The whole, validated stack configuration with every default resolved. */
+export interface StackConfig {
+    /** Where the lab runs. Default a Kind cluster. */
+    readonly cluster: ClusterSettings;
+    /** The Slurm cluster. Default the static stack. */
+    readonly slurm: SlurmSettings;
+    /** The NVIDIA GPU Operator. Default not installed. */
+    readonly gpuOperator: GpuOperatorSettings;
+    /** vCluster tenants. Default none. */
+    readonly vcluster: VclusterSettings;
+}
