@@ -42,7 +42,14 @@ function rawLines(error: unknown): string[] {
     // Stop, and the settings' ConfigError: a list of problems, one line each.
     const problems = (error as { problems?: unknown } | undefined)?.problems;
     if (Array.isArray(problems)) return problems.map(String);
-    const result = (error as { commandResult?: CommandResultLike } | undefined)?.commandResult;
+    let result = (error as { commandResult?: CommandResultLike } | undefined)?.commandResult;
+    // A failed run reaches us wrapped: the CLI's exit makes execa throw, and the Automation API turns that error
+    // into a CommandError whose stderr is execa's whole message (stdout included). execa's error keeps the CLI's
+    // real stderr and exit code.
+    const cause = result?.err as { stderr?: unknown; exitCode?: unknown } | undefined;
+    if (result !== undefined && typeof cause?.stderr === "string") {
+        result = { stderr: cause.stderr, code: typeof cause.exitCode === "number" ? cause.exitCode : result.code };
+    }
     if (result !== undefined) {
         const stderr = result.stderr.split("\n").map((line) => line.trim()).filter(Boolean);
         const errors = stderr.filter((line) => /^error:/i.test(line));

@@ -10,7 +10,7 @@ export type ImageOutcome = "present" | "built";
  * Looks the image up (`docker image inspect`); when missing, builds it (`docker build -t <image> <context>`,
  * output streamed) if the plan says so, else stops with what to run. A failed build stops the run.
  */
-export function ensureImage(plan: ImagePlan, run: Runner, root: string): ImageOutcome {
+export function ensureImage(plan: ImagePlan, run: Runner, root: string, say: (line: string) => void = console.log): ImageOutcome {
     const inspect = run("docker", ["image", "inspect", "--format", "{{.Id}}", plan.image]);
     if (inspect.status === 0) return "present";
     const build = ["docker", "build", "-t", plan.image, plan.context];
@@ -20,7 +20,7 @@ export function ensureImage(plan: ImagePlan, run: Runner, root: string): ImageOu
                 `kind can only load local images: \`docker pull ${plan.image}\` or \`${build.join(" ")}\`, then run again`,
         ]);
     }
-    console.log(`building ${plan.image} from ${plan.context} (the tag follows the files there)`);
+    say(`building ${plan.image} from ${plan.context} (the tag follows the files there)`);
     const result = run(build[0], build.slice(1), { inherit: true, cwd: root });
     if (result.status !== 0) {
         throw new Stop([`\`${build.join(" ")}\` failed (exit ${result.status ?? "signal"}); its output is above`]);
