@@ -1,6 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { KindConfigArgs, kindConfigProblems, renderKindConfig } from "./kindConfig";
+import { KindConfigArgs, kindClusterShape, kindConfigProblems, renderKindConfig } from "./kindConfig";
 import { KindProviderInputs, kindProvider } from "./kindProvider";
 import { ClusterConnection } from "./types";
 
@@ -43,7 +43,14 @@ export class KindCluster extends pulumi.ComponentResource implements ClusterConn
 
         const cluster = new KindClusterResource(
             name,
-            { clusterName: args.clusterName, configYaml: renderKindConfig(args), nodeImage: args.nodeImage, kindPath, images: [...(args.images ?? [])] },
+            {
+                clusterName: args.clusterName,
+                configYaml: renderKindConfig(args),
+                nodeImage: args.nodeImage,
+                kindPath,
+                images: [...(args.images ?? [])],
+                shape: kindClusterShape(args),
+            },
             { parent: this, additionalSecretOutputs: ["kubeconfig"] },
         );
 

@@ -110,6 +110,28 @@ export function renderKindConfig(args: KindConfigArgs): string {
     return stringify(config, { version: "1.1", lineWidth: 0 });
 }
 
+/** What a running kind cluster made from these settings looks like from Docker; compared before adopting one. */
+export interface KindClusterShape {
+    /** Worker node containers (role `worker`); the control plane is always one. */
+    readonly workers: number;
+    /**
+     * The control plane's published ports as `docker ps` shows them (`127.0.0.1:8080->30080/tcp`, IPv6 hosts in
+     * brackets), in the order of the port mappings.
+     */
+    readonly publishedPorts: readonly string[];
+}
+
+/** The {@link KindClusterShape} of `args`. */
+export function kindClusterShape(args: KindConfigArgs): KindClusterShape {
+    return {
+        workers: args.workers,
+        publishedPorts: args.portMappings.map((m) => {
+            const host = m.listenAddress.includes(":") ? `[${m.listenAddress}]` : m.listenAddress;
+            return `${host}:${m.hostPort}->${m.containerPort}/${m.protocol.toLowerCase()}`;
+        }),
+    };
+}
+
 function isWholeNumber(value: unknown, min: number, max: number): value is number {
     return typeof value === "number" && Number.isInteger(value) && value >= min && value <= max;
 }

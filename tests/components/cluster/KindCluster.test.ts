@@ -76,7 +76,14 @@ describe("cluster components (Pulumi mocks)", () => {
             const dynamic = ofType(DYNAMIC);
             assert.equal(dynamic.length, 1, `expected the kind resource to be registered; registered: ${registered.map((r) => r.type).join(", ")}`);
             const { __provider, ...inputs } = dynamic[0].inputs;
-            assert.deepEqual(inputs, { clusterName: "lab", configYaml: renderKindConfig(ARGS), nodeImage: DEFAULT_KIND_NODE_IMAGE, kindPath: "kind", images: [] });
+            assert.deepEqual(inputs, {
+                clusterName: "lab",
+                configYaml: renderKindConfig(ARGS),
+                nodeImage: DEFAULT_KIND_NODE_IMAGE,
+                kindPath: "kind",
+                images: [],
+                shape: { workers: 2, publishedPorts: ["127.0.0.1:8080->30080/tcp"] },
+            });
             assert.equal(typeof __provider, "string");
             assert.match(__provider, /exports\.handler/);
             assert.equal(await value(cluster.clusterName), "lab");

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { parse } from "yaml";
-import { GPU_DEVICES_MOUNT, KindConfigArgs, renderKindConfig } from "../../../components/cluster/kindConfig";
+import { GPU_DEVICES_MOUNT, KindConfigArgs, kindClusterShape, renderKindConfig } from "../../../components/cluster/kindConfig";
 import { DEFAULT_KIND_NODE_IMAGE } from "../../../config/schema";
 
 const IMAGE = DEFAULT_KIND_NODE_IMAGE;
@@ -117,5 +117,18 @@ describe("renderKindConfig", () => {
                     (part) => e.message.includes(part),
                 ),
         );
+    });
+
+    it("describes the cluster as docker ps shows it: workers, and published ports with IPv6 hosts in brackets", () => {
+        const shape = kindClusterShape(
+            args({
+                workers: 4,
+                portMappings: [
+                    { containerPort: 30080, hostPort: 8080, protocol: "TCP", listenAddress: "127.0.0.1" },
+                    { containerPort: 30053, hostPort: 5353, protocol: "UDP", listenAddress: "::1" },
+                ],
+            }),
+        );
+        assert.deepEqual(shape, { workers: 4, publishedPorts: ["127.0.0.1:8080->30080/tcp", "[::1]:5353->30053/udp"] });
     });
 });

@@ -1,7 +1,6 @@
 /**
- * The kind dynamic provider, its methods called directly against a fake `kind`: a bash script first on PATH
- * that logs its arguments and answers like kind would (FAKE_KIND_MODE: ok | fail | no-docker; FAKE_KIND_CLUSTERS:
- * the clusters `kind get clusters` lists, space-separated).
+ * The kind dynamic provider, its methods called directly against the fake `kind` and `docker` of tests/fakes
+ * (first on PATH; their headers describe what they answer and record).
  */
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
@@ -9,60 +8,13 @@ import Module from "node:module";
 import * as os from "node:os";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
-import { renderKindConfig } from "../../../components/cluster/kindConfig";
+import { kindClusterShape, renderKindConfig } from "../../../components/cluster/kindConfig";
 import { KindProviderInputs, KindProviderOutputs, kindProvider } from "../../../components/cluster/kindProvider";
 import { DEFAULT_KIND_NODE_IMAGE } from "../../../config/schema";
 
-const FAKE_KIND = String.raw`#!/bin/bash
-(IFS=$'\t'; echo "$*") >> "$FAKE_KIND_DIR/calls.log"
-mode="${"$"}{FAKE_KIND_MODE:-ok}"
-name=kind config= kubeconfig=
-args=("$@")
-for ((i = 0; i < ${"$"}{#args[@]}; i++)); do
-    case "${"$"}{args[i]}" in
-        --name) name="${"$"}{args[i+1]}" ;;
-        --config) config="${"$"}{args[i+1]}" ;;
-        --kubeconfig) kubeconfig="${"$"}{args[i+1]}" ;;
-    esac
-done
-fake_kubeconfig() { printf 'apiVersion: v1\nkind: Config\ncurrent-context: kind-%s\n# fake kubeconfig of %s\n' "$1" "$1"; }
-listed() { for c in $FAKE_KIND_CLUSTERS; do [ "$c" = "$1" ] && return 0; done; return 1; }
-
-if [ "$mode" = no-docker ]; then
-    echo 'ERROR: failed to list clusters: command "docker ps -a --filter label=io.x-k8s.kind.cluster" failed with error: exit status 1' >&2
-    echo 'Command Output: Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?' >&2
-    exit 1
-fi
-case "$1 $2" in
-    "get clusters")
-        [ -z "$FAKE_KIND_CLUSTERS" ] && echo "No kind clusters found." >&2
-        for c in $FAKE_KIND_CLUSTERS; do echo "$c"; done ;;
-    "get kubeconfig")
-        if listed "$name"; then fake_kubeconfig "$name"; else
-            echo "ERROR: could not locate any control plane nodes for cluster named '$name'." >&2; exit 1; fi ;;
-    "create cluster")
-        echo "Creating cluster \"$name\" ..." >&2
-        if [ "$mode" = fail ]; then
-            echo ' ✗ Starting control-plane 🕹️' >&2
-            echo "ERROR: failed to create cluster: failed to init node with kubeadm: command \"docker exec --privileged $name-control-plane kubeadm init --skip-phases=preflight\" failed with error: exit status 1" >&2
-            exit 1
-        fi
-        cp "$config" "$FAKE_KIND_DIR/config-seen.yaml"
-        fake_kubeconfig "$name" > "$kubeconfig" ;;
-    "delete cluster")
-        echo "Deleting cluster \"$name\" ..." >&2 ;;
-    "load docker-image")
-        for image in "${"$"}{args[@]:2}"; do
-            [ "$image" = "$FAKE_KIND_MISSING_IMAGE" ] && { echo "ERROR: image: \"$image\" not present locally" >&2; exit 1; }
-            [ "$image" = --name ] && break
-        done ;;
-    *)
-        echo "fake kind: unexpected command: $*" >&2; exit 2 ;;
-esac
-`;
-
 const CONFIG = { clusterName: "lab", workers: 2, gpuWorkers: 1, nodeImage: DEFAULT_KIND_NODE_IMAGE, portMappings: [] };
 const INPUTS: KindProviderInputs = { clusterName: "lab", configYaml: renderKindConfig(CONFIG), nodeImage: DEFAULT_KIND_NODE_IMAGE, kindPath: "kind" };
+const FAKES = path.resolve(__dirname, "../../fakes");
 const KUBECONFIG_OF_LAB = "apiVersion: v1\nkind: Config\ncurrent-context: kind-lab\n# fake kubeconfig of lab\n";
 const STATE: KindProviderOutputs = { ...INPUTS, images: [], kubeconfig: KUBECONFIG_OF_LAB };
 
@@ -71,8 +23,8 @@ describe("kindProvider (against a fake kind CLI)", () => {
     let dir: string;
 
     /** Every kind invocation so far, each as its argument list. */
-    const calls = (): string[][] => {
-        const log = path.join(dir, "calls.log");
+    const calls = (tool = "kind"): string[][] => {
+        const log = path.join(dir, `${tool}.calls`);
         return fs.existsSync(log) ? fs.readFileSync(log, "utf8").trimEnd().split("\n").map((line) => line.split("\t")) : [];
     };
     const fake = (env: { mode?: string; clusters?: string }) => {
@@ -90,9 +42,12 @@ describe("kindProvider (against a fake kind CLI)", () => {
 
     beforeEach(() => {
         dir = fs.mkdtempSync(path.join(os.tmpdir(), "fake-kind-"));
-        fs.writeFileSync(path.join(dir, "kind"), FAKE_KIND, { mode: 0o755 });
-        process.env.PATH = `${dir}${path.delimiter}${savedEnv.PATH}`;
-        process.env.FAKE_KIND_DIR = dir;
+        const bin = path.join(dir, "bin");
+        fs.mkdirSync(bin);
+        fs.symlinkSync(path.join(FAKES, "kind"), path.join(bin, "kind"));
+        fs.symlinkSync(path.join(FAKES, "docker"), path.join(bin, "docker"));
+        process.env.PATH = `${bin}${path.delimiter}${savedEnv.PATH}`;
+        process.env.FAKE_CLI_STATE = dir;
         fake({});
     });
 
@@ -106,13 +61,14 @@ describe("kindProvider (against a fake kind CLI)", () => {
         it("runs kind create with the name, the rendered config and a private kubeconfig, and returns that kubeconfig", async () => {
             const result = await kindProvider.create(INPUTS);
 
-            const [call, ...more] = calls();
-            assert.equal(more.length, 0, `one kind call expected, got ${JSON.stringify(calls())}`);
+            const [list, call, ...more] = calls();
+            assert.deepEqual(list, ["get", "clusters"]);
+            assert.equal(more.length, 0, `two kind calls expected, got ${JSON.stringify(calls())}`);
             assert.deepEqual(call.slice(0, 4), ["create", "cluster", "--name", "lab"]);
             assert.equal(call[4], "--config");
             assert.equal(call[6], "--kubeconfig");
             assert.equal(call.length, 8);
-            assert.equal(fs.readFileSync(path.join(dir, "config-seen.yaml"), "utf8"), INPUTS.configYaml);
+            assert.equal(fs.readFileSync(path.join(dir, "kind-config-seen.yaml"), "utf8"), INPUTS.configYaml);
 
             assert.equal(result.id, "lab");
             assert.deepEqual(result.outs, STATE);
@@ -123,15 +79,33 @@ describe("kindProvider (against a fake kind CLI)", () => {
 
         it("loads the listed local images into the new cluster", async () => {
             const result = await kindProvider.create({ ...INPUTS, images: ["ai-hyperscaler/slurm:24.11", "extra:1"] });
-            assert.deepEqual(calls()[1], ["load", "docker-image", "ai-hyperscaler/slurm:24.11", "extra:1", "--name", "lab"]);
+            assert.deepEqual(calls()[2], ["load", "docker-image", "ai-hyperscaler/slurm:24.11", "extra:1", "--name", "lab"]);
             assert.deepEqual(result.outs!.images, ["ai-hyperscaler/slurm:24.11", "extra:1"]);
         });
 
-        it("says how to build an image that is not in the local Docker", async () => {
-            process.env.FAKE_KIND_MISSING_IMAGE = "ai-hyperscaler/slurm:24.11";
-            const error = await rejection(kindProvider.create({ ...INPUTS, images: ["ai-hyperscaler/slurm:24.11"] }));
-            assert.ok(error.message.includes('image: "ai-hyperscaler/slurm:24.11" not present locally'), error.message);
-            assert.match(error.message, /docker build -t <image> containers\/images\/slurm-base\/Docker/);
+        it("keeps a cluster whose image load failed in the state (id and properties, no images), and says how to build the image", async () => {
+            process.env.FAKE_KIND_MISSING_IMAGE = "ai-hyperscaler/slurm:24.11-0123456789ab";
+            const inputs = { ...INPUTS, images: ["ai-hyperscaler/slurm:24.11-0123456789ab"], __provider: "serialized provider" };
+            const error = (await rejection(kindProvider.create(inputs))) as Error & { id?: string; properties?: Record<string, unknown>; reasons?: string[] };
+            assert.ok(error.message.includes('image: "ai-hyperscaler/slurm:24.11-0123456789ab" not present locally'), error.message);
+            assert.ok(error.message.includes("`docker build -t ai-hyperscaler/slurm:24.11-0123456789ab containers/images/slurm-base/Docker`"), error.message);
+            // What the dynamic provider host turns into ErrorResourceInitFailed: Pulumi records the cluster.
+            assert.equal(error.id, "lab");
+            assert.deepEqual(error.properties, { ...STATE, images: [], __provider: "serialized provider" });
+            assert.deepEqual(error.reasons, [error.message]);
+            assert.ok(fs.existsSync(path.join(dir, "kind-nodes", "lab")), "the cluster is still there");
+            assert.ok(!calls().some((c) => c[0] === "delete"));
+
+            // The next up: the recorded state has no images, so the diff asks for an update, which loads them.
+            const recorded = error.properties as unknown as KindProviderOutputs;
+            delete process.env.FAKE_KIND_MISSING_IMAGE;
+            const diff = await kindProvider.diff!("lab", recorded, inputs);
+            assert.equal(diff.changes, true);
+            assert.deepEqual(diff.replaces, []);
+            const updated = await kindProvider.update!("lab", recorded, inputs);
+            assert.deepEqual(calls().at(-1), ["load", "docker-image", "ai-hyperscaler/slurm:24.11-0123456789ab", "--name", "lab"]);
+            assert.deepEqual(updated.outs!.images, ["ai-hyperscaler/slurm:24.11-0123456789ab"]);
+            assert.equal(updated.outs!.kubeconfig, KUBECONFIG_OF_LAB);
         });
 
         it("fails with kind's own stderr and the command, without blaming Docker for a kubeadm failure", async () => {
@@ -141,6 +115,7 @@ describe("kindProvider (against a fake kind CLI)", () => {
             assert.ok(error.message.includes("ERROR: failed to create cluster: failed to init node with kubeadm"), error.message);
             assert.ok(error.message.includes("Starting control-plane"), "all of kind's stderr, not just its last line");
             assert.doesNotMatch(error.message, /Docker is not installed/);
+            assert.equal((error as { id?: string }).id, undefined, "no cluster was made: nothing to record");
         });
 
         it("says Docker is missing or not running when kind cannot reach it", async () => {
@@ -158,15 +133,72 @@ describe("kindProvider (against a fake kind CLI)", () => {
         });
 
         it("resolves kindPath through PATH, and names a missing explicit path", async () => {
-            fs.copyFileSync(path.join(dir, "kind"), path.join(dir, "kind-v0.29.0"));
-            fs.rmSync(path.join(dir, "kind"));
+            fs.symlinkSync(path.join(FAKES, "kind"), path.join(dir, "bin", "kind-v0.29.0"));
+            fs.rmSync(path.join(dir, "bin", "kind"));
             const result = await kindProvider.create({ ...INPUTS, kindPath: "kind-v0.29.0" });
             assert.equal(result.outs?.kindPath, "kind-v0.29.0");
-            assert.equal(calls().length, 1);
+            assert.deepEqual(calls().map((c) => c[0]), ["get", "create"]);
 
             const missing = path.join(dir, "nowhere", "kind");
             const error = await rejection(kindProvider.create({ ...INPUTS, kindPath: missing }));
             assert.ok(error.message.startsWith(`the kind CLI was not found at ${missing}; install it from https://kind.sigs.k8s.io`), error.message);
+        });
+    });
+
+    describe("create, when kind has a cluster of that name already", () => {
+        const PORTS = [{ containerPort: 31443, hostPort: 31443, protocol: "TCP", listenAddress: "127.0.0.1" }] as const;
+        const SHAPED: KindProviderInputs = {
+            ...INPUTS,
+            configYaml: renderKindConfig({ ...CONFIG, portMappings: [...PORTS] }),
+            shape: kindClusterShape({ ...CONFIG, portMappings: [...PORTS] }),
+            images: ["ai-hyperscaler/slurm:24.11-0123456789ab"],
+        };
+        /** Node containers of "lab" as the fake docker lists them: name, role, image, published ports. */
+        const existing = (nodes: [string, string, string, string][]) =>
+            fs.writeFileSync(path.join(dir, "kind-nodes", "lab"), nodes.map((n) => `${n.join("\t")}\n`).join(""));
+        const MATCHING: [string, string, string, string][] = [
+            ["lab-control-plane", "control-plane", DEFAULT_KIND_NODE_IMAGE, "127.0.0.1:31443->31443/tcp, 127.0.0.1:40123->6443/tcp"],
+            ["lab-worker", "worker", DEFAULT_KIND_NODE_IMAGE, ""],
+            ["lab-worker2", "worker", DEFAULT_KIND_NODE_IMAGE, ""],
+        ];
+
+        it("adopts one made from the same settings: no create, its kubeconfig, the images loaded", async () => {
+            fs.mkdirSync(path.join(dir, "kind-nodes"), { recursive: true });
+            existing(MATCHING);
+            const result = await kindProvider.create(SHAPED);
+            assert.deepEqual(calls(), [
+                ["get", "clusters"],
+                ["get", "kubeconfig", "--name", "lab"],
+                ["load", "docker-image", "ai-hyperscaler/slurm:24.11-0123456789ab", "--name", "lab"],
+            ]);
+            assert.deepEqual(calls("docker"), [["ps", "-a", "--filter", "label=io.x-k8s.kind.cluster=lab", "--format", '{{.Names}}|{{.Label "io.x-k8s.kind.role"}}|{{.Image}}|{{.Ports}}']]);
+            assert.equal(result.id, "lab");
+            assert.equal(result.outs!.kubeconfig, KUBECONFIG_OF_LAB);
+        });
+
+        it("refuses one that differs, with the exact kind delete command, and touches nothing", async () => {
+            fs.mkdirSync(path.join(dir, "kind-nodes"), { recursive: true });
+            const other = `kindest/node:v1.32.5@sha256:${"b".repeat(64)}`;
+            for (const [nodes, difference] of [
+                [MATCHING.slice(0, 2), "1 workers, not 2"],
+                [[MATCHING[0], MATCHING[1], ["lab-worker2", "worker", other, ""]], `node lab-worker2 runs ${other}`],
+                [[["lab-control-plane", "control-plane", DEFAULT_KIND_NODE_IMAGE, "127.0.0.1:40123->6443/tcp"], MATCHING[1], MATCHING[2]], "does not publish 127.0.0.1:31443->31443/tcp"],
+                [MATCHING.slice(1), "0 control-plane nodes, not 1"],
+            ] as [[string, string, string, string][], string][]) {
+                existing(nodes);
+                const error = await rejection(kindProvider.create(SHAPED));
+                assert.ok(error.message.startsWith('a kind cluster named "lab" exists already and was not made from these settings ('), error.message);
+                assert.ok(error.message.includes(difference), `${difference} in: ${error.message}`);
+                assert.ok(error.message.includes("delete it with `kind delete cluster --name lab`"), error.message);
+                assert.equal((error as { id?: string }).id, undefined, "not recorded: the cluster is not this stack's");
+            }
+            assert.deepEqual([...new Set(calls().map((c) => c.slice(0, 2).join(" ")))], ["get clusters"]);
+        });
+
+        it("refuses a listed cluster with no shape to compare against", async () => {
+            fake({ clusters: "lab" });
+            const error = await rejection(kindProvider.create(INPUTS));
+            assert.match(error.message, /these settings do not say what the cluster should look like\); delete it with `kind delete cluster --name lab`/);
         });
     });
 
@@ -227,6 +259,15 @@ describe("kindProvider (against a fake kind CLI)", () => {
             assert.deepEqual(calls(), [["load", "docker-image", "ai-hyperscaler/slurm:24.11", "--name", "lab"]]);
             assert.deepEqual(result.outs!.images, ["ai-hyperscaler/slurm:24.11"]);
             assert.equal(result.outs!.kubeconfig, KUBECONFIG_OF_LAB);
+        });
+
+        it("loads a rebuilt image under its new tag: the content-derived tag changes the list", async () => {
+            const olds = { ...STATE, images: ["ai-hyperscaler/slurm:24.11-aaaaaaaaaaaa"] };
+            const news = { ...INPUTS, images: ["ai-hyperscaler/slurm:24.11-bbbbbbbbbbbb"] };
+            assert.deepEqual(await kindProvider.diff!("lab", olds, news), { changes: true, replaces: [], deleteBeforeReplace: false });
+            const result = await kindProvider.update!("lab", olds, news);
+            assert.deepEqual(calls(), [["load", "docker-image", "ai-hyperscaler/slurm:24.11-bbbbbbbbbbbb", "--name", "lab"]]);
+            assert.deepEqual(result.outs!.images, ["ai-hyperscaler/slurm:24.11-bbbbbbbbbbbb"]);
         });
 
         it("updates in place, keeping the cluster and its kubeconfig, when only kindPath changes", async () => {
