@@ -55,14 +55,18 @@ export async function main(action: Action, stackName: string, env: NodeJS.Proces
 export function parseArguments(argv: readonly string[]): { action: Action; stackName: string } {
     const [action, stackName] = argv;
     if (argv.length !== 2 || !(ACTIONS as readonly string[]).includes(action) || !stackName) {
-        throw new Stop([`usage: npm run <${ACTIONS.join("|")}> -- <stack>   (stack: dev, gpu, ... as in Pulumi.<stack>.yaml)`]);
+        throw new Stop([
+            `usage: npm run <${ACTIONS.join("|")}> -- <stack>   (stack: dev, gpu, ... as in Pulumi.<stack>.yaml)`,
+        ]);
     }
     return { action: action as Action, stackName };
 }
 
 if (require.main === module) {
     const argv = process.argv.slice(2);
-    const secrets = [process.env.PULUMI_CONFIG_PASSPHRASE, process.env.PULUMI_ACCESS_TOKEN].filter((s): s is string => !!s);
+    const secrets = [process.env.PULUMI_CONFIG_PASSPHRASE, process.env.PULUMI_ACCESS_TOKEN].filter(
+        (s): s is string => !!s,
+    );
     Promise.resolve()
         .then(() => parseArguments(argv))
         .then(({ action, stackName }) => main(action, stackName))
@@ -71,4 +75,3 @@ if (require.main === module) {
             process.exitCode = 1;
         });
 }
-

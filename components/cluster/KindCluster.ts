@@ -74,7 +74,9 @@ export class KindCluster extends pulumi.ComponentResource implements ClusterConn
 function validate(name: string, args: KindClusterArgs): void {
     const problems = kindConfigProblems(args);
     if (args.kindPath !== undefined && (typeof args.kindPath !== "string" || args.kindPath.trim() === "")) {
-        problems.push(`kindPath = ${JSON.stringify(args.kindPath)}: must be the kind binary's name on PATH or its path`);
+        problems.push(
+            `kindPath = ${JSON.stringify(args.kindPath)}: must be the kind binary's name on PATH or its path`,
+        );
     }
     if (problems.length > 0) {
         throw new Error(`KindCluster "${name}" has invalid arguments:\n${problems.map((p) => `  - ${p}`).join("\n")}`);

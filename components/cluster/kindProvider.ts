@@ -51,9 +51,10 @@ export const kindProvider: pulumi.dynamic.ResourceProvider<KindProviderInputs, K
             // state was lost) is adopted, anything else is the user's and stays untouched.
             const differences = await shapeDifferences(inputs);
             if (differences.length > 0) {
+                const name = inputs.clusterName;
                 throw new Error(
-                    `a kind cluster named "${inputs.clusterName}" exists already and was not made from these settings ` +
-                        `(${differences.join("; ")}); delete it with \`kind delete cluster --name ${inputs.clusterName}\` ` +
+                    `a kind cluster named "${name}" exists already and was not made from these settings ` +
+                        `(${differences.join("; ")}); delete it with \`kind delete cluster --name ${name}\` ` +
                         "or choose another cluster.name, then run up again",
                 );
             }
@@ -66,7 +67,8 @@ export const kindProvider: pulumi.dynamic.ResourceProvider<KindProviderInputs, K
         } catch (error) {
             // The cluster exists now: an error carrying `id` and `properties` makes Pulumi record it (with no
             // images loaded), so the next up updates it, loading the images, instead of leaving it orphaned.
-            const message = `${(error as Error).message}\nThe cluster ${inputs.clusterName} is kept in the stack; the next up loads the images into it.`;
+            const kept = `The cluster ${inputs.clusterName} is kept in the stack; the next up loads the images.`;
+            const message = `${(error as Error).message}\n${kept}`;
             throw Object.assign(new Error(message), {
                 id: inputs.clusterName,
                 // `inputs` carries the serialized provider (__provider) the engine needs to update or delete it later.
@@ -125,7 +127,16 @@ async function createCluster(inputs: KindProviderInputs): Promise<string> {
         const kubeconfigFile = path.join(dir, "kubeconfig");
         fs.writeFileSync(configFile, inputs.configYaml);
         // A kubeconfig of its own: the user's ~/.kube/config stays untouched; the stack exports this one.
-        const args = ["create", "cluster", "--name", inputs.clusterName, "--config", configFile, "--kubeconfig", kubeconfigFile];
+        const args = [
+            "create",
+            "cluster",
+            "--name",
+            inputs.clusterName,
+            "--config",
+            configFile,
+            "--kubeconfig",
+            kubeconfigFile,
+        ];
         await runKind(kindBinary(inputs), args);
         return fs.readFileSync(kubeconfigFile, "utf8");
     } finally {
@@ -141,7 +152,14 @@ async function createCluster(inputs: KindProviderInputs): Promise<string> {
 async function shapeDifferences(inputs: KindProviderInputs): Promise<string[]> {
     if (!inputs.shape) return ["these settings do not say what the cluster should look like"];
     const format = '{{.Names}}|{{.Label "io.x-k8s.kind.role"}}|{{.Image}}|{{.Ports}}';
-    const stdout = await runDocker(["ps", "-a", "--filter", `label=io.x-k8s.kind.cluster=${inputs.clusterName}`, "--format", format]);
+    const stdout = await runDocker([
+        "ps",
+        "-a",
+        "--filter",
+        `label=io.x-k8s.kind.cluster=${inputs.clusterName}`,
+        "--format",
+        format,
+    ]);
     const nodes = stdout
         .split("\n")
         .filter((line) => line.trim() !== "")
@@ -155,11 +173,17 @@ async function shapeDifferences(inputs: KindProviderInputs): Promise<string[]> {
     if (controlPlanes.length !== 1) differences.push(`${controlPlanes.length} control-plane nodes, not 1`);
     if (workers !== inputs.shape.workers) differences.push(`${workers} workers, not ${inputs.shape.workers}`);
     const digest = (image: string) => /@sha256:[0-9a-f]{64}$/.exec(image)?.[0];
-    const otherImages = nodes.filter((n) => n.image !== inputs.nodeImage && (digest(n.image) === undefined || digest(n.image) !== digest(inputs.nodeImage)));
-    if (otherImages.length > 0) differences.push(`node ${otherImages[0].name} runs ${otherImages[0].image}, not ${inputs.nodeImage}`);
+    const otherImages = nodes.filter(
+        (n) =>
+            n.image !== inputs.nodeImage &&
+            (digest(n.image) === undefined || digest(n.image) !== digest(inputs.nodeImage)),
+    );
+    if (otherImages.length > 0)
+        differences.push(`node ${otherImages[0].name} runs ${otherImages[0].image}, not ${inputs.nodeImage}`);
     const published = controlPlanes[0]?.ports ?? "";
     const unpublished = inputs.shape.publishedPorts.filter((port) => !published.includes(port));
-    if (controlPlanes.length === 1 && unpublished.length > 0) differences.push(`its control plane does not publish ${unpublished.join(", ")}`);
+    if (controlPlanes.length === 1 && unpublished.length > 0)
+        differences.push(`its control plane does not publish ${unpublished.join(", ")}`);
     return differences;
 }
 
@@ -233,10 +257,18 @@ function runKind(kindPath: string, args: readonly string[]): Promise<string> {
     });
 }
 
-function kindError(kindPath: string, args: readonly string[], error: { code?: string | number | null; message: string }, stderr: string): Error {
+function kindError(
+    kindPath: string,
+    args: readonly string[],
+    error: { code?: string | number | null; message: string },
+    stderr: string,
+): Error {
     if (error.code === "ENOENT") {
         const where = kindPath.includes("/") ? `at ${kindPath}` : `on PATH (looked for "${kindPath}")`;
-        return new Error(`the kind CLI was not found ${where}; install it from https://kind.sigs.k8s.io (or set kindPath to its name or path)`);
+        return new Error(
+            `the kind CLI was not found ${where}; install it from https://kind.sigs.k8s.io ` +
+                "(or set kindPath to its name or path)",
+        );
     }
     const command = `${kindPath} ${args.join(" ")}`;
     const said = stderr.trim() || error.message;
@@ -244,7 +276,8 @@ function kindError(kindPath: string, args: readonly string[], error: { code?: st
     const dockerUnusable = /docker daemon|docker\.sock|"docker": executable file not found|failed to get docker info/i;
     if (dockerUnusable.test(said)) {
         return new Error(
-            `\`${command}\` failed: Docker is not installed, not running, or not usable by this user; kind runs every node as a Docker container. kind said:\n${said}`,
+            `\`${command}\` failed: Docker is not installed, not running, or not usable by this user; ` +
+                `kind runs every node as a Docker container. kind said:\n${said}`,
         );
     }
     return new Error(`\`${command}\` failed (exit code ${error.code}). kind said:\n${said}`);

@@ -32,8 +32,9 @@ export interface BackendChoice {
 
 /**
  * The backend the user chose, or undefined, looked up as the Pulumi CLI does (Pulumi.yaml sets no `backend`):
- * PULUMI_BACKEND_URL, then the `current` entry of the CLI's credentials file (what `pulumi login` writes, in $PULUMI_CREDENTIALS_PATH,
- * $PULUMI_HOME or ~/.pulumi), then PULUMI_ACCESS_TOKEN (the CLI logs in to Pulumi Cloud with it by itself).
+ * PULUMI_BACKEND_URL, then the `current` entry of the CLI's credentials file (what `pulumi login` writes, in
+ * $PULUMI_CREDENTIALS_PATH, $PULUMI_HOME or ~/.pulumi), then PULUMI_ACCESS_TOKEN (the CLI logs in to Pulumi
+ * Cloud with it by itself).
  */
 export function chosenBackend(env: NodeJS.ProcessEnv, home = os.homedir()): string | undefined {
     if (env.PULUMI_BACKEND_URL) return env.PULUMI_BACKEND_URL;
@@ -70,7 +71,10 @@ export function backendFor(root: string, env: NodeJS.ProcessEnv, home = os.homed
         fs.writeFileSync(passphraseFile, randomBytes(32).toString("hex"), { mode: 0o600, flag: "wx" });
     }
     envVars.PULUMI_CONFIG_PASSPHRASE_FILE = passphraseFile;
-    return { envVars, description: `${where}, secrets encrypted with the passphrase in ${LOCAL_STATE_DIR}/${PASSPHRASE_FILE}` };
+    return {
+        envVars,
+        description: `${where}, secrets encrypted with the passphrase in ${LOCAL_STATE_DIR}/${PASSPHRASE_FILE}`,
+    };
 }
 
 /** What {@link openStack} returns: the selected (or new) stack and how its backend was chosen. */

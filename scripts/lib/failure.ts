@@ -51,11 +51,18 @@ function rawLines(error: unknown): string[] {
         result = { stderr: cause.stderr, code: typeof cause.exitCode === "number" ? cause.exitCode : result.code };
     }
     if (result !== undefined) {
-        const stderr = result.stderr.split("\n").map((line) => line.trim()).filter(Boolean);
+        const stderr = result.stderr
+            .split("\n")
+            .map((line) => line.trim())
+            .filter(Boolean);
         const errors = stderr.filter((line) => /^error:/i.test(line));
         if (errors.length > 0) return errors;
         if (stderr.length > 0) return [stderr[stderr.length - 1]];
-        return [result.err ? result.err.message.split("\n")[0] : `the Pulumi CLI exited with code ${result.code}; its output is above`];
+        return [
+            result.err
+                ? result.err.message.split("\n")[0]
+                : `the Pulumi CLI exited with code ${result.code}; its output is above`,
+        ];
     }
     const message = error instanceof Error ? error.message : String(error);
     return message.split("\n").map((line) => line.replace(/^\s*-\s+/, ""));
@@ -63,5 +70,7 @@ function rawLines(error: unknown): string[] {
 
 function mask(line: string, secrets: readonly string[]): string {
     // Short values (an empty or one-letter passphrase) would mask unrelated text; they are not worth hiding there.
-    return secrets.filter((secret) => secret.length >= 4).reduce((text, secret) => text.split(secret).join("[secret]"), line);
+    return secrets
+        .filter((secret) => secret.length >= 4)
+        .reduce((text, secret) => text.split(secret).join("[secret]"), line);
 }

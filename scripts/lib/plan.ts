@@ -43,7 +43,11 @@ export function planFor(action: Action, config: StackConfig, settings: Record<st
     const needsImage = action === "up" && onKind && config.slurm.mode === "static";
     const explicit = explicitSlurmImage(settings);
     const image: ImagePlan | undefined = needsImage
-        ? { image: explicit ?? defaultSlurmImage(path.join(root, SLURM_IMAGE_CONTEXT)), build: explicit === undefined, context: SLURM_IMAGE_CONTEXT }
+        ? {
+              image: explicit ?? defaultSlurmImage(path.join(root, SLURM_IMAGE_CONTEXT)),
+              build: explicit === undefined,
+              context: SLURM_IMAGE_CONTEXT,
+          }
         : undefined;
     return {
         needs: {

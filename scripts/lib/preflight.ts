@@ -4,7 +4,7 @@
  * documents). Each problem is one line that says what is wrong and what to do, and points at the README.
  */
 import * as fs from "fs";
-import { firstLine, Runner, runCommand } from "./run";
+import { firstLine, Runner, RunResult, runCommand } from "./run";
 
 /** The oldest Pulumi CLI that accepts `type: object` settings in Pulumi.yaml (3.187.0). */
 export const MIN_PULUMI_VERSION = "3.187.0";
@@ -34,7 +34,11 @@ export interface HostPaths {
 }
 
 /** Every problem of the host for `needs`, one line each; empty when all is ready. The Pulumi CLI is always needed. */
-export function hostProblems(needs: HostNeeds, run: Runner = runCommand, paths: HostPaths = { nvidiaRuntimeConfig: NVIDIA_RUNTIME_CONFIG }): string[] {
+export function hostProblems(
+    needs: HostNeeds,
+    run: Runner = runCommand,
+    paths: HostPaths = { nvidiaRuntimeConfig: NVIDIA_RUNTIME_CONFIG },
+): string[] {
     const problems = [pulumiProblem(run), needs.kind ? kindProblem(run) : undefined];
     if (needs.docker || needs.gpu) {
         const docker = dockerEngine(run);
@@ -54,30 +58,38 @@ export function compareVersions(a: string, b: string): number {
     return 0;
 }
 
+const PULUMI_INSTALL = "https://www.pulumi.com/docs/iac/download-install/";
+const KIND_INSTALL = "https://kind.sigs.k8s.io/docs/user/quick-start/#installation";
+const DOCKER_INSTALL = "https://docs.docker.com/engine/install/";
+const VOLUME_MOUNTS = "accept-nvidia-visible-devices-as-volume-mounts";
+const RESTART_DOCKER = "sudo systemctl restart docker";
+
 function pulumiProblem(run: Runner): string | undefined {
-    const install = `install the Pulumi CLI ${MIN_PULUMI_VERSION} or newer (https://www.pulumi.com/docs/iac/download-install/)`;
+    const install = `install the Pulumi CLI ${MIN_PULUMI_VERSION} or newer (${PULUMI_INSTALL})`;
     const result = run("pulumi", ["version"]);
     if (result.notFound) return `pulumi: the Pulumi CLI is not on PATH; ${install} ${SEE}`;
     const version = /\d+\.\d+\.\d+\S*/.exec(result.stdout)?.[0];
     if (result.status !== 0 || version === undefined) {
-        return `pulumi: \`pulumi version\` failed (${firstLine(result.stderr) || `exit ${result.status}`}); ${install} ${SEE}`;
+        return `pulumi: \`pulumi version\` failed (${said(result)}); ${install} ${SEE}`;
     }
     if (compareVersions(version, MIN_PULUMI_VERSION) < 0) {
-        return `pulumi: version ${version} is older than ${MIN_PULUMI_VERSION}, the first that reads this project's typed settings; upgrade it (${install}) ${SEE}`;
+        const why = "the first that reads this project's typed settings";
+        return `pulumi: version ${version} is older than ${MIN_PULUMI_VERSION}, ${why}; upgrade it (${install}) ${SEE}`;
     }
     return undefined;
 }
 
 function kindProblem(run: Runner): string | undefined {
-    const install = `install kind v${MIN_KIND_VERSION} or newer (https://kind.sigs.k8s.io/docs/user/quick-start/#installation)`;
+    const install = `install kind v${MIN_KIND_VERSION} or newer (${KIND_INSTALL})`;
     const result = run("kind", ["version"]);
     if (result.notFound) return `kind: kind is not on PATH; ${install} ${SEE}`;
     const version = /v?(\d+\.\d+\.\d+\S*)/.exec(result.stdout)?.[1];
     if (result.status !== 0 || version === undefined) {
-        return `kind: \`kind version\` failed (${firstLine(result.stderr) || `exit ${result.status}`}); ${install} ${SEE}`;
+        return `kind: \`kind version\` failed (${said(result)}); ${install} ${SEE}`;
     }
     if (compareVersions(version, MIN_KIND_VERSION) < 0) {
-        return `kind: version ${version} is older than ${MIN_KIND_VERSION}, the first with the pinned node image kindest/node:v1.33.1; ${install} ${SEE}`;
+        const why = "the first with the pinned node image kindest/node:v1.33.1";
+        return `kind: version ${version} is older than ${MIN_KIND_VERSION}, ${why}; ${install} ${SEE}`;
     }
     return undefined;
 }
@@ -85,14 +97,13 @@ function kindProblem(run: Runner): string | undefined {
 function dockerEngine(run: Runner): { problem?: string; defaultRuntime?: string } {
     const result = run("docker", ["info", "--format", "{{.ServerVersion}}|{{.DefaultRuntime}}"]);
     if (result.notFound) {
-        return { problem: `docker: the Docker CLI is not on PATH; install Docker Engine (https://docs.docker.com/engine/install/) ${SEE}` };
+        return { problem: `docker: the Docker CLI is not on PATH; install Docker Engine (${DOCKER_INSTALL}) ${SEE}` };
     }
     const [serverVersion, defaultRuntime] = result.stdout.trim().split("|");
     if (result.status !== 0 || !serverVersion) {
-        const said = firstLine(result.stderr) || `exit ${result.status}`;
-        return {
-            problem: `docker: the Docker engine is not running or this user cannot reach it (docker info: ${said}); start it (\`sudo systemctl start docker\`) and make sure \`docker info\` works without sudo ${SEE}`,
-        };
+        const action = "start it (`sudo systemctl start docker`) and make sure `docker info` works without sudo";
+        const problem = `docker: the Docker engine is not running or this user cannot reach it`;
+        return { problem: `${problem} (docker info: ${said(result)}); ${action} ${SEE}` };
     }
     return { defaultRuntime };
 }
@@ -101,12 +112,16 @@ function gpuProblems(run: Runner, paths: HostPaths, defaultRuntime: string | und
     const problems: string[] = [];
     const smi = run("nvidia-smi", ["-L"]);
     if (smi.notFound || smi.status !== 0 || !/^GPU \d+/m.test(smi.stdout)) {
-        const said = smi.notFound ? "nvidia-smi is not on PATH" : firstLine(smi.stderr) || firstLine(smi.stdout) || `exit ${smi.status}`;
-        problems.push(`gpu: \`nvidia-smi -L\` lists no GPU (${said}); the gpu stack needs an NVIDIA GPU with its driver on this host ${SEE}`);
+        const why = smi.notFound ? "nvidia-smi is not on PATH" : said(smi);
+        const need = "the gpu stack needs an NVIDIA GPU with its driver on this host";
+        problems.push(`gpu: \`nvidia-smi -L\` lists no GPU (${why}); ${need} ${SEE}`);
     }
-    const configure = "`sudo nvidia-ctk runtime configure --runtime=docker --set-as-default --cdi.enabled && sudo systemctl restart docker`";
     if (defaultRuntime !== undefined && defaultRuntime !== "nvidia") {
-        problems.push(`gpu: Docker's default runtime is ${defaultRuntime || "unknown"}, not nvidia; install the NVIDIA Container Toolkit and run ${configure} ${SEE}`);
+        const configure = `sudo nvidia-ctk runtime configure --runtime=docker --set-as-default --cdi.enabled`;
+        const is = `Docker's default runtime is ${defaultRuntime || "unknown"}, not nvidia`;
+        problems.push(
+            `gpu: ${is}; install the NVIDIA Container Toolkit and run \`${configure} && ${RESTART_DOCKER}\` ${SEE}`,
+        );
     }
     const file = paths.nvidiaRuntimeConfig;
     let config: string | undefined;
@@ -115,11 +130,18 @@ function gpuProblems(run: Runner, paths: HostPaths, defaultRuntime: string | und
     } catch {
         config = undefined;
     }
-    if (config === undefined || !/^\s*accept-nvidia-visible-devices-as-volume-mounts\s*=\s*true\s*(#.*)?$/m.test(config)) {
-        const state = config === undefined ? `${file} cannot be read` : `${file} does not set accept-nvidia-visible-devices-as-volume-mounts = true`;
+    const enabled = new RegExp(`^\\s*${VOLUME_MOUNTS}\\s*=\\s*true\\s*(#.*)?$`, "m");
+    if (config === undefined || !enabled.test(config)) {
+        const state = config === undefined ? `${file} cannot be read` : `${file} does not set ${VOLUME_MOUNTS} = true`;
+        const set = `sudo nvidia-ctk config --set ${VOLUME_MOUNTS}=true --in-place`;
         problems.push(
-            `gpu: ${state}; Kind nodes get GPUs through volume mounts: run \`sudo nvidia-ctk config --set accept-nvidia-visible-devices-as-volume-mounts=true --in-place && sudo systemctl restart docker\` ${SEE}`,
+            `gpu: ${state}; Kind nodes get GPUs through volume mounts: run \`${set} && ${RESTART_DOCKER}\` ${SEE}`,
         );
     }
     return problems;
+}
+
+/** What a failed command said, in one line: its first line of stderr, else of stdout, else its exit status. */
+function said(result: RunResult): string {
+    return firstLine(result.stderr) || firstLine(result.stdout) || `exit ${result.status}`;
 }

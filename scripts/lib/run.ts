@@ -14,7 +14,11 @@ export interface RunResult {
 }
 
 /** Runs `command args`; `inherit` streams its output to the user instead of capturing it. */
-export type Runner = (command: string, args: readonly string[], options?: { inherit?: boolean; cwd?: string }) => RunResult;
+export type Runner = (
+    command: string,
+    args: readonly string[],
+    options?: { inherit?: boolean; cwd?: string },
+) => RunResult;
 
 /** The real runner: `spawnSync`, output captured as UTF-8 unless `inherit`. */
 export const runCommand: Runner = (command, args, options = {}) => {

@@ -14,7 +14,15 @@ const FAKES = path.join(ROOT, "tests", "fakes");
 const UTILITIES = ["cat", "cp", "cut", "grep", "head", "ls", "mkdir", "rm", "sed", "sha256sum", "sort", "touch"];
 
 /** The repository parts `scripts/stack.ts` reads or builds from. */
-const COPIED = ["scripts", "config", "offline", "containers/images/slurm-base", "Pulumi.yaml", "package.json", "tsconfig.json"];
+const COPIED = [
+    "scripts",
+    "config",
+    "offline",
+    "containers/images/slurm-base",
+    "Pulumi.yaml",
+    "package.json",
+    "tsconfig.json",
+];
 
 /** A sandbox: a repository copy, a PATH of chosen fakes, a HOME, and the fakes' state directory. */
 export class Sandbox {
@@ -41,9 +49,16 @@ export class Sandbox {
 
     /** Runs `scripts/stack.ts <args>` in the copy; `env` adds to (or, with undefined, removes from) the clean env. */
     run(args: readonly string[], env: Record<string, string | undefined> = {}) {
-        const base: Record<string, string> = { PATH: this.bin, HOME: this.home, FAKE_CLI_STATE: this.state, TS_NODE_TRANSPILE_ONLY: "1" };
+        const base: Record<string, string> = {
+            PATH: this.bin,
+            HOME: this.home,
+            FAKE_CLI_STATE: this.state,
+            TS_NODE_TRANSPILE_ONLY: "1",
+        };
         const merged = { ...base, ...env };
-        const clean = Object.fromEntries(Object.entries(merged).filter((e): e is [string, string] => e[1] !== undefined));
+        const clean = Object.fromEntries(
+            Object.entries(merged).filter((e): e is [string, string] => e[1] !== undefined),
+        );
         return spawnSync(process.execPath, [require.resolve("ts-node/dist/bin"), "scripts/stack.ts", ...args], {
             cwd: this.repo,
             env: clean,
@@ -55,7 +70,11 @@ export class Sandbox {
     calls(tool: string): string[][] {
         const file = path.join(this.state, `${tool}.calls`);
         if (!fs.existsSync(file)) return [];
-        return fs.readFileSync(file, "utf8").trimEnd().split("\n").map((line) => line.split("\t"));
+        return fs
+            .readFileSync(file, "utf8")
+            .trimEnd()
+            .split("\n")
+            .map((line) => line.split("\t"));
     }
 
     /** The environment the fake pulumi saw, one record per call. */
@@ -66,7 +85,13 @@ export class Sandbox {
             .readFileSync(file, "utf8")
             .trimEnd()
             .split("\n")
-            .map((line) => Object.fromEntries(line.split("\t").map((pair) => [pair.slice(0, pair.indexOf("=")), pair.slice(pair.indexOf("=") + 1)])));
+            .map((line) =>
+                Object.fromEntries(
+                    line
+                        .split("\t")
+                        .map((pair) => [pair.slice(0, pair.indexOf("=")), pair.slice(pair.indexOf("=") + 1)]),
+                ),
+            );
     }
 
     /** Adds images to the fake Docker's local images. */

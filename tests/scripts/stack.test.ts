@@ -18,7 +18,7 @@ describe("npm run up / preview / destroy (the real script against fake CLIs)", (
     afterEach(() => box.remove());
 
     describe("state and passphrase", () => {
-        it("without a login keeps the state in .pulumi-state/ with a generated passphrase file, reused the next time", () => {
+        it("without a login keeps the state in .pulumi-state/ with a generated passphrase, reused next time", () => {
             box = new Sandbox();
             const first = box.run(["up", "dev"]);
             assert.equal(first.status, 0, first.stderr);
@@ -34,13 +34,23 @@ describe("npm run up / preview / destroy (the real script against fake CLIs)", (
             assert.match(passphrase, /^[0-9a-f]{64}$/);
             assert.equal(fs.statSync(passphraseFile).mode & 0o777, 0o600);
             assert.equal(fs.readFileSync(path.join(box.state, "pulumi.passphrase-seen"), "utf8"), passphrase);
-            assert.ok(fs.existsSync(path.join(stateDir, ".pulumi/stacks/ai-hyperscaler/dev.json")), "the stack lives in the local backend");
+            assert.ok(
+                fs.existsSync(path.join(stateDir, ".pulumi/stacks/ai-hyperscaler/dev.json")),
+                "the stack lives in the local backend",
+            );
             assert.match(first.stdout, /state in \.pulumi-state\/ .*passphrase in \.pulumi-state\/passphrase/);
-            assert.ok(!first.stdout.includes(passphrase) && !first.stderr.includes(passphrase), "the passphrase is never printed");
+            assert.ok(
+                !first.stdout.includes(passphrase) && !first.stderr.includes(passphrase),
+                "the passphrase is never printed",
+            );
 
             const second = box.run(["up", "dev"]);
             assert.equal(second.status, 0, second.stderr);
-            assert.equal(fs.readFileSync(passphraseFile, "utf8"), passphrase, "the same passphrase, so the state stays readable");
+            assert.equal(
+                fs.readFileSync(passphraseFile, "utf8"),
+                passphrase,
+                "the same passphrase, so the state stays readable",
+            );
             const inits = box.calls("pulumi").filter((c) => verb(c) === "stack init");
             assert.equal(inits.length, 1, "the second run selects the stack the first one created");
         });
@@ -60,15 +70,24 @@ describe("npm run up / preview / destroy (the real script against fake CLIs)", (
             box = new Sandbox();
             const userState = path.join(box.dir, "user-state");
             fs.mkdirSync(path.join(box.home, ".pulumi"), { recursive: true });
-            fs.writeFileSync(path.join(box.home, ".pulumi", "credentials.json"), JSON.stringify({ current: `file://${userState}`, accounts: {} }));
+            fs.writeFileSync(
+                path.join(box.home, ".pulumi", "credentials.json"),
+                JSON.stringify({ current: `file://${userState}`, accounts: {} }),
+            );
             const loggedIn = box.run(["preview", "dev"], { PULUMI_CONFIG_PASSPHRASE: "mine" });
             assert.equal(loggedIn.status, 0, loggedIn.stderr);
             assert.ok(fs.existsSync(path.join(userState, ".pulumi/stacks/ai-hyperscaler/dev.json")));
-            assert.ok(!fs.existsSync(path.join(box.repo, ".pulumi-state")), "no project-local state for a logged-in user");
+            assert.ok(
+                !fs.existsSync(path.join(box.repo, ".pulumi-state")),
+                "no project-local state for a logged-in user",
+            );
             assert.equal(box.pulumiEnv().at(-1)!.PULUMI_BACKEND_URL, "");
 
             const other = path.join(box.dir, "other-state");
-            const chosen = box.run(["preview", "dev"], { PULUMI_BACKEND_URL: `file://${other}`, PULUMI_CONFIG_PASSPHRASE: "mine" });
+            const chosen = box.run(["preview", "dev"], {
+                PULUMI_BACKEND_URL: `file://${other}`,
+                PULUMI_CONFIG_PASSPHRASE: "mine",
+            });
             assert.equal(chosen.status, 0, chosen.stderr);
             assert.ok(fs.existsSync(path.join(other, ".pulumi/stacks/ai-hyperscaler/dev.json")));
             assert.ok(!fs.existsSync(path.join(box.repo, ".pulumi-state")));
@@ -81,7 +100,10 @@ describe("npm run up / preview / destroy (the real script against fake CLIs)", (
             const result = box.run(["up", "dev"]);
             assert.equal(result.status, 0, result.stderr);
             const verbs = box.calls("pulumi").map(verb);
-            assert.deepEqual(verbs.filter((v) => ["up", "preview", "destroy"].includes(v)), ["up"]);
+            assert.deepEqual(
+                verbs.filter((v) => ["up", "preview", "destroy"].includes(v)),
+                ["up"],
+            );
             const up = box.calls("pulumi").find((c) => c[0] === "up")!;
             assert.ok(up.includes("--refresh"), `up without --refresh: ${up.join(" ")}`);
             assert.deepEqual(up.slice(0, 3), ["up", "--yes", "--skip-preview"]);
@@ -94,7 +116,10 @@ describe("npm run up / preview / destroy (the real script against fake CLIs)", (
             const result = box.run(["preview", "dev"]);
             assert.equal(result.status, 0, result.stderr);
             const verbs = box.calls("pulumi").map(verb);
-            assert.deepEqual(verbs.filter((v) => ["up", "preview", "destroy"].includes(v)), ["preview"]);
+            assert.deepEqual(
+                verbs.filter((v) => ["up", "preview", "destroy"].includes(v)),
+                ["preview"],
+            );
             assert.deepEqual(box.calls("docker"), []);
         });
 
@@ -103,14 +128,27 @@ describe("npm run up / preview / destroy (the real script against fake CLIs)", (
             const result = box.run(["destroy", "dev"]);
             assert.equal(result.status, 0, result.stderr);
             const verbs = box.calls("pulumi").map(verb);
-            assert.deepEqual(verbs.filter((v) => ["up", "preview", "destroy"].includes(v)), ["destroy"]);
-            assert.deepEqual(box.calls("pulumi").find((c) => c[0] === "destroy")!.slice(0, 3), ["destroy", "--yes", "--skip-preview"]);
-            assert.deepEqual(box.calls("docker").map((c) => c[0]), ["info"], "Docker is checked (kind needs it), nothing built");
+            assert.deepEqual(
+                verbs.filter((v) => ["up", "preview", "destroy"].includes(v)),
+                ["destroy"],
+            );
+            assert.deepEqual(
+                box
+                    .calls("pulumi")
+                    .find((c) => c[0] === "destroy")!
+                    .slice(0, 3),
+                ["destroy", "--yes", "--skip-preview"],
+            );
+            assert.deepEqual(
+                box.calls("docker").map((c) => c[0]),
+                ["info"],
+                "Docker is checked (kind needs it), nothing built",
+            );
         });
     });
 
     describe("the Slurm image", () => {
-        it("builds the content-tagged image when Docker lacks it, skips the build when present, and builds a new tag after a change", () => {
+        it("builds the content-tagged image when missing, not when present, and a new tag after a change", () => {
             box = new Sandbox();
             assert.equal(box.run(["up", "dev"]).status, 0);
             const builds = () => box.calls("docker").filter((c) => c[0] === "build");
@@ -119,9 +157,15 @@ describe("npm run up / preview / destroy (the real script against fake CLIs)", (
             const again = box.run(["up", "dev"]);
             assert.equal(again.status, 0, again.stderr);
             assert.equal(builds().length, 1, "the image under that tag is there: no second build");
-            assert.match(again.stdout, new RegExp(`${DEV_IMAGE.replace(/[.]/g, "\\.")} is in the local Docker already`));
+            assert.match(
+                again.stdout,
+                new RegExp(`${DEV_IMAGE.replace(/[.]/g, "\\.")} is in the local Docker already`),
+            );
 
-            fs.appendFileSync(path.join(box.repo, "containers/images/slurm-base/Docker/entrypoint.sh"), "\n# changed\n");
+            fs.appendFileSync(
+                path.join(box.repo, "containers/images/slurm-base/Docker/entrypoint.sh"),
+                "\n# changed\n",
+            );
             const changed = box.run(["up", "dev"]);
             assert.equal(changed.status, 0, changed.stderr);
             assert.equal(builds().length, 2);
@@ -134,23 +178,42 @@ describe("npm run up / preview / destroy (the real script against fake CLIs)", (
             box = new Sandbox();
             const result = box.run(["up", "dev"], { FAKE_DOCKER_BUILD: "fail" });
             assert.equal(result.status, 1);
-            assert.equal(result.stderr.trimEnd().split("\n").at(-1), `npm run up -- dev: \`docker build -t ${DEV_IMAGE} containers/images/slurm-base/Docker\` failed (exit 1); its output is above`);
+            assert.equal(
+                result.stderr.trimEnd().split("\n").at(-1),
+                `npm run up -- dev: \`docker build -t ${DEV_IMAGE} containers/images/slurm-base/Docker\` failed ` +
+                    "(exit 1); its output is above",
+            );
             assert.deepEqual(box.calls("pulumi").map(verb), ["version"], "only the preflight's version check ran");
         });
 
         it("requires an explicit slurm.image of a Kind stack to be in Docker already, and never builds it", () => {
             box = new Sandbox();
-            const stackFile = fs.readFileSync(path.join(box.repo, "Pulumi.dev.yaml"), "utf8").replace("    mode: static\n", "    mode: static\n    image: registry.example/slurm:mine\n");
+            const stackFile = fs
+                .readFileSync(path.join(box.repo, "Pulumi.dev.yaml"), "utf8")
+                .replace("    mode: static\n", "    mode: static\n    image: registry.example/slurm:mine\n");
             fs.writeFileSync(path.join(box.repo, "Pulumi.mine.yaml"), stackFile);
             const missing = box.run(["up", "mine"]);
             assert.equal(missing.status, 1);
-            assert.match(missing.stderr, /^npm run up -- mine: slurm\.image = "registry\.example\/slurm:mine" is not in the local Docker \(Error response from daemon: No such image: registry\.example\/slurm:mine\); kind can only load local images: `docker pull registry\.example\/slurm:mine`/);
-            assert.deepEqual(box.calls("docker").filter((c) => c[0] === "build"), []);
+            assert.match(
+                missing.stderr,
+                new RegExp(
+                    '^npm run up -- mine: slurm\\.image = "registry\\.example/slurm:mine" is not in the local Docker ' +
+                        "\\(Error response from daemon: No such image: registry\\.example/slurm:mine\\); " +
+                        "kind can only load local images: `docker pull registry\\.example/slurm:mine`",
+                ),
+            );
+            assert.deepEqual(
+                box.calls("docker").filter((c) => c[0] === "build"),
+                [],
+            );
 
             box.addImages("registry.example/slurm:mine");
             const present = box.run(["up", "mine"]);
             assert.equal(present.status, 0, present.stderr);
-            assert.deepEqual(box.calls("docker").filter((c) => c[0] === "build"), []);
+            assert.deepEqual(
+                box.calls("docker").filter((c) => c[0] === "build"),
+                [],
+            );
         });
     });
 
@@ -159,25 +222,49 @@ describe("npm run up / preview / destroy (the real script against fake CLIs)", (
             box = new Sandbox();
             const result = box.run(["up", "dev"], { FAKE_PULUMI_VERSION: "3.186.0" });
             assert.equal(result.status, 1);
-            assert.match(result.stderr, new RegExp(`^npm run up -- dev: pulumi: version 3\\.186\\.0 is older than ${MIN_PULUMI_VERSION.replace(/\./g, "\\.")}`));
+            assert.match(
+                result.stderr,
+                new RegExp(
+                    `^npm run up -- dev: pulumi: version 3\\.186\\.0 is older than ` +
+                        MIN_PULUMI_VERSION.replace(/\./g, "\\."),
+                ),
+            );
             assert.match(result.stderr, /README, "Prerequisites"/);
-            assert.deepEqual(box.calls("docker").filter((c) => c[0] === "build"), []);
+            assert.deepEqual(
+                box.calls("docker").filter((c) => c[0] === "build"),
+                [],
+            );
         });
 
         it("refuses a kind older than the minimum", () => {
             box = new Sandbox();
             const result = box.run(["up", "dev"], { FAKE_KIND_VERSION: "0.27.0" });
             assert.equal(result.status, 1);
-            assert.match(result.stderr, new RegExp(`kind: version 0\\.27\\.0 is older than ${MIN_KIND_VERSION.replace(/\./g, "\\.")}`));
-            assert.deepEqual(box.calls("docker").filter((c) => c[0] === "build"), []);
+            assert.match(
+                result.stderr,
+                new RegExp(`kind: version 0\\.27\\.0 is older than ${MIN_KIND_VERSION.replace(/\./g, "\\.")}`),
+            );
+            assert.deepEqual(
+                box.calls("docker").filter((c) => c[0] === "build"),
+                [],
+            );
         });
 
         it("says the Docker engine is down before building or deploying", () => {
             box = new Sandbox();
             const result = box.run(["up", "dev"], { FAKE_DOCKER_ENGINE: "down" });
             assert.equal(result.status, 1);
-            assert.match(result.stderr, /^npm run up -- dev: docker: the Docker engine is not running or this user cannot reach it \(docker info: Cannot connect to the Docker daemon/);
-            assert.deepEqual(box.calls("docker").map((c) => c[0]), ["info"]);
+            assert.match(
+                result.stderr,
+                new RegExp(
+                    "^npm run up -- dev: docker: the Docker engine is not running or this user cannot reach it " +
+                        "\\(docker info: Cannot connect to the Docker daemon",
+                ),
+            );
+            assert.deepEqual(
+                box.calls("docker").map((c) => c[0]),
+                ["info"],
+            );
             assert.deepEqual(box.calls("pulumi").map(verb), ["version"]);
         });
 
@@ -188,7 +275,10 @@ describe("npm run up / preview / destroy (the real script against fake CLIs)", (
             const lines = result.stderr.trimEnd().split("\n");
             assert.equal(lines[0], "npm run up -- dev stopped:");
             assert.equal(lines.length, 4, result.stderr);
-            assert.match(lines[1], /^ {2}- pulumi: the Pulumi CLI is not on PATH; install the Pulumi CLI 3\.187\.0 or newer/);
+            assert.match(
+                lines[1],
+                /^ {2}- pulumi: the Pulumi CLI is not on PATH; install the Pulumi CLI 3\.187\.0 or newer/,
+            );
             assert.match(lines[2], /^ {2}- kind: kind is not on PATH; install kind v0\.29\.0 or newer/);
             assert.match(lines[3], /^ {2}- docker: the Docker CLI is not on PATH; install Docker Engine/);
         });
@@ -205,8 +295,15 @@ describe("npm run up / preview / destroy (the real script against fake CLIs)", (
             assert.match(lines[3], /cannot be read; .*accept-nvidia-visible-devices-as-volume-mounts=true --in-place/);
 
             fs.symlinkSync(path.resolve(__dirname, "../fakes/nvidia-smi"), path.join(box.bin, "nvidia-smi"));
-            fs.writeFileSync(runtimeConfig, "#accept-nvidia-visible-devices-as-volume-mounts = false\naccept-nvidia-visible-devices-as-volume-mounts = true\n");
-            const good = box.run(["up", "gpu"], { HYPERSCALER_NVIDIA_RUNTIME_CONFIG: runtimeConfig, FAKE_DOCKER_DEFAULT_RUNTIME: "nvidia" });
+            fs.writeFileSync(
+                runtimeConfig,
+                "#accept-nvidia-visible-devices-as-volume-mounts = false\n" +
+                    "accept-nvidia-visible-devices-as-volume-mounts = true\n",
+            );
+            const good = box.run(["up", "gpu"], {
+                HYPERSCALER_NVIDIA_RUNTIME_CONFIG: runtimeConfig,
+                FAKE_DOCKER_DEFAULT_RUNTIME: "nvidia",
+            });
             assert.equal(good.status, 0, good.stderr);
             assert.deepEqual(box.calls("nvidia-smi").at(-1), ["-L"]);
         });
@@ -230,7 +327,10 @@ describe("npm run up / preview / destroy (the real script against fake CLIs)", (
 
         it("stops on a stack that does not exist, and on a bad action, with usage", () => {
             box = new Sandbox();
-            assert.match(box.run(["up", "nope"]).stderr, /no stack "nope": there is no Pulumi.nope.yaml; stacks here: dev, gpu/);
+            assert.match(
+                box.run(["up", "nope"]).stderr,
+                /no stack "nope": there is no Pulumi.nope.yaml; stacks here: dev, gpu/,
+            );
             assert.match(box.run(["deploy", "dev"]).stderr, /usage: npm run <up\|preview\|destroy> -- <stack>/);
             assert.deepEqual(box.calls("pulumi"), []);
         });
