@@ -13,6 +13,9 @@ const FAKES = path.join(ROOT, "tests", "fakes");
 /** What the fakes' scripts themselves use (bash builtins aside); linked into PATH so no real CLI leaks in. */
 const UTILITIES = ["cat", "cp", "cut", "grep", "head", "ls", "mkdir", "rm", "sed", "sha256sum", "sort", "touch"];
 
+/** The fakes a sandbox can put on PATH. */
+export const FAKE_TOOLS = ["pulumi", "docker", "kind", "nvidia-smi", "kubectl"] as const;
+
 /** The repository parts `scripts/stack.ts` reads or builds from. */
 const COPIED = [
     "scripts",
@@ -47,8 +50,11 @@ export class Sandbox {
         }
     }
 
-    /** Runs `scripts/stack.ts <args>` in the copy; `env` adds to (or, with undefined, removes from) the clean env. */
-    run(args: readonly string[], env: Record<string, string | undefined> = {}) {
+    /**
+     * Runs `<script> <args>` (default scripts/stack.ts) under ts-node in the copy; `env` adds to (or, with
+     * undefined, removes from) the clean environment.
+     */
+    run(args: readonly string[], env: Record<string, string | undefined> = {}, script = "scripts/stack.ts") {
         const base: Record<string, string> = {
             PATH: this.bin,
             HOME: this.home,
@@ -59,7 +65,7 @@ export class Sandbox {
         const clean = Object.fromEntries(
             Object.entries(merged).filter((e): e is [string, string] => e[1] !== undefined),
         );
-        return spawnSync(process.execPath, [require.resolve("ts-node/dist/bin"), "scripts/stack.ts", ...args], {
+        return spawnSync(process.execPath, [require.resolve("ts-node/dist/bin"), script, ...args], {
             cwd: this.repo,
             env: clean,
             encoding: "utf8",
