@@ -43,7 +43,10 @@ export async function main(action: Action, stackName: string, env: NodeJS.Proces
     } else {
         // refresh first: a Kind cluster deleted outside Pulumi is then recreated rather than assumed to exist.
         const result = await stack.up({ onOutput, refresh: true });
-        console.log("\nStack outputs (secrets: `pulumi stack output <name> --show-secrets`):");
+        // With the project-local backend, the pulumi CLI finds this stack only with the same environment.
+        const prefix = Object.entries(backend.envVars).map(([key, value]) => `${key}=${value} `);
+        const show = `${prefix.join("")}pulumi stack output <name> --show-secrets --stack ${stackName}`;
+        console.log(`\nStack outputs (secrets: \`${show}\`):`);
         for (const [name, output] of Object.entries(result.outputs)) {
             const shown = output.secret ? "[secret]" : JSON.stringify(output.value, null, 2).replace(/\n/g, "\n  ");
             console.log(`  ${name}: ${shown}`);

@@ -108,6 +108,12 @@ describe("npm run up / preview / destroy (the real script against fake CLIs)", (
             assert.ok(up.includes("--refresh"), `up without --refresh: ${up.join(" ")}`);
             assert.deepEqual(up.slice(0, 3), ["up", "--yes", "--skip-preview"]);
             assert.match(result.stdout, /kubeconfig: \[secret\]/);
+            const state = path.join(box.repo, ".pulumi-state");
+            const env = `PULUMI_BACKEND_URL=file://${state} PULUMI_CONFIG_PASSPHRASE_FILE=${state}/passphrase`;
+            assert.ok(
+                result.stdout.includes(`\`${env} pulumi stack output <name> --show-secrets --stack dev\``),
+                result.stdout,
+            );
             assert.ok(!result.stdout.includes("fake secret kubeconfig"));
         });
 
