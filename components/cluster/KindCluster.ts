@@ -1,6 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { KindConfigArgs, kindConfigProblems, renderKindConfig } from "./kindConfig";
+import { KindConfigArgs, kindClusterShape, kindConfigProblems, renderKindConfig } from "./kindConfig";
 import { KindProviderInputs, kindProvider } from "./kindProvider";
 import { ClusterConnection } from "./types";
 
@@ -43,7 +43,14 @@ export class KindCluster extends pulumi.ComponentResource implements ClusterConn
 
         const cluster = new KindClusterResource(
             name,
-            { clusterName: args.clusterName, configYaml: renderKindConfig(args), nodeImage: args.nodeImage, kindPath, images: [...(args.images ?? [])] },
+            {
+                clusterName: args.clusterName,
+                configYaml: renderKindConfig(args),
+                nodeImage: args.nodeImage,
+                kindPath,
+                images: [...(args.images ?? [])],
+                shape: kindClusterShape(args),
+            },
             { parent: this, additionalSecretOutputs: ["kubeconfig"] },
         );
 
@@ -67,7 +74,9 @@ export class KindCluster extends pulumi.ComponentResource implements ClusterConn
 function validate(name: string, args: KindClusterArgs): void {
     const problems = kindConfigProblems(args);
     if (args.kindPath !== undefined && (typeof args.kindPath !== "string" || args.kindPath.trim() === "")) {
-        problems.push(`kindPath = ${JSON.stringify(args.kindPath)}: must be the kind binary's name on PATH or its path`);
+        problems.push(
+            `kindPath = ${JSON.stringify(args.kindPath)}: must be the kind binary's name on PATH or its path`,
+        );
     }
     if (problems.length > 0) {
         throw new Error(`KindCluster "${name}" has invalid arguments:\n${problems.map((p) => `  - ${p}`).join("\n")}`);

@@ -5,11 +5,12 @@
  * decide whether the cluster must be replaced, so the same settings must always give the same bytes.
  */
 import { stringify } from "yaml";
+import { check, dnsLabel, imageReference } from "../../config/rules";
 import type { PortMapping } from "../../config/schema";
 
 /** What the kind config is made from. */
 export interface KindConfigArgs {
-    /** Kind cluster name (also the kubeconfig context `kind-<name>`). Required; a DNS-1123 label of at most 32 characters. */
+    /** Kind cluster name (also the kubeconfig context `kind-<name>`). Required; a DNS-1123 label, <= 32 characters. */
     readonly clusterName: string;
     /** Worker nodes besides the control plane. Required; 0 to 100 (0 runs workloads on the control plane). */
     readonly workers: number;
@@ -26,12 +27,14 @@ export interface KindConfigArgs {
  * in the host's nvidia-container-runtime config, a mount at this path makes the runtime inject every GPU.
  * The host side is a dummy: only the container path carries meaning.
  */
-export const GPU_DEVICES_MOUNT = { hostPath: "/dev/null", containerPath: "/var/run/nvidia-container-devices/all" } as const;
+export const GPU_DEVICES_MOUNT = {
+    hostPath: "/dev/null",
+    containerPath: "/var/run/nvidia-container-devices/all",
+} as const;
 
-const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const MAX_CLUSTER_NAME_LENGTH = 32;
 const MAX_WORKERS = 100;
-const PINNED_IMAGE = /^[^\s@]+@sha256:[0-9a-f]{64}$/;
+const PINNED_DIGEST = /@sha256:[0-9a-f]{64}$/;
 const PROTOCOLS: readonly string[] = ["TCP", "UDP", "SCTP"];
 
 /**
@@ -42,9 +45,7 @@ export function kindConfigProblems(args: KindConfigArgs): string[] {
     const problems: string[] = [];
     const say = (field: string, value: unknown, rule: string) => problems.push(`${field} = ${show(value)}: ${rule}`);
 
-    if (typeof args.clusterName !== "string" || !DNS_LABEL.test(args.clusterName) || args.clusterName.length > MAX_CLUSTER_NAME_LENGTH) {
-        say("clusterName", args.clusterName, `must be a DNS-1123 label (lowercase letters, digits and '-', starting and ending with a letter or digit) of at most ${MAX_CLUSTER_NAME_LENGTH} characters`);
-    }
+    problems.push(...check("clusterName", args.clusterName, dnsLabel(MAX_CLUSTER_NAME_LENGTH)));
     if (!isWholeNumber(args.workers, 0, MAX_WORKERS)) {
         say("workers", args.workers, `must be a whole number from 0 to ${MAX_WORKERS}`);
     }
@@ -52,17 +53,25 @@ export function kindConfigProblems(args: KindConfigArgs): string[] {
     if (!isWholeNumber(args.gpuWorkers, 0, maxGpuWorkers)) {
         say("gpuWorkers", args.gpuWorkers, `must be a whole number from 0 to workers (${show(args.workers)})`);
     }
-    if (typeof args.nodeImage !== "string" || !PINNED_IMAGE.test(args.nodeImage)) {
-        say("nodeImage", args.nodeImage, "must be an image pinned by digest, like kindest/node:v1.33.1@sha256:<64 hex digits>");
+    // A reference by the shared grammar, and pinned: a node image that moves under its tag changes the cluster.
+    if (!imageReference.test(args.nodeImage) || !PINNED_DIGEST.test(args.nodeImage)) {
+        say(
+            "nodeImage",
+            args.nodeImage,
+            "must be an image pinned by digest, like kindest/node:v1.33.1@sha256:<64 hex digits>",
+        );
     }
     if (!Array.isArray(args.portMappings)) {
         say("portMappings", args.portMappings, "must be a list of port mappings");
     } else {
         args.portMappings.forEach((m, i) => {
             const at = `portMappings[${i}]`;
-            if (!isWholeNumber(m?.containerPort, 1, 65535)) say(`${at}.containerPort`, m?.containerPort, "must be a whole number from 1 to 65535");
-            if (!isWholeNumber(m?.hostPort, 1, 65535)) say(`${at}.hostPort`, m?.hostPort, "must be a whole number from 1 to 65535");
-            if (!PROTOCOLS.includes(m?.protocol)) say(`${at}.protocol`, m?.protocol, `must be one of ${PROTOCOLS.join(", ")}`);
+            if (!isWholeNumber(m?.containerPort, 1, 65535))
+                say(`${at}.containerPort`, m?.containerPort, "must be a whole number from 1 to 65535");
+            if (!isWholeNumber(m?.hostPort, 1, 65535))
+                say(`${at}.hostPort`, m?.hostPort, "must be a whole number from 1 to 65535");
+            if (!PROTOCOLS.includes(m?.protocol))
+                say(`${at}.protocol`, m?.protocol, `must be one of ${PROTOCOLS.join(", ")}`);
             if (typeof m?.listenAddress !== "string" || m.listenAddress.trim() === "") {
                 say(`${at}.listenAddress`, m?.listenAddress, "must be a host address such as 127.0.0.1");
             }
@@ -95,7 +104,9 @@ export function renderKindConfig(args: KindConfigArgs): string {
     const workers = Array.from({ length: args.workers }, (_, i) => {
         const worker: Record<string, unknown> = { role: "worker", image: args.nodeImage };
         if (i < args.gpuWorkers) {
-            worker.extraMounts = [{ hostPath: GPU_DEVICES_MOUNT.hostPath, containerPath: GPU_DEVICES_MOUNT.containerPath }];
+            worker.extraMounts = [
+                { hostPath: GPU_DEVICES_MOUNT.hostPath, containerPath: GPU_DEVICES_MOUNT.containerPath },
+            ];
         }
         return worker;
     });
@@ -108,6 +119,28 @@ export function renderKindConfig(args: KindConfigArgs): string {
     // kind reads YAML 1.1, where a plain `yes`/`on`/`no` is a boolean: version 1.1 quotes such strings.
     // lineWidth 0: never fold a long value (an image digest) across lines.
     return stringify(config, { version: "1.1", lineWidth: 0 });
+}
+
+/** What a running kind cluster made from these settings looks like from Docker; compared before adopting one. */
+export interface KindClusterShape {
+    /** Worker node containers (role `worker`); the control plane is always one. */
+    readonly workers: number;
+    /**
+     * The control plane's published ports as `docker ps` shows them (`127.0.0.1:8080->30080/tcp`, IPv6 hosts in
+     * brackets), in the order of the port mappings.
+     */
+    readonly publishedPorts: readonly string[];
+}
+
+/** The {@link KindClusterShape} of `args`. */
+export function kindClusterShape(args: KindConfigArgs): KindClusterShape {
+    return {
+        workers: args.workers,
+        publishedPorts: args.portMappings.map((m) => {
+            const host = m.listenAddress.includes(":") ? `[${m.listenAddress}]` : m.listenAddress;
+            return `${host}:${m.hostPort}->${m.containerPort}/${m.protocol.toLowerCase()}`;
+        }),
+    };
 }
 
 function isWholeNumber(value: unknown, min: number, max: number): value is number {

@@ -8,6 +8,7 @@
  * import below is for types only.
  */
 import type * as pulumi from "@pulumi/pulumi";
+import type { KindClusterShape } from "./kindConfig";
 
 /** Inputs of the dynamic resource: everything the provider needs to create, compare and delete a cluster. */
 export interface KindProviderInputs {
@@ -24,6 +25,11 @@ export interface KindProviderInputs {
      * whenever this list changes, so pods can use images no registry serves. Default none.
      */
     readonly images?: readonly string[];
+    /**
+     * Node containers and published ports a cluster of these settings has (`kindClusterShape`), compared with
+     * Docker's view of a cluster of the same name that exists already. Default: no existing cluster is adopted.
+     */
+    readonly shape?: KindClusterShape;
 }
 
 /** Outputs of the dynamic resource: its inputs plus the cluster's kubeconfig. */
@@ -38,22 +44,39 @@ const REPLACING_PROPERTIES = ["clusterName", "configYaml", "nodeImage"] as const
 /** The provider; hand it to a `pulumi.dynamic.Resource`. */
 export const kindProvider: pulumi.dynamic.ResourceProvider<KindProviderInputs, KindProviderOutputs> = {
     async create(inputs) {
-        const fs = require("fs") as typeof import("fs");
-        const os = require("os") as typeof import("os");
-        const path = require("path") as typeof import("path");
-        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "kind-cluster-"));
-        try {
-            const configFile = path.join(dir, "kind-config.yaml");
-            const kubeconfigFile = path.join(dir, "kubeconfig");
-            fs.writeFileSync(configFile, inputs.configYaml);
-            // A kubeconfig of its own: the user's ~/.kube/config stays untouched; the stack exports this one.
-            await runKind(kindBinary(inputs), ["create", "cluster", "--name", inputs.clusterName, "--config", configFile, "--kubeconfig", kubeconfigFile]);
-            const kubeconfig = fs.readFileSync(kubeconfigFile, "utf8");
-            await loadImages(inputs);
-            return { id: inputs.clusterName, outs: outputsOf(inputs, kubeconfig) };
-        } finally {
-            fs.rmSync(dir, { recursive: true, force: true });
+        const kindPath = kindBinary(inputs);
+        let kubeconfig: string;
+        if ((await listClusters(kindPath)).includes(inputs.clusterName)) {
+            // `kind create` would fail on the name; a cluster made from the same settings (an earlier run whose
+            // state was lost) is adopted, anything else is the user's and stays untouched.
+            const differences = await shapeDifferences(inputs);
+            if (differences.length > 0) {
+                const name = inputs.clusterName;
+                throw new Error(
+                    `a kind cluster named "${name}" exists already and was not made from these settings ` +
+                        `(${differences.join("; ")}); delete it with \`kind delete cluster --name ${name}\` ` +
+                        "or choose another cluster.name, then run up again",
+                );
+            }
+            kubeconfig = await runKind(kindPath, ["get", "kubeconfig", "--name", inputs.clusterName]);
+        } else {
+            kubeconfig = await createCluster(inputs);
         }
+        try {
+            await loadImages(inputs);
+        } catch (error) {
+            // The cluster exists now: an error carrying `id` and `properties` makes Pulumi record it (with no
+            // images loaded), so the next up updates it, loading the images, instead of leaving it orphaned.
+            const kept = `The cluster ${inputs.clusterName} is kept in the stack; the next up loads the images.`;
+            const message = `${(error as Error).message}\n${kept}`;
+            throw Object.assign(new Error(message), {
+                id: inputs.clusterName,
+                // `inputs` carries the serialized provider (__provider) the engine needs to update or delete it later.
+                properties: { ...inputs, ...outputsOf(inputs, kubeconfig), images: [] },
+                reasons: [message],
+            });
+        }
+        return { id: inputs.clusterName, outs: outputsOf(inputs, kubeconfig) };
     },
 
     async read(id, props) {
@@ -93,6 +116,91 @@ export const kindProvider: pulumi.dynamic.ResourceProvider<KindProviderInputs, K
     },
 };
 
+/** Runs `kind create cluster` with the rendered config; resolves to the new cluster's kubeconfig. */
+async function createCluster(inputs: KindProviderInputs): Promise<string> {
+    const fs = require("fs") as typeof import("fs");
+    const os = require("os") as typeof import("os");
+    const path = require("path") as typeof import("path");
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "kind-cluster-"));
+    try {
+        const configFile = path.join(dir, "kind-config.yaml");
+        const kubeconfigFile = path.join(dir, "kubeconfig");
+        fs.writeFileSync(configFile, inputs.configYaml);
+        // A kubeconfig of its own: the user's ~/.kube/config stays untouched; the stack exports this one.
+        const args = [
+            "create",
+            "cluster",
+            "--name",
+            inputs.clusterName,
+            "--config",
+            configFile,
+            "--kubeconfig",
+            kubeconfigFile,
+        ];
+        await runKind(kindBinary(inputs), args);
+        return fs.readFileSync(kubeconfigFile, "utf8");
+    } finally {
+        fs.rmSync(dir, { recursive: true, force: true });
+    }
+}
+
+/**
+ * How the existing cluster's node containers (kind labels them `io.x-k8s.kind.cluster=<name>` and
+ * `io.x-k8s.kind.role`) differ from `inputs.shape` and `inputs.nodeImage`; empty when they match. Docker's list
+ * does not show mounts, so which workers see GPUs is not compared.
+ */
+async function shapeDifferences(inputs: KindProviderInputs): Promise<string[]> {
+    if (!inputs.shape) return ["these settings do not say what the cluster should look like"];
+    const format = '{{.Names}}|{{.Label "io.x-k8s.kind.role"}}|{{.Image}}|{{.Ports}}';
+    const stdout = await runDocker([
+        "ps",
+        "-a",
+        "--filter",
+        `label=io.x-k8s.kind.cluster=${inputs.clusterName}`,
+        "--format",
+        format,
+    ]);
+    const nodes = stdout
+        .split("\n")
+        .filter((line) => line.trim() !== "")
+        .map((line) => {
+            const [name, role, image, ports] = line.split("|");
+            return { name, role, image, ports: ports ?? "" };
+        });
+    const differences: string[] = [];
+    const controlPlanes = nodes.filter((n) => n.role === "control-plane");
+    const workers = nodes.filter((n) => n.role === "worker").length;
+    if (controlPlanes.length !== 1) differences.push(`${controlPlanes.length} control-plane nodes, not 1`);
+    if (workers !== inputs.shape.workers) differences.push(`${workers} workers, not ${inputs.shape.workers}`);
+    const digest = (image: string) => /@sha256:[0-9a-f]{64}$/.exec(image)?.[0];
+    const otherImages = nodes.filter(
+        (n) =>
+            n.image !== inputs.nodeImage &&
+            (digest(n.image) === undefined || digest(n.image) !== digest(inputs.nodeImage)),
+    );
+    if (otherImages.length > 0)
+        differences.push(`node ${otherImages[0].name} runs ${otherImages[0].image}, not ${inputs.nodeImage}`);
+    const published = controlPlanes[0]?.ports ?? "";
+    const unpublished = inputs.shape.publishedPorts.filter((port) => !published.includes(port));
+    if (controlPlanes.length === 1 && unpublished.length > 0)
+        differences.push(`its control plane does not publish ${unpublished.join(", ")}`);
+    return differences;
+}
+
+/** Runs the docker CLI (kind's own engine); resolves to its stdout. */
+function runDocker(args: readonly string[]): Promise<string> {
+    const { execFile } = require("child_process") as typeof import("child_process");
+    return new Promise((resolve, reject) => {
+        execFile("docker", [...args], (error, stdout, stderr) => {
+            if (error) {
+                reject(new Error(`\`docker ${args.join(" ")}\` failed: ${String(stderr).trim() || error.message}`));
+            } else {
+                resolve(String(stdout));
+            }
+        });
+    });
+}
+
 function kindBinary(props: Partial<KindProviderInputs> | undefined): string {
     return props?.kindPath || "kind";
 }
@@ -104,6 +212,7 @@ function outputsOf(inputs: KindProviderInputs, kubeconfig: string): KindProvider
         nodeImage: inputs.nodeImage,
         kindPath: kindBinary(inputs),
         images: [...(inputs.images ?? [])],
+        ...(inputs.shape ? { shape: inputs.shape } : {}),
         kubeconfig,
     };
 }
@@ -114,9 +223,12 @@ async function loadImages(inputs: KindProviderInputs): Promise<void> {
     try {
         await runKind(kindBinary(inputs), ["load", "docker-image", ...images, "--name", inputs.clusterName]);
     } catch (error) {
+        const said = (error as Error).message;
+        // kind names the missing image: give the exact command that builds it.
+        const missing = /image: "([^"]+)" not present locally/.exec(said)?.[1] ?? "<image>";
         throw new Error(
-            `${(error as Error).message}\nEvery image in \`images\` must be in the local Docker first; the Slurm image is built with ` +
-                "`docker build -t <image> containers/images/slurm-base/Docker` (npm run up does it for you).",
+            `${said}\nEvery image in \`images\` must be in the local Docker first; the Slurm image is built with ` +
+                `\`docker build -t ${missing} containers/images/slurm-base/Docker\` (npm run up does it for you).`,
         );
     }
 }
@@ -145,10 +257,18 @@ function runKind(kindPath: string, args: readonly string[]): Promise<string> {
     });
 }
 
-function kindError(kindPath: string, args: readonly string[], error: { code?: string | number | null; message: string }, stderr: string): Error {
+function kindError(
+    kindPath: string,
+    args: readonly string[],
+    error: { code?: string | number | null; message: string },
+    stderr: string,
+): Error {
     if (error.code === "ENOENT") {
         const where = kindPath.includes("/") ? `at ${kindPath}` : `on PATH (looked for "${kindPath}")`;
-        return new Error(`the kind CLI was not found ${where}; install it from https://kind.sigs.k8s.io (or set kindPath to its name or path)`);
+        return new Error(
+            `the kind CLI was not found ${where}; install it from https://kind.sigs.k8s.io ` +
+                "(or set kindPath to its name or path)",
+        );
     }
     const command = `${kindPath} ${args.join(" ")}`;
     const said = stderr.trim() || error.message;
@@ -156,7 +276,8 @@ function kindError(kindPath: string, args: readonly string[], error: { code?: st
     const dockerUnusable = /docker daemon|docker\.sock|"docker": executable file not found|failed to get docker info/i;
     if (dockerUnusable.test(said)) {
         return new Error(
-            `\`${command}\` failed: Docker is not installed, not running, or not usable by this user; kind runs every node as a Docker container. kind said:\n${said}`,
+            `\`${command}\` failed: Docker is not installed, not running, or not usable by this user; ` +
+                `kind runs every node as a Docker container. kind said:\n${said}`,
         );
     }
     return new Error(`\`${command}\` failed (exit code ${error.code}). kind said:\n${said}`);

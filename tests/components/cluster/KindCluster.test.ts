@@ -35,7 +35,9 @@ const isSecret = (output: pulumi.Output<unknown>) => (output as unknown as { isS
 const ofType = (type: string) => registered.filter((r) => r.type === type);
 
 /** Records each resource a component creates and its parent; only the component's children see this option. */
-function watchChildren(seen: { type: string; name: string; parent?: pulumi.Resource }[]): pulumi.ComponentResourceOptions {
+function watchChildren(
+    seen: { type: string; name: string; parent?: pulumi.Resource }[],
+): pulumi.ComponentResourceOptions {
     return {
         transformations: [
             (a) => {
@@ -74,9 +76,20 @@ describe("cluster components (Pulumi mocks)", () => {
 
             assert.equal(ofType("hyperscaler:cluster:KindCluster").length, 1);
             const dynamic = ofType(DYNAMIC);
-            assert.equal(dynamic.length, 1, `expected the kind resource to be registered; registered: ${registered.map((r) => r.type).join(", ")}`);
+            assert.equal(
+                dynamic.length,
+                1,
+                `expected the kind resource to be registered; registered: ${registered.map((r) => r.type).join(", ")}`,
+            );
             const { __provider, ...inputs } = dynamic[0].inputs;
-            assert.deepEqual(inputs, { clusterName: "lab", configYaml: renderKindConfig(ARGS), nodeImage: DEFAULT_KIND_NODE_IMAGE, kindPath: "kind", images: [] });
+            assert.deepEqual(inputs, {
+                clusterName: "lab",
+                configYaml: renderKindConfig(ARGS),
+                nodeImage: DEFAULT_KIND_NODE_IMAGE,
+                kindPath: "kind",
+                images: [],
+                shape: { workers: 2, publishedPorts: ["127.0.0.1:8080->30080/tcp"] },
+            });
             assert.equal(typeof __provider, "string");
             assert.match(__provider, /exports\.handler/);
             assert.equal(await value(cluster.clusterName), "lab");
@@ -89,7 +102,10 @@ describe("cluster components (Pulumi mocks)", () => {
             const providers = ofType(K8S_PROVIDER);
             assert.equal(providers.length, 1);
             // Pulumi's wire form of a secret value: the provider's state never holds the credentials in clear.
-            assert.deepEqual(providers[0].inputs.kubeconfig, { [pulumi.runtime.specialSigKey]: pulumi.runtime.specialSecretSig, value: FAKE_KUBECONFIG });
+            assert.deepEqual(providers[0].inputs.kubeconfig, {
+                [pulumi.runtime.specialSigKey]: pulumi.runtime.specialSecretSig,
+                value: FAKE_KUBECONFIG,
+            });
             assert.equal(providers[0].inputs.deleteUnreachable, "true");
             assert.ok(pulumi.Resource.isInstance(cluster.provider));
         });
@@ -117,7 +133,7 @@ describe("cluster components (Pulumi mocks)", () => {
             assert.equal(ofType(DYNAMIC)[0].inputs.kindPath, "/opt/kind/bin/kind");
         });
 
-        it("rejects bad arguments before registering anything, naming the component, the argument, its value and what is allowed", async () => {
+        it("rejects bad arguments before registering anything, naming component, argument, value, rule", async () => {
             assert.throws(
                 () => new KindCluster("kind-bad", { ...ARGS, workers: 1, gpuWorkers: 2, kindPath: "" }),
                 (e: Error) =>
@@ -125,7 +141,10 @@ describe("cluster components (Pulumi mocks)", () => {
                     e.message.includes("gpuWorkers = 2: must be a whole number from 0 to workers (1)") &&
                     e.message.includes('kindPath = "": must be the kind binary\'s name on PATH or its path'),
             );
-            assert.throws(() => new KindCluster("kind-bad2", { ...ARGS, nodeImage: "kindest/node:latest" }), /nodeImage = "kindest\/node:latest": must be an image pinned by digest/);
+            assert.throws(
+                () => new KindCluster("kind-bad2", { ...ARGS, nodeImage: "kindest/node:latest" }),
+                /nodeImage = "kindest\/node:latest": must be an image pinned by digest/,
+            );
             await settle();
             assert.deepEqual(registered, [], "nothing registered for bad arguments");
         });
@@ -143,10 +162,17 @@ describe("cluster components (Pulumi mocks)", () => {
 
         it("registers only a Kubernetes provider for the given kubeconfig path and context", async () => {
             const seen: { type: string; name: string; parent?: pulumi.Resource }[] = [];
-            const cluster = new ExistingCluster("existing-a", { kubeconfigPath: "/home/me/.kube/lab", context: "prod-east" }, watchChildren(seen));
+            const cluster = new ExistingCluster(
+                "existing-a",
+                { kubeconfigPath: "/home/me/.kube/lab", context: "prod-east" },
+                watchChildren(seen),
+            );
             await settle();
 
-            assert.deepEqual(registered.map((r) => r.type).sort(), ["hyperscaler:cluster:ExistingCluster", K8S_PROVIDER]);
+            assert.deepEqual(registered.map((r) => r.type).sort(), [
+                "hyperscaler:cluster:ExistingCluster",
+                K8S_PROVIDER,
+            ]);
             const [provider] = ofType(K8S_PROVIDER);
             assert.equal(provider.inputs.kubeconfig, "/home/me/.kube/lab");
             assert.equal(provider.inputs.context, "prod-east");
@@ -170,8 +196,14 @@ describe("cluster components (Pulumi mocks)", () => {
         });
 
         it("rejects an empty context or kubeconfig path before registering anything", async () => {
-            assert.throws(() => new ExistingCluster("existing-bad", { context: "" }), /ExistingCluster "existing-bad" has invalid arguments:\n {2}- context = "": must be a non-empty string/);
-            assert.throws(() => new ExistingCluster("existing-bad2", { kubeconfigPath: " " }), /kubeconfigPath = " ": must be a non-empty string/);
+            assert.throws(
+                () => new ExistingCluster("existing-bad", { context: "" }),
+                /ExistingCluster "existing-bad" has invalid arguments:\n {2}- context = "": must be a non-empty string/,
+            );
+            assert.throws(
+                () => new ExistingCluster("existing-bad2", { kubeconfigPath: " " }),
+                /kubeconfigPath = " ": must be a non-empty string/,
+            );
             await settle();
             assert.deepEqual(registered, [], "nothing registered for bad arguments");
         });

@@ -1,6 +1,11 @@
 import assert from "node:assert/strict";
 import { parse } from "yaml";
-import { GPU_DEVICES_MOUNT, KindConfigArgs, renderKindConfig } from "../../../components/cluster/kindConfig";
+import {
+    GPU_DEVICES_MOUNT,
+    KindConfigArgs,
+    kindClusterShape,
+    renderKindConfig,
+} from "../../../components/cluster/kindConfig";
 import { DEFAULT_KIND_NODE_IMAGE } from "../../../config/schema";
 
 const IMAGE = DEFAULT_KIND_NODE_IMAGE;
@@ -39,8 +44,16 @@ describe("renderKindConfig", () => {
                         { containerPort: 30053, hostPort: 5353, listenAddress: "0.0.0.0", protocol: "UDP" },
                     ],
                 },
-                { role: "worker", image: IMAGE, extraMounts: [{ hostPath: "/dev/null", containerPath: "/var/run/nvidia-container-devices/all" }] },
-                { role: "worker", image: IMAGE, extraMounts: [{ hostPath: "/dev/null", containerPath: "/var/run/nvidia-container-devices/all" }] },
+                {
+                    role: "worker",
+                    image: IMAGE,
+                    extraMounts: [{ hostPath: "/dev/null", containerPath: "/var/run/nvidia-container-devices/all" }],
+                },
+                {
+                    role: "worker",
+                    image: IMAGE,
+                    extraMounts: [{ hostPath: "/dev/null", containerPath: "/var/run/nvidia-container-devices/all" }],
+                },
                 { role: "worker", image: IMAGE },
             ],
         });
@@ -79,14 +92,25 @@ describe("renderKindConfig", () => {
     it("renders byte-identical YAML for the same settings, whatever the key order of the input", () => {
         const first = renderKindConfig(args());
         const reordered = args({
-            portMappings: args().portMappings.map((m) => ({ listenAddress: m.listenAddress, protocol: m.protocol, hostPort: m.hostPort, containerPort: m.containerPort })),
+            portMappings: args().portMappings.map((m) => ({
+                listenAddress: m.listenAddress,
+                protocol: m.protocol,
+                hostPort: m.hostPort,
+                containerPort: m.containerPort,
+            })),
         });
         assert.equal(renderKindConfig(args()), first);
         assert.equal(renderKindConfig(reordered), first);
     });
 
     it("does not copy unknown fields of a port mapping into the config", () => {
-        const extra = { containerPort: 1, hostPort: 2, protocol: "TCP", listenAddress: "127.0.0.1", surprise: "x" } as any;
+        const extra = {
+            containerPort: 1,
+            hostPort: 2,
+            protocol: "TCP",
+            listenAddress: "127.0.0.1",
+            surprise: "x",
+        } as any;
         assert.ok(!renderKindConfig(args({ portMappings: [extra] })).includes("surprise"));
     });
 
@@ -107,15 +131,47 @@ describe("renderKindConfig", () => {
             () => renderKindConfig(args({ workers: 1, gpuWorkers: 2 })),
             (e: Error) => e.message.includes("gpuWorkers = 2: must be a whole number from 0 to workers (1)"),
         );
-        assert.throws(() => renderKindConfig(args({ clusterName: "Lab_1" })), /clusterName = "Lab_1": must be a DNS-1123 label/);
-        assert.throws(() => renderKindConfig(args({ workers: 1.5 })), /workers = 1\.5: must be a whole number from 0 to 100/);
-        assert.throws(() => renderKindConfig(args({ nodeImage: "kindest/node:v1.33.1" })), /nodeImage = "kindest\/node:v1\.33\.1": must be an image pinned by digest/);
         assert.throws(
-            () => renderKindConfig(args({ portMappings: [{ containerPort: 0, hostPort: 70000, protocol: "HTTP" as any, listenAddress: "" }] })),
-            (e: Error) =>
-                ["portMappings[0].containerPort = 0", "portMappings[0].hostPort = 70000", 'portMappings[0].protocol = "HTTP": must be one of TCP, UDP, SCTP', 'portMappings[0].listenAddress = ""'].every(
-                    (part) => e.message.includes(part),
-                ),
+            () => renderKindConfig(args({ clusterName: "Lab_1" })),
+            /clusterName = "Lab_1": must be a DNS-1123 label/,
         );
+        assert.throws(
+            () => renderKindConfig(args({ workers: 1.5 })),
+            /workers = 1\.5: must be a whole number from 0 to 100/,
+        );
+        assert.throws(
+            () => renderKindConfig(args({ nodeImage: "kindest/node:v1.33.1" })),
+            /nodeImage = "kindest\/node:v1\.33\.1": must be an image pinned by digest/,
+        );
+        assert.throws(
+            () =>
+                renderKindConfig(
+                    args({
+                        portMappings: [
+                            { containerPort: 0, hostPort: 70000, protocol: "HTTP" as any, listenAddress: "" },
+                        ],
+                    }),
+                ),
+            (e: Error) =>
+                [
+                    "portMappings[0].containerPort = 0",
+                    "portMappings[0].hostPort = 70000",
+                    'portMappings[0].protocol = "HTTP": must be one of TCP, UDP, SCTP',
+                    'portMappings[0].listenAddress = ""',
+                ].every((part) => e.message.includes(part)),
+        );
+    });
+
+    it("describes the cluster as docker ps shows it: workers, and published ports with IPv6 hosts in brackets", () => {
+        const shape = kindClusterShape(
+            args({
+                workers: 4,
+                portMappings: [
+                    { containerPort: 30080, hostPort: 8080, protocol: "TCP", listenAddress: "127.0.0.1" },
+                    { containerPort: 30053, hostPort: 5353, protocol: "UDP", listenAddress: "::1" },
+                ],
+            }),
+        );
+        assert.deepEqual(shape, { workers: 4, publishedPorts: ["127.0.0.1:8080->30080/tcp", "[::1]:5353->30053/udp"] });
     });
 });

@@ -1,118 +1,31 @@
 /**
- * The kind dynamic provider, its methods called directly against a fake `kind`: a bash script first on PATH
- * that logs its arguments and answers like kind would (FAKE_KIND_MODE: ok | fail | no-docker; FAKE_KIND_CLUSTERS:
- * the clusters `kind get clusters` lists, space-separated).
+ * The kind dynamic provider, its methods called directly against the fake `kind` and `docker` of tests/fakes
+ * (first on PATH; their headers describe what they answer and record).
  */
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import Module from "node:module";
-import * as os from "node:os";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { renderKindConfig } from "../../../components/cluster/kindConfig";
-import { KindProviderInputs, KindProviderOutputs, kindProvider } from "../../../components/cluster/kindProvider";
-import { DEFAULT_KIND_NODE_IMAGE } from "../../../config/schema";
-
-const FAKE_KIND = String.raw`#!/bin/bash
-(IFS=$'\t'; echo "$*") >> "$FAKE_KIND_DIR/calls.log"
-mode="${"$"}{FAKE_KIND_MODE:-ok}"
-name=kind config= kubeconfig=
-args=("$@")
-for ((i = 0; i < ${"$"}{#args[@]}; i++)); do
-    case "${"$"}{args[i]}" in
-        --name) name="${"$"}{args[i+1]}" ;;
-        --config) config="${"$"}{args[i+1]}" ;;
-        --kubeconfig) kubeconfig="${"$"}{args[i+1]}" ;;
-    esac
-done
-fake_kubeconfig() { printf 'apiVersion: v1\nkind: Config\ncurrent-context: kind-%s\n# fake kubeconfig of %s\n' "$1" "$1"; }
-listed() { for c in $FAKE_KIND_CLUSTERS; do [ "$c" = "$1" ] && return 0; done; return 1; }
-
-if [ "$mode" = no-docker ]; then
-    echo 'ERROR: failed to list clusters: command "docker ps -a --filter label=io.x-k8s.kind.cluster" failed with error: exit status 1' >&2
-    echo 'Command Output: Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?' >&2
-    exit 1
-fi
-case "$1 $2" in
-    "get clusters")
-        [ -z "$FAKE_KIND_CLUSTERS" ] && echo "No kind clusters found." >&2
-        for c in $FAKE_KIND_CLUSTERS; do echo "$c"; done ;;
-    "get kubeconfig")
-        if listed "$name"; then fake_kubeconfig "$name"; else
-            echo "ERROR: could not locate any control plane nodes for cluster named '$name'." >&2; exit 1; fi ;;
-    "create cluster")
-        echo "Creating cluster \"$name\" ..." >&2
-        if [ "$mode" = fail ]; then
-            echo ' ✗ Starting control-plane 🕹️' >&2
-            echo "ERROR: failed to create cluster: failed to init node with kubeadm: command \"docker exec --privileged $name-control-plane kubeadm init --skip-phases=preflight\" failed with error: exit status 1" >&2
-            exit 1
-        fi
-        cp "$config" "$FAKE_KIND_DIR/config-seen.yaml"
-        fake_kubeconfig "$name" > "$kubeconfig" ;;
-    "delete cluster")
-        echo "Deleting cluster \"$name\" ..." >&2 ;;
-    "load docker-image")
-        for image in "${"$"}{args[@]:2}"; do
-            [ "$image" = "$FAKE_KIND_MISSING_IMAGE" ] && { echo "ERROR: image: \"$image\" not present locally" >&2; exit 1; }
-            [ "$image" = --name ] && break
-        done ;;
-    *)
-        echo "fake kind: unexpected command: $*" >&2; exit 2 ;;
-esac
-`;
-
-const CONFIG = { clusterName: "lab", workers: 2, gpuWorkers: 1, nodeImage: DEFAULT_KIND_NODE_IMAGE, portMappings: [] };
-const INPUTS: KindProviderInputs = { clusterName: "lab", configYaml: renderKindConfig(CONFIG), nodeImage: DEFAULT_KIND_NODE_IMAGE, kindPath: "kind" };
-const KUBECONFIG_OF_LAB = "apiVersion: v1\nkind: Config\ncurrent-context: kind-lab\n# fake kubeconfig of lab\n";
-const STATE: KindProviderOutputs = { ...INPUTS, images: [], kubeconfig: KUBECONFIG_OF_LAB };
+import { KindProviderOutputs, kindProvider } from "../../../components/cluster/kindProvider";
+import { CONFIG, fake, FAKES, INPUTS, KUBECONFIG_OF_LAB, rejection, STATE, useFakeKind } from "./fakeKind";
 
 describe("kindProvider (against a fake kind CLI)", () => {
-    const savedEnv = { ...process.env };
-    let dir: string;
-
-    /** Every kind invocation so far, each as its argument list. */
-    const calls = (): string[][] => {
-        const log = path.join(dir, "calls.log");
-        return fs.existsSync(log) ? fs.readFileSync(log, "utf8").trimEnd().split("\n").map((line) => line.split("\t")) : [];
-    };
-    const fake = (env: { mode?: string; clusters?: string }) => {
-        process.env.FAKE_KIND_MODE = env.mode ?? "ok";
-        process.env.FAKE_KIND_CLUSTERS = env.clusters ?? "";
-    };
-    const rejection = async (promise: Promise<unknown>): Promise<Error> => {
-        try {
-            await promise;
-        } catch (e) {
-            return e as Error;
-        }
-        assert.fail("expected the call to fail");
-    };
-
-    beforeEach(() => {
-        dir = fs.mkdtempSync(path.join(os.tmpdir(), "fake-kind-"));
-        fs.writeFileSync(path.join(dir, "kind"), FAKE_KIND, { mode: 0o755 });
-        process.env.PATH = `${dir}${path.delimiter}${savedEnv.PATH}`;
-        process.env.FAKE_KIND_DIR = dir;
-        fake({});
-    });
-
-    afterEach(() => {
-        for (const key of Object.keys(process.env)) if (!(key in savedEnv)) delete process.env[key];
-        Object.assign(process.env, savedEnv);
-        fs.rmSync(dir, { recursive: true, force: true });
-    });
+    const { box, calls } = useFakeKind();
 
     describe("create", () => {
-        it("runs kind create with the name, the rendered config and a private kubeconfig, and returns that kubeconfig", async () => {
+        it("runs kind create with the name, the rendered config and a private kubeconfig, and returns it", async () => {
             const result = await kindProvider.create(INPUTS);
 
-            const [call, ...more] = calls();
-            assert.equal(more.length, 0, `one kind call expected, got ${JSON.stringify(calls())}`);
+            const [list, call, ...more] = calls();
+            assert.deepEqual(list, ["get", "clusters"]);
+            assert.equal(more.length, 0, `two kind calls expected, got ${JSON.stringify(calls())}`);
             assert.deepEqual(call.slice(0, 4), ["create", "cluster", "--name", "lab"]);
             assert.equal(call[4], "--config");
             assert.equal(call[6], "--kubeconfig");
             assert.equal(call.length, 8);
-            assert.equal(fs.readFileSync(path.join(dir, "config-seen.yaml"), "utf8"), INPUTS.configYaml);
+            assert.equal(fs.readFileSync(path.join(box.dir, "kind-config-seen.yaml"), "utf8"), INPUTS.configYaml);
 
             assert.equal(result.id, "lab");
             assert.deepEqual(result.outs, STATE);
@@ -123,50 +36,118 @@ describe("kindProvider (against a fake kind CLI)", () => {
 
         it("loads the listed local images into the new cluster", async () => {
             const result = await kindProvider.create({ ...INPUTS, images: ["ai-hyperscaler/slurm:24.11", "extra:1"] });
-            assert.deepEqual(calls()[1], ["load", "docker-image", "ai-hyperscaler/slurm:24.11", "extra:1", "--name", "lab"]);
+            assert.deepEqual(calls()[2], [
+                "load",
+                "docker-image",
+                "ai-hyperscaler/slurm:24.11",
+                "extra:1",
+                "--name",
+                "lab",
+            ]);
             assert.deepEqual(result.outs!.images, ["ai-hyperscaler/slurm:24.11", "extra:1"]);
         });
 
-        it("says how to build an image that is not in the local Docker", async () => {
-            process.env.FAKE_KIND_MISSING_IMAGE = "ai-hyperscaler/slurm:24.11";
-            const error = await rejection(kindProvider.create({ ...INPUTS, images: ["ai-hyperscaler/slurm:24.11"] }));
-            assert.ok(error.message.includes('image: "ai-hyperscaler/slurm:24.11" not present locally'), error.message);
-            assert.match(error.message, /docker build -t <image> containers\/images\/slurm-base\/Docker/);
+        it("records a cluster whose image load failed (id, properties, no images), naming the build", async () => {
+            process.env.FAKE_KIND_MISSING_IMAGE = "ai-hyperscaler/slurm:24.11-0123456789ab";
+            const inputs = {
+                ...INPUTS,
+                images: ["ai-hyperscaler/slurm:24.11-0123456789ab"],
+                __provider: "serialized provider",
+            };
+            const error = (await rejection(kindProvider.create(inputs))) as Error & {
+                id?: string;
+                properties?: Record<string, unknown>;
+                reasons?: string[];
+            };
+            assert.ok(
+                error.message.includes('image: "ai-hyperscaler/slurm:24.11-0123456789ab" not present locally'),
+                error.message,
+            );
+            assert.ok(
+                error.message.includes(
+                    "`docker build -t ai-hyperscaler/slurm:24.11-0123456789ab containers/images/slurm-base/Docker`",
+                ),
+                error.message,
+            );
+            // What the dynamic provider host turns into ErrorResourceInitFailed: Pulumi records the cluster.
+            assert.equal(error.id, "lab");
+            assert.deepEqual(error.properties, { ...STATE, images: [], __provider: "serialized provider" });
+            assert.deepEqual(error.reasons, [error.message]);
+            assert.ok(fs.existsSync(path.join(box.dir, "kind-nodes", "lab")), "the cluster is still there");
+            assert.ok(!calls().some((c) => c[0] === "delete"));
+
+            // The next up: the recorded state has no images, so the diff asks for an update, which loads them.
+            const recorded = error.properties as unknown as KindProviderOutputs;
+            delete process.env.FAKE_KIND_MISSING_IMAGE;
+            const diff = await kindProvider.diff!("lab", recorded, inputs);
+            assert.equal(diff.changes, true);
+            assert.deepEqual(diff.replaces, []);
+            const updated = await kindProvider.update!("lab", recorded, inputs);
+            assert.deepEqual(calls().at(-1), [
+                "load",
+                "docker-image",
+                "ai-hyperscaler/slurm:24.11-0123456789ab",
+                "--name",
+                "lab",
+            ]);
+            assert.deepEqual(updated.outs!.images, ["ai-hyperscaler/slurm:24.11-0123456789ab"]);
+            assert.equal(updated.outs!.kubeconfig, KUBECONFIG_OF_LAB);
         });
 
         it("fails with kind's own stderr and the command, without blaming Docker for a kubeadm failure", async () => {
             fake({ mode: "fail" });
             const error = await rejection(kindProvider.create(INPUTS));
-            assert.match(error.message, /`kind create cluster --name lab --config \S+ --kubeconfig \S+` failed \(exit code 1\)/);
-            assert.ok(error.message.includes("ERROR: failed to create cluster: failed to init node with kubeadm"), error.message);
+            assert.match(
+                error.message,
+                /`kind create cluster --name lab --config \S+ --kubeconfig \S+` failed \(exit code 1\)/,
+            );
+            assert.ok(
+                error.message.includes("ERROR: failed to create cluster: failed to init node with kubeadm"),
+                error.message,
+            );
             assert.ok(error.message.includes("Starting control-plane"), "all of kind's stderr, not just its last line");
             assert.doesNotMatch(error.message, /Docker is not installed/);
+            assert.equal((error as { id?: string }).id, undefined, "no cluster was made: nothing to record");
         });
 
         it("says Docker is missing or not running when kind cannot reach it", async () => {
             fake({ mode: "no-docker" });
             const error = await rejection(kindProvider.create(INPUTS));
             assert.match(error.message, /Docker is not installed, not running, or not usable by this user/);
-            assert.ok(error.message.includes("Cannot connect to the Docker daemon at unix:///var/run/docker.sock"), error.message);
+            assert.ok(
+                error.message.includes("Cannot connect to the Docker daemon at unix:///var/run/docker.sock"),
+                error.message,
+            );
         });
 
         it("says where to get kind when it is not on PATH", async () => {
-            process.env.PATH = fs.mkdtempSync(path.join(dir, "empty-"));
+            process.env.PATH = fs.mkdtempSync(path.join(box.dir, "empty-"));
             const error = await rejection(kindProvider.create(INPUTS));
-            assert.match(error.message, /^the kind CLI was not found on PATH \(looked for "kind"\); install it from https:\/\/kind\.sigs\.k8s\.io/);
+            assert.match(
+                error.message,
+                /^the kind CLI was not found on PATH \(looked for "kind"\); install it from https:\/\/kind\.sigs\.k8s/,
+            );
             assert.deepEqual(calls(), []);
         });
 
         it("resolves kindPath through PATH, and names a missing explicit path", async () => {
-            fs.copyFileSync(path.join(dir, "kind"), path.join(dir, "kind-v0.29.0"));
-            fs.rmSync(path.join(dir, "kind"));
+            fs.symlinkSync(path.join(FAKES, "kind"), path.join(box.dir, "bin", "kind-v0.29.0"));
+            fs.rmSync(path.join(box.dir, "bin", "kind"));
             const result = await kindProvider.create({ ...INPUTS, kindPath: "kind-v0.29.0" });
             assert.equal(result.outs?.kindPath, "kind-v0.29.0");
-            assert.equal(calls().length, 1);
+            assert.deepEqual(
+                calls().map((c) => c[0]),
+                ["get", "create"],
+            );
 
-            const missing = path.join(dir, "nowhere", "kind");
+            const missing = path.join(box.dir, "nowhere", "kind");
             const error = await rejection(kindProvider.create({ ...INPUTS, kindPath: missing }));
-            assert.ok(error.message.startsWith(`the kind CLI was not found at ${missing}; install it from https://kind.sigs.k8s.io`), error.message);
+            assert.ok(
+                error.message.startsWith(
+                    `the kind CLI was not found at ${missing}; install it from https://kind.sigs.k8s.io`,
+                ),
+                error.message,
+            );
         });
     });
 
@@ -176,7 +157,10 @@ describe("kindProvider (against a fake kind CLI)", () => {
             const result = await kindProvider.read!("lab", { ...STATE, kubeconfig: "stale" });
             assert.equal(result.id, "lab");
             assert.deepEqual(result.props, STATE);
-            assert.deepEqual(calls(), [["get", "clusters"], ["get", "kubeconfig", "--name", "lab"]]);
+            assert.deepEqual(calls(), [
+                ["get", "clusters"],
+                ["get", "kubeconfig", "--name", "lab"],
+            ]);
         });
 
         it("returns no id for a cluster deleted outside Pulumi, so refresh drops it", async () => {
@@ -208,11 +192,19 @@ describe("kindProvider (against a fake kind CLI)", () => {
         });
 
         it("replaces when the name or the node image changes", async () => {
-            const renamed = { ...INPUTS, clusterName: "lab2", configYaml: renderKindConfig({ ...CONFIG, clusterName: "lab2" }) };
+            const renamed = {
+                ...INPUTS,
+                clusterName: "lab2",
+                configYaml: renderKindConfig({ ...CONFIG, clusterName: "lab2" }),
+            };
             assert.deepEqual((await kindProvider.diff!("lab", STATE, renamed)).replaces, ["clusterName", "configYaml"]);
 
             const image = `kindest/node:v1.32.5@sha256:${"b".repeat(64)}`;
-            const upgraded = { ...INPUTS, nodeImage: image, configYaml: renderKindConfig({ ...CONFIG, nodeImage: image }) };
+            const upgraded = {
+                ...INPUTS,
+                nodeImage: image,
+                configYaml: renderKindConfig({ ...CONFIG, nodeImage: image }),
+            };
             const result = await kindProvider.diff!("lab", STATE, upgraded);
             assert.deepEqual(result.replaces, ["configYaml", "nodeImage"]);
             assert.equal(result.deleteBeforeReplace, true);
@@ -229,10 +221,31 @@ describe("kindProvider (against a fake kind CLI)", () => {
             assert.equal(result.outs!.kubeconfig, KUBECONFIG_OF_LAB);
         });
 
+        it("loads a rebuilt image under its new tag: the content-derived tag changes the list", async () => {
+            const olds = { ...STATE, images: ["ai-hyperscaler/slurm:24.11-aaaaaaaaaaaa"] };
+            const news = { ...INPUTS, images: ["ai-hyperscaler/slurm:24.11-bbbbbbbbbbbb"] };
+            assert.deepEqual(await kindProvider.diff!("lab", olds, news), {
+                changes: true,
+                replaces: [],
+                deleteBeforeReplace: false,
+            });
+            const result = await kindProvider.update!("lab", olds, news);
+            assert.deepEqual(calls(), [
+                ["load", "docker-image", "ai-hyperscaler/slurm:24.11-bbbbbbbbbbbb", "--name", "lab"],
+            ]);
+            assert.deepEqual(result.outs!.images, ["ai-hyperscaler/slurm:24.11-bbbbbbbbbbbb"]);
+        });
+
         it("updates in place, keeping the cluster and its kubeconfig, when only kindPath changes", async () => {
             const news = { ...INPUTS, kindPath: "/opt/kind/bin/kind" };
-            assert.deepEqual(await kindProvider.diff!("lab", STATE, news), { changes: true, replaces: [], deleteBeforeReplace: false });
-            assert.deepEqual(await kindProvider.update!("lab", STATE, news), { outs: { ...STATE, kindPath: "/opt/kind/bin/kind" } });
+            assert.deepEqual(await kindProvider.diff!("lab", STATE, news), {
+                changes: true,
+                replaces: [],
+                deleteBeforeReplace: false,
+            });
+            assert.deepEqual(await kindProvider.update!("lab", STATE, news), {
+                outs: { ...STATE, kindPath: "/opt/kind/bin/kind" },
+            });
             assert.deepEqual(calls(), [], "no kind call for a diff or an update");
         });
     });
@@ -241,7 +254,10 @@ describe("kindProvider (against a fake kind CLI)", () => {
         it("deletes an existing cluster by name", async () => {
             fake({ clusters: "lab" });
             await kindProvider.delete!("lab", STATE);
-            assert.deepEqual(calls(), [["get", "clusters"], ["delete", "cluster", "--name", "lab"]]);
+            assert.deepEqual(calls(), [
+                ["get", "clusters"],
+                ["delete", "cluster", "--name", "lab"],
+            ]);
         });
 
         it("succeeds without deleting anything when the cluster is already gone", async () => {
@@ -264,10 +280,10 @@ describe("kindProvider (against a fake kind CLI)", () => {
             assert.ok(!/require\("yaml"\)/.test(serialized.text), "the provider must not capture the yaml package");
 
             // And what the dynamic provider host does to get it back (require-from-string).
-            const file = path.join(dir, "provider.js");
+            const file = path.join(box.dir, "provider.js");
             const loaded = new Module(file, module) as Module & { _compile(code: string, filename: string): void };
             loaded.filename = file;
-            loaded.paths = (Module as unknown as { _nodeModulePaths(dir: string): string[] })._nodeModulePaths(dir);
+            loaded.paths = (Module as unknown as { _nodeModulePaths(dir: string): string[] })._nodeModulePaths(box.dir);
             loaded._compile(serialized.text, file);
             const copy = (loaded.exports as { handler(): typeof kindProvider }).handler();
 

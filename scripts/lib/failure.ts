@@ -1,0 +1,76 @@
+/**
+ * How `npm run up|preview|destroy` reports a failure: one line per problem, the action and stack named once,
+ * secrets never printed. A failed Pulumi CLI run arrives as the Automation API's CommandError, whose message
+ * repeats the CLI's whole stdout (already streamed to the user) and stderr: only the stderr's `error:` lines (or
+ * its last line) are kept.
+ */
+
+/** A run stopped on purpose, for reasons each worth one line (preflight, a missing image, a failed build). */
+export class Stop extends Error {
+    /** One line per problem: what is wrong and what to do. */
+    readonly problems: readonly string[];
+
+    constructor(problems: readonly string[]) {
+        super(problems.join("\n"));
+        this.name = "Stop";
+        this.problems = problems;
+    }
+}
+
+/** The part of the Automation API's CommandError this reads. */
+interface CommandResultLike {
+    readonly stderr: string;
+    readonly code: number;
+    readonly err?: Error;
+}
+
+/** The lines that say why `error` happened, with every value in `secrets` masked. */
+export function failureLines(error: unknown, secrets: readonly string[] = []): string[] {
+    const lines = rawLines(error);
+    const unique = [...new Set(lines.map((line) => line.trim()).filter(Boolean))];
+    return unique.map((line) => mask(line, secrets));
+}
+
+/** The whole report: `<action> <stack>: <line>` for one problem, else a heading and one indented line each. */
+export function failureReport(action: string, stack: string, lines: readonly string[]): string {
+    const heading = `npm run ${action} -- ${stack}`;
+    if (lines.length === 1) return `${heading}: ${lines[0]}`;
+    return [`${heading} stopped:`, ...lines.map((line) => `  - ${line}`)].join("\n");
+}
+
+function rawLines(error: unknown): string[] {
+    // Stop, and the settings' ConfigError: a list of problems, one line each.
+    const problems = (error as { problems?: unknown } | undefined)?.problems;
+    if (Array.isArray(problems)) return problems.map(String);
+    let result = (error as { commandResult?: CommandResultLike } | undefined)?.commandResult;
+    // A failed run reaches us wrapped: the CLI's exit makes execa throw, and the Automation API turns that error
+    // into a CommandError whose stderr is execa's whole message (stdout included). execa's error keeps the CLI's
+    // real stderr and exit code.
+    const cause = result?.err as { stderr?: unknown; exitCode?: unknown } | undefined;
+    if (result !== undefined && typeof cause?.stderr === "string") {
+        result = { stderr: cause.stderr, code: typeof cause.exitCode === "number" ? cause.exitCode : result.code };
+    }
+    if (result !== undefined) {
+        const stderr = result.stderr
+            .split("\n")
+            .map((line) => line.trim())
+            .filter(Boolean);
+        const errors = stderr.filter((line) => /^error:/i.test(line));
+        if (errors.length > 0) return errors;
+        if (stderr.length > 0) return [stderr[stderr.length - 1]];
+        return [
+            result.err
+                ? result.err.message.split("\n")[0]
+                : `the Pulumi CLI exited with code ${result.code}; its output is above`,
+        ];
+    }
+    const message = error instanceof Error ? error.message : String(error);
+    return message.split("\n").map((line) => line.replace(/^\s*-\s+/, ""));
+}
+
+function mask(line: string, secrets: readonly string[]): string {
+    // Short values (an empty or one-letter passphrase) would mask unrelated text; they are not worth hiding there.
+    return secrets
+        .filter((secret) => secret.length >= 4)
+        .reduce((text, secret) => text.split(secret).join("[secret]"), line);
+}

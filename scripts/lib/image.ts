@@ -1,0 +1,36 @@
+/** Makes sure the Slurm image of an `up` is in the local Docker, so the Kind provider can load it into the nodes. */
+import { Stop } from "./failure";
+import type { ImagePlan } from "./plan";
+import { firstLine, Runner } from "./run";
+
+/** What {@link ensureImage} did. */
+export type ImageOutcome = "present" | "built";
+
+/**
+ * Looks the image up (`docker image inspect`); when missing, builds it (`docker build -t <image> <context>`,
+ * output streamed) if the plan says so, else stops with what to run. A failed build stops the run.
+ */
+export function ensureImage(
+    plan: ImagePlan,
+    run: Runner,
+    root: string,
+    say: (line: string) => void = console.log,
+): ImageOutcome {
+    const inspect = run("docker", ["image", "inspect", "--format", "{{.Id}}", plan.image]);
+    if (inspect.status === 0) return "present";
+    const build = ["docker", "build", "-t", plan.image, plan.context];
+    if (!plan.build) {
+        const missing = firstLine(inspect.stderr) || "docker image inspect failed";
+        const fix = `\`docker pull ${plan.image}\` or \`${build.join(" ")}\``;
+        throw new Stop([
+            `slurm.image = ${JSON.stringify(plan.image)} is not in the local Docker (${missing}); ` +
+                `kind can only load local images: ${fix}, then run again`,
+        ]);
+    }
+    say(`building ${plan.image} from ${plan.context} (the tag follows the files there)`);
+    const result = run(build[0], build.slice(1), { inherit: true, cwd: root });
+    if (result.status !== 0) {
+        throw new Stop([`\`${build.join(" ")}\` failed (exit ${result.status ?? "signal"}); its output is above`]);
+    }
+    return "built";
+}

@@ -1,0 +1,49 @@
+/** Running the host's CLIs (pulumi, kind, docker, nvidia-smi) synchronously, in a form tests can replace. */
+import { spawnSync } from "child_process";
+
+/** What a finished command left: exit status (null when it could not start), its output, and why it did not start. */
+export interface RunResult {
+    /** Exit status; null when the command did not start or was killed. */
+    readonly status: number | null;
+    /** Its standard output. */
+    readonly stdout: string;
+    /** Its standard error. */
+    readonly stderr: string;
+    /** True when there is no such command on PATH (or it is not executable). */
+    readonly notFound: boolean;
+}
+
+/** Runs `command args`; `inherit` streams its output to the user instead of capturing it. */
+export type Runner = (
+    command: string,
+    args: readonly string[],
+    options?: { inherit?: boolean; cwd?: string },
+) => RunResult;
+
+/** The real runner: `spawnSync`, output captured as UTF-8 unless `inherit`. */
+export const runCommand: Runner = (command, args, options = {}) => {
+    const result = spawnSync(command, [...args], {
+        cwd: options.cwd,
+        encoding: "utf8",
+        stdio: options.inherit ? "inherit" : "pipe",
+        // `docker build` of the Slurm image prints a lot; the rest print little. Keep the whole output.
+        maxBuffer: 64 * 1024 * 1024,
+    });
+    const code = (result.error as NodeJS.ErrnoException | undefined)?.code;
+    return {
+        status: result.status,
+        stdout: result.stdout ?? "",
+        stderr: result.stderr ?? (result.error ? result.error.message : ""),
+        notFound: code === "ENOENT" || code === "EACCES",
+    };
+};
+
+/** The first non-empty line of `text`, trimmed; what a tool says in one line. */
+export function firstLine(text: string): string {
+    return (
+        text
+            .split("\n")
+            .map((line) => line.trim())
+            .find(Boolean) ?? ""
+    );
+}
