@@ -181,13 +181,14 @@ export const RESTART_CONTAINERD: NodeCommand = {
 
 /**
  * For toolkits before 1.19, which hide the real params file under a tmpfs over `/proc/driver/nvidia`: expose it,
- * copy it with `ModifyDeviceFiles: 0`, and bind-mount the copy over it.
+ * copy it with `ModifyDeviceFiles: 0`, and bind-mount the copy over it. Unlike nvkind, the unmount runs only while
+ * the tmpfs is there, so a run that failed after it can be repeated.
  */
 export const MASK_PARAMS: NodeCommand = {
     step: "mask-params",
     purpose: `bind-mount a copy of ${NVIDIA_PARAMS_FILE} that says ModifyDeviceFiles: 0`,
     argv: script(
-        "umount -R /proc/driver/nvidia",
+        "if mountpoint -q /proc/driver/nvidia; then umount -R /proc/driver/nvidia; fi",
         `cp ${NVIDIA_PARAMS_FILE} ${PARAMS_COPY}`,
         `sed -i 's/^ModifyDeviceFiles: 1$/ModifyDeviceFiles: 0/' ${PARAMS_COPY}`,
         `mount --bind ${PARAMS_COPY} ${NVIDIA_PARAMS_FILE}`,
