@@ -58,7 +58,11 @@ interface Ran {
     readonly stderr: string;
 }
 
-function run(binary: string, args: readonly string[]): Promise<Ran> {
+/**
+ * Runs a CLI; resolves with its exit code and output, never rejects. (Not named `run`: mocha defines a global of
+ * that name, and the closure serializer does not capture a name it finds global.)
+ */
+function runTool(binary: string, args: readonly string[]): Promise<Ran> {
     const { execFile } = require("child_process") as typeof import("child_process");
     return new Promise((resolve) => {
         execFile(binary, [...args], { maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) => {
@@ -98,7 +102,7 @@ export async function waitForGpus(inputs: GpuWaitInputs, clock: Clock = realCloc
         const deadline = clock.now() + timeoutSeconds * 1000;
         let nodesError: string | undefined;
         for (;;) {
-            const ran = await run(kubectl, [...target, "get", "nodes", "-o", "json"]);
+            const ran = await runTool(kubectl, [...target, "get", "nodes", "-o", "json"]);
             if (ran.code === 0) {
                 nodesError = undefined;
                 const gpuNodes = allocatableGpus(ran.stdout);
@@ -129,15 +133,15 @@ async function findLayers(inputs: GpuWaitInputs, kubectl: string, target: string
     if (inputs.kindClusterName !== undefined) {
         const docker = inputs.dockerPath || "docker";
         try {
-            const listed = await run(docker, listNodesArgs(inputs.kindClusterName));
+            const listed = await runTool(docker, listNodesArgs(inputs.kindClusterName));
             if (listed.code !== 0) throw new Error(listed.stderr.trim());
             const names = listed.stdout.split("\n").map((l) => l.trim()).filter(Boolean);
-            const inspected = names.length === 0 ? { code: 0, stdout: "[]", stderr: "" } : await run(docker, ["inspect", ...names]);
+            const inspected = names.length === 0 ? { code: 0, stdout: "[]", stderr: "" } : await runTool(docker, ["inspect", ...names]);
             if (inspected.code !== 0) throw new Error(inspected.stderr.trim());
             const kindNodes = [];
             for (const node of gpuWorkersFromInspect(inspected.stdout, inputs.kindClusterName)) {
-                const smi = await run(docker, ["exec", node.name, "nvidia-smi", "-L"]);
-                const crictl = await run(docker, ["exec", node.name, ...CHECKS.containerd.argv]);
+                const smi = await runTool(docker, ["exec", node.name, "nvidia-smi", "-L"]);
+                const crictl = await runTool(docker, ["exec", node.name, ...CHECKS.containerd.argv]);
                 kindNodes.push({
                     node: node.name,
                     ...(smi.code === 0 ? {} : { driverError: (smi.stderr || smi.stdout).trim().split("\n").pop() }),
@@ -149,7 +153,7 @@ async function findLayers(inputs: GpuWaitInputs, kubectl: string, target: string
             found.kindNodesError = (error as Error).message;
         }
     }
-    const pods = await run(kubectl, [...target, "get", "pods", "-n", inputs.operatorNamespace, "-l", DEVICE_PLUGIN_SELECTOR, "-o", "json"]);
+    const pods = await runTool(kubectl, [...target, "get", "pods", "-n", inputs.operatorNamespace, "-l", DEVICE_PLUGIN_SELECTOR, "-o", "json"]);
     if (pods.code === 0) found.devicePluginPods = podStates(pods.stdout);
     else found.podsError = pods.stderr.trim() || `exit code ${pods.code}`;
     return found;

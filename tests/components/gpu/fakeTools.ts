@@ -21,6 +21,8 @@ export interface FakeNode {
     readonly generation?: "legacy" | "hook";
     /** Entries of the node's /dev. Default a few, plus nvidia0..1 on GPU nodes. */
     readonly dev?: readonly string[];
+    /** Start as a node the setup already prepared (toolkit, containerd's nvidia runtime live, params masked). */
+    readonly prepared?: boolean;
 }
 
 /** One call a fake received: its arguments. */
@@ -60,6 +62,9 @@ export class FakeTools {
         fs.writeFileSync(path.join(d, "generation"), spec.generation ?? "legacy");
         const dev = spec.dev ?? ["null", "zero", "pts", ...(gpus.length > 0 ? ["nvidia0", "nvidia1", "nvidiactl"] : [])];
         fs.writeFileSync(path.join(d, "dev"), dev.join("\n") + "\n");
+        if (spec.prepared) {
+            for (const file of ["toolkit", "containerd-file", "containerd-live", "params-masked"]) fs.writeFileSync(path.join(d, file), "");
+        }
         return this;
     }
 
