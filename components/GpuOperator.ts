@@ -28,7 +28,10 @@ export interface GpuOperatorArgs {
      * of `driverEnabled`. False on Kind: the GPU node setup (`GpuNodeSetup`) installs and configures it.
      */
     readonly toolkitEnabled?: boolean;
-    /** Run the DCGM exporter (GPU metrics, `dcgmExporter.enabled`). Default true; false on Kind, as NVIDIA's Kind test. */
+    /**
+     * Run the DCGM exporter (GPU metrics, `dcgmExporter.enabled`). Default true; false on Kind, as in NVIDIA's Kind
+     * test.
+     */
     readonly dcgmExporterEnabled?: boolean;
     /** Chart version, pinned. Default {@link DEFAULT_GPU_OPERATOR_CHART_VERSION}. */
     readonly chartVersion?: string;
@@ -98,10 +101,12 @@ export function gpuOperatorValues(
 /** Everything wrong with `args`, one line each; empty when usable. */
 export function gpuOperatorProblems(args: GpuOperatorArgs): string[] {
     const problems = [...check("namespace", args.namespace, dnsLabel())];
-    if (typeof args.driverEnabled !== "boolean") problems.push(problem("driverEnabled", args.driverEnabled, "must be true or false"));
+    if (typeof args.driverEnabled !== "boolean")
+        problems.push(problem("driverEnabled", args.driverEnabled, "must be true or false"));
     for (const field of ["toolkitEnabled", "dcgmExporterEnabled"] as const) {
         const value = args[field];
-        if (value !== undefined && typeof value !== "boolean") problems.push(problem(field, value, "must be true, false or left out"));
+        if (value !== undefined && typeof value !== "boolean")
+            problems.push(problem(field, value, "must be true, false or left out"));
     }
     if (args.chartVersion !== undefined) problems.push(...check("chartVersion", args.chartVersion, chartVersion));
     return problems;

@@ -67,7 +67,8 @@ export class GpuNodeSetup extends pulumi.ComponentResource {
 export function gpuNodeSetupProblems(args: GpuNodeSetupArgs): string[] {
     const problems: string[] = [];
     if (typeof args.clusterName === "string") problems.push(...check("clusterName", args.clusterName, dnsLabel(32)));
-    else if (args.clusterName === undefined) problems.push(problem("clusterName", undefined, "must be the kind cluster's name"));
+    else if (args.clusterName === undefined)
+        problems.push(problem("clusterName", undefined, "must be the kind cluster's name"));
     problems.push(...check("gpuWorkers", args.gpuWorkers, wholeNumber(1, 100)));
     if (args.dockerPath !== undefined && (typeof args.dockerPath !== "string" || args.dockerPath.trim() === "")) {
         problems.push(problem("dockerPath", args.dockerPath, "must be the docker binary's name on PATH or its path"));

@@ -70,22 +70,31 @@ export async function findGpuNodes(inputs: GpuNodeSetupInputs): Promise<GpuNode[
     const where = `kind cluster ${inputs.clusterName}`;
     const listed = await runDocker(docker, listNodesArgs(inputs.clusterName));
     if (listed.code !== 0) {
-        throw new Error(`${where}: \`docker ps\` failed (exit code ${listed.code}); is Docker running?\n${listed.stderr.trim()}`);
+        throw new Error(
+            `${where}: \`docker ps\` failed (exit code ${listed.code}); is Docker running?\n${listed.stderr.trim()}`,
+        );
     }
-    const names = listed.stdout.split("\n").map((line) => line.trim()).filter(Boolean);
+    const names = listed.stdout
+        .split("\n")
+        .map((line) => line.trim())
+        .filter(Boolean);
     if (names.length === 0) {
-        throw new Error(`${where}: Docker has no node containers of it; create the cluster first (pulumi up creates it)`);
+        throw new Error(
+            `${where}: Docker has no node containers of it; create the cluster first (pulumi up creates it)`,
+        );
     }
     const inspected = await runDocker(docker, ["inspect", ...names]);
     if (inspected.code !== 0) {
-        throw new Error(`${where}: \`docker inspect\` failed (exit code ${inspected.code}):\n${inspected.stderr.trim()}`);
+        throw new Error(
+            `${where}: \`docker inspect\` failed (exit code ${inspected.code}):\n${inspected.stderr.trim()}`,
+        );
     }
     const nodes = gpuWorkersFromInspect(inspected.stdout, inputs.clusterName);
     if (nodes.length !== inputs.gpuWorkers) {
         const found = nodes.map((n) => n.name).join(", ") || "none";
         throw new Error(
-            `${where}: expected ${inputs.gpuWorkers} GPU workers (gpuWorkers), found ${nodes.length} (${found}) with a ` +
-                "/dev/null mount under /var/run/nvidia-container-devices",
+            `${where}: expected ${inputs.gpuWorkers} GPU workers (gpuWorkers), found ${nodes.length} (${found}) ` +
+                "with a /dev/null mount under /var/run/nvidia-container-devices",
         );
     }
     return nodes;
@@ -104,7 +113,9 @@ async function plan(docker: string, node: GpuNode): Promise<NodeCommand[]> {
     const params = await inNode(docker, node.name, CHECKS.readParams);
     const toolkitInstalled = (await runDocker(docker, ["exec", node.name, ...CHECKS.toolkit.argv])).code === 0;
     const crictlInfo = await inNode(docker, node.name, CHECKS.containerd);
-    const devListing = node.visibleDevices.includes("all") ? undefined : await inNode(docker, node.name, CHECKS.devices);
+    const devListing = node.visibleDevices.includes("all")
+        ? undefined
+        : await inNode(docker, node.name, CHECKS.devices);
     try {
         return stepsNeeded(node, { params, toolkitInstalled, crictlInfo, devListing });
     } catch (error) {
@@ -152,7 +163,10 @@ export const gpuNodeSetupProvider: pulumi.dynamic.ResourceProvider<GpuNodeSetupI
     },
 
     async diff(_id, olds, news) {
-        const changed = olds.clusterName !== news.clusterName || olds.gpuWorkers !== news.gpuWorkers || dockerOf(olds) !== dockerOf(news);
+        const changed =
+            olds.clusterName !== news.clusterName ||
+            olds.gpuWorkers !== news.gpuWorkers ||
+            dockerOf(olds) !== dockerOf(news);
         if (changed) return { changes: true };
         // Same inputs, but the nodes may have lost their setup (a re-created cluster, a restarted node): asking
         // them is the only way to know, and every check is read-only. Not knowing (Docker down) means "run it".

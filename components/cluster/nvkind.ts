@@ -73,7 +73,9 @@ export function gpuWorkersFromInspect(inspectJson: string, clusterName: string):
         if (visibleDevices.length === 0) continue;
         const name = (container.Name ?? "").replace(/^\//, "");
         if (container.State?.Running !== true) {
-            throw new Error(`GPU node ${name} of kind cluster ${clusterName} is not running (start it: docker start ${name})`);
+            throw new Error(
+                `GPU node ${name} of kind cluster ${clusterName} is not running (start it: docker start ${name})`,
+            );
         }
         nodes.push({ name, visibleDevices });
     }
@@ -141,9 +143,24 @@ const script = (...lines: string[]) => ["bash", "-c", ["set -euo pipefail", ...l
 
 /** The read-only checks, one per step that may be skipped. */
 export const CHECKS = {
-    readParams: { step: "read-params", purpose: `read ${NVIDIA_PARAMS_FILE}`, argv: ["cat", NVIDIA_PARAMS_FILE], readOnly: true },
-    toolkit: { step: "check-toolkit", purpose: "see whether nvidia-ctk is installed", argv: ["nvidia-ctk", "--version"], readOnly: true },
-    containerd: { step: "check-containerd", purpose: "ask the running containerd for its runtimes", argv: ["crictl", "info"], readOnly: true },
+    readParams: {
+        step: "read-params",
+        purpose: `read ${NVIDIA_PARAMS_FILE}`,
+        argv: ["cat", NVIDIA_PARAMS_FILE],
+        readOnly: true,
+    },
+    toolkit: {
+        step: "check-toolkit",
+        purpose: "see whether nvidia-ctk is installed",
+        argv: ["nvidia-ctk", "--version"],
+        readOnly: true,
+    },
+    containerd: {
+        step: "check-containerd",
+        purpose: "ask the running containerd for its runtimes",
+        argv: ["crictl", "info"],
+        readOnly: true,
+    },
     devices: { step: "list-devices", purpose: "list /dev", argv: ["ls", "/dev"], readOnly: true },
 } as const satisfies Record<string, NodeCommand>;
 
@@ -156,7 +173,8 @@ export const INSTALL_TOOLKIT: NodeCommand = {
         "apt-get update",
         "apt-get install -y gpg",
         `curl -fsSL ${REPO}/gpgkey | gpg --batch --yes --dearmor -o ${KEYRING}`,
-        `curl -fsSL ${REPO}/stable/deb/nvidia-container-toolkit.list | sed 's#deb https://#deb [signed-by=${KEYRING}] https://#g' > ${APT_LIST}`,
+        `curl -fsSL ${REPO}/stable/deb/nvidia-container-toolkit.list | ` +
+            `sed 's#deb https://#deb [signed-by=${KEYRING}] https://#g' > ${APT_LIST}`,
         "apt-get update",
         "apt-get install -y nvidia-container-toolkit",
     ),
@@ -229,7 +247,9 @@ export function stepsNeeded(node: GpuNode, found: NodeFindings): NodeCommand[] {
     if (!containerdHasNvidiaRuntime(found.crictlInfo)) steps.push(CONFIGURE_CONTAINERD, RESTART_CONTAINERD);
     const modify = modifyDeviceFiles(found.params);
     if (modify === undefined) {
-        throw new Error(`${NVIDIA_PARAMS_FILE} has no ModifyDeviceFiles line; this is not an NVIDIA driver's params file`);
+        throw new Error(
+            `${NVIDIA_PARAMS_FILE} has no ModifyDeviceFiles line; this is not an NVIDIA driver's params file`,
+        );
     }
     // Toolkit 1.19 and later mask the file themselves (a CDI hook): then there is nothing to do.
     if (modify === "1") steps.push(MASK_PARAMS);
@@ -238,8 +258,14 @@ export function stepsNeeded(node: GpuNode, found: NodeFindings): NodeCommand[] {
 }
 
 /** The message of a failed command: node, step, what it was for, the command, and the tool's own words. */
-export function stepFailure(node: string, command: NodeCommand, exitCode: string | number | null | undefined, said: string): string {
+export function stepFailure(
+    node: string,
+    command: NodeCommand,
+    exitCode: string | number | null | undefined,
+    said: string,
+): string {
     const shown = command.argv[0] === "bash" ? `bash -c <${command.step} script>` : command.argv.join(" ");
     const tail = said.trim().split("\n").slice(-20).join("\n");
-    return `GPU node ${node}, step ${command.step} (${command.purpose}): \`docker exec ${node} ${shown}\` failed (exit code ${exitCode}):\n${tail}`;
+    const where = `GPU node ${node}, step ${command.step} (${command.purpose})`;
+    return `${where}: \`docker exec ${node} ${shown}\` failed (exit code ${exitCode}):\n${tail}`;
 }

@@ -4,7 +4,10 @@ import { GPU_WAIT_DEFAULTS, gpuWaitProvider } from "./gpuWaitProvider";
 
 /** Arguments of {@link GpusReady}: which cluster to ask, and how long to wait. */
 export interface GpusReadyArgs {
-    /** kubeconfig contents (secret) of a cluster this stack created (`KindCluster.kubeconfig`). Exclusive with `kubeconfigPath`. */
+    /**
+     * kubeconfig contents (secret) of a cluster this stack created (`KindCluster.kubeconfig`). Exclusive with
+     * `kubeconfigPath`. Default none.
+     */
     readonly kubeconfig?: pulumi.Input<string>;
     /** kubeconfig file of an existing cluster. Default: kubectl's own lookup (`$KUBECONFIG`, then `~/.kube/config`). */
     readonly kubeconfigPath?: string;
@@ -63,7 +66,10 @@ export class GpusReady extends pulumi.ComponentResource {
             kubectlPath: args.kubectlPath ?? "kubectl",
             dockerPath: args.dockerPath ?? "docker",
         };
-        const wait = new GpuWaitResource(`${name}-wait`, inputs, { parent: this, additionalSecretOutputs: ["kubeconfig"] });
+        const wait = new GpuWaitResource(`${name}-wait`, inputs, {
+            parent: this,
+            additionalSecretOutputs: ["kubeconfig"],
+        });
 
         this.gpuNodes = wait.gpuNodes;
         this.totalGpus = wait.totalGpus;
@@ -75,7 +81,9 @@ export class GpusReady extends pulumi.ComponentResource {
 export function gpusReadyProblems(args: GpusReadyArgs): string[] {
     const problems: string[] = [];
     if (args.kubeconfig !== undefined && args.kubeconfigPath !== undefined) {
-        problems.push(problem("kubeconfigPath", args.kubeconfigPath, "must be left out when kubeconfig (the contents) is given"));
+        problems.push(
+            problem("kubeconfigPath", args.kubeconfigPath, "must be left out when kubeconfig (the contents) is given"),
+        );
     }
     for (const field of ["kubeconfigPath", "context", "kubectlPath", "dockerPath"] as const) {
         const value = args[field];
@@ -87,7 +95,8 @@ export function gpusReadyProblems(args: GpusReadyArgs): string[] {
         problems.push(...check("operatorNamespace", args.operatorNamespace, dnsLabel()));
     }
     if (args.minGpus !== undefined) problems.push(...check("minGpus", args.minGpus, wholeNumber(1, 1024)));
-    if (args.timeoutSeconds !== undefined) problems.push(...check("timeoutSeconds", args.timeoutSeconds, wholeNumber(0, 7200)));
+    if (args.timeoutSeconds !== undefined)
+        problems.push(...check("timeoutSeconds", args.timeoutSeconds, wholeNumber(0, 7200)));
     if (args.pollIntervalSeconds !== undefined) {
         problems.push(...check("pollIntervalSeconds", args.pollIntervalSeconds, wholeNumber(0, 300)));
     }

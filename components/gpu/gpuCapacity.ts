@@ -24,7 +24,10 @@ export function allocatableGpus(nodeListJson: string): NodeGpus[] {
         items?: { metadata?: { name?: string }; status?: { allocatable?: Record<string, string> } }[];
     };
     return (list.items ?? [])
-        .map((item) => ({ node: item.metadata?.name ?? "", gpus: wholeQuantity(item.status?.allocatable?.[GPU_RESOURCE]) }))
+        .map((item) => ({
+            node: item.metadata?.name ?? "",
+            gpus: wholeQuantity(item.status?.allocatable?.[GPU_RESOURCE]),
+        }))
         .filter((n) => n.gpus > 0)
         .sort((a, b) => (a.node < b.node ? -1 : a.node > b.node ? 1 : 0));
 }
@@ -112,8 +115,13 @@ export type MissingLayer = "host driver" | "toolkit" | "device plugin" | "API se
 
 /** The missing layer and the timeout message that names it, with what to do. */
 export function diagnose(goal: WaitGoal, found: LayerFindings): { layer: MissingLayer; message: string } {
-    const head = `no node advertised allocatable ${GPU_RESOURCE} (at least ${goal.minGpus}) within ${goal.timeoutSeconds} s`;
-    const say = (layer: MissingLayer, detail: string) => ({ layer, message: `${head}. Missing layer: ${layer}: ${detail}` });
+    const head =
+        `no node advertised allocatable ${GPU_RESOURCE} (at least ${goal.minGpus}) ` +
+        `within ${goal.timeoutSeconds} s`;
+    const say = (layer: MissingLayer, detail: string) => ({
+        layer,
+        message: `${head}. Missing layer: ${layer}: ${detail}`,
+    });
     const ns = goal.operatorNamespace;
 
     const noDriver = found.kindNodes?.filter((n) => n.driverError !== undefined) ?? [];
@@ -122,7 +130,8 @@ export function diagnose(goal: WaitGoal, found: LayerFindings): { layer: Missing
         return say(
             "host driver",
             `nvidia-smi fails inside ${nodes}. The host needs a working NVIDIA driver (nvidia-smi on the host), the ` +
-                "NVIDIA container toolkit configured for Docker, and accept-nvidia-visible-devices-as-volume-mounts = " +
+                "NVIDIA container toolkit configured for Docker, and " +
+                "accept-nvidia-visible-devices-as-volume-mounts = " +
                 "true in /etc/nvidia-container-runtime/config.toml; then re-create the cluster.",
         );
     }
@@ -140,21 +149,31 @@ export function diagnose(goal: WaitGoal, found: LayerFindings): { layer: Missing
     const pods = found.devicePluginPods;
     const describe = `kubectl -n ${ns} describe pods -l ${DEVICE_PLUGIN_SELECTOR}`;
     if (pods === undefined) {
-        return say("device plugin", `its pods could not be listed (${found.podsError ?? "no answer"}); see \`${describe}\`.`);
+        return say(
+            "device plugin",
+            `its pods could not be listed (${found.podsError ?? "no answer"}); see \`${describe}\`.`,
+        );
     }
     if (pods.length === 0) {
         return say(
             "device plugin",
             `no pod labelled ${DEVICE_PLUGIN_SELECTOR} in namespace ${ns} (the GPU operator starts it on nodes that ` +
-                "node feature discovery labels as having an NVIDIA GPU); see `kubectl -n " + ns + " get pods`.",
+                "node feature discovery labels as having an NVIDIA GPU); see `kubectl -n " +
+                ns +
+                " get pods`.",
         );
     }
     const notRunning = pods.filter((p) => p.phase !== "Running" || !p.ready);
     if (notRunning.length > 0) {
-        const list = notRunning.map((p) => `${p.name} on ${p.node}: ${p.phase}${p.reason ? ` (${p.reason})` : ""}`).join("; ");
+        const list = notRunning
+            .map((p) => `${p.name} on ${p.node}: ${p.phase}${p.reason ? ` (${p.reason})` : ""}`)
+            .join("; ");
         return say("device plugin", `pods not running: ${list}; see \`${describe}\`.`);
     }
-    const where = found.kindNodes === undefined ? " On an existing cluster, check the driver and the toolkit on the GPU nodes." : "";
+    const where =
+        found.kindNodes === undefined
+            ? " On an existing cluster, check the driver and the toolkit on the GPU nodes."
+            : "";
     return say(
         "unknown",
         `the device plugin runs (${pods.map((p) => p.name).join(", ")}) but reports no GPU; see its logs ` +

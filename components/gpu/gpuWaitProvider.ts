@@ -117,7 +117,9 @@ export async function waitForGpus(inputs: GpuWaitInputs, clock: Clock = realCloc
             await clock.sleep(Math.min(intervalMs, left));
         }
         const found = await findLayers(inputs, kubectl, target, nodesError);
-        throw new Error(diagnose({ minGpus, timeoutSeconds, operatorNamespace: inputs.operatorNamespace }, found).message);
+        throw new Error(
+            diagnose({ minGpus, timeoutSeconds, operatorNamespace: inputs.operatorNamespace }, found).message,
+        );
     } finally {
         if (dir !== undefined) fs.rmSync(dir, { recursive: true, force: true });
     }
@@ -128,15 +130,26 @@ function realClock(): Clock {
 }
 
 /** Looks at each layer once: the Kind nodes from inside (driver, containerd), then the device plugin pods. */
-async function findLayers(inputs: GpuWaitInputs, kubectl: string, target: string[], nodesError?: string): Promise<LayerFindings> {
+async function findLayers(
+    inputs: GpuWaitInputs,
+    kubectl: string,
+    target: string[],
+    nodesError?: string,
+): Promise<LayerFindings> {
     const found: { -readonly [K in keyof LayerFindings]: LayerFindings[K] } = { nodesError };
     if (inputs.kindClusterName !== undefined) {
         const docker = inputs.dockerPath || "docker";
         try {
             const listed = await runTool(docker, listNodesArgs(inputs.kindClusterName));
             if (listed.code !== 0) throw new Error(listed.stderr.trim());
-            const names = listed.stdout.split("\n").map((l) => l.trim()).filter(Boolean);
-            const inspected = names.length === 0 ? { code: 0, stdout: "[]", stderr: "" } : await runTool(docker, ["inspect", ...names]);
+            const names = listed.stdout
+                .split("\n")
+                .map((l) => l.trim())
+                .filter(Boolean);
+            const inspected =
+                names.length === 0
+                    ? { code: 0, stdout: "[]", stderr: "" }
+                    : await runTool(docker, ["inspect", ...names]);
             if (inspected.code !== 0) throw new Error(inspected.stderr.trim());
             const kindNodes = [];
             for (const node of gpuWorkersFromInspect(inspected.stdout, inputs.kindClusterName)) {
@@ -153,14 +166,31 @@ async function findLayers(inputs: GpuWaitInputs, kubectl: string, target: string
             found.kindNodesError = (error as Error).message;
         }
     }
-    const pods = await runTool(kubectl, [...target, "get", "pods", "-n", inputs.operatorNamespace, "-l", DEVICE_PLUGIN_SELECTOR, "-o", "json"]);
+    const pods = await runTool(kubectl, [
+        ...target,
+        "get",
+        "pods",
+        "-n",
+        inputs.operatorNamespace,
+        "-l",
+        DEVICE_PLUGIN_SELECTOR,
+        "-o",
+        "json",
+    ]);
     if (pods.code === 0) found.devicePluginPods = podStates(pods.stdout);
     else found.podsError = pods.stderr.trim() || `exit code ${pods.code}`;
     return found;
 }
 
 /** Inputs whose change means a different cluster or goal, so the wait runs again; the timing ones are not. */
-const WAIT_AGAIN_ON = ["kubeconfig", "kubeconfigPath", "context", "operatorNamespace", "kindClusterName", "minGpus"] as const;
+const WAIT_AGAIN_ON = [
+    "kubeconfig",
+    "kubeconfigPath",
+    "context",
+    "operatorNamespace",
+    "kindClusterName",
+    "minGpus",
+] as const;
 
 /** The resource's id: there is one wait per cluster. */
 const GPU_RESOURCE_ID = "nvidia.com-gpu";

@@ -36,7 +36,10 @@ describe("gpuOperatorValues", () => {
         assert.equal(gpuOperatorValues({ driverEnabled: false, toolkitEnabled: true }).toolkit.enabled, true);
         assert.equal(gpuOperatorValues({ driverEnabled: true, toolkitEnabled: false }).toolkit.enabled, false);
         assert.equal(gpuOperatorValues({ driverEnabled: false }).dcgmExporter.enabled, true);
-        assert.equal(gpuOperatorValues({ driverEnabled: true, dcgmExporterEnabled: false }).dcgmExporter.enabled, false);
+        assert.equal(
+            gpuOperatorValues({ driverEnabled: true, dcgmExporterEnabled: false }).dcgmExporter.enabled,
+            false,
+        );
     });
 
     it("sets only keys that exist in the chart's values.yaml, with the types the chart has there", function () {
@@ -59,9 +62,12 @@ describe("gpuOperatorValues", () => {
         }
     });
 
-    it("restates the chart's defaults for NFD, CDI and the RuntimeClass, and turns off only what the Kind test does", () => {
+    it("restates chart defaults (NFD, CDI, RuntimeClass); turns off only what the Kind test does", () => {
         const upstream = loadChartYaml(UPSTREAM_VALUES) as Record<string, Record<string, unknown>>;
-        const values = gpuOperatorValues(KIND_GPU_OPERATOR_SETTINGS) as unknown as Record<string, Record<string, unknown>>;
+        const values = gpuOperatorValues(KIND_GPU_OPERATOR_SETTINGS) as unknown as Record<
+            string,
+            Record<string, unknown>
+        >;
         const differing = leafPaths(values)
             .filter((dotted) => {
                 const [section, key] = dotted.split(".");
@@ -73,7 +79,10 @@ describe("gpuOperatorValues", () => {
 
     it("the key check itself catches a misspelt key", function () {
         const upstream = loadChartYaml(UPSTREAM_VALUES);
-        assert.deepEqual(unknownValueKeys({ driver: { enabeld: true }, tookit: {} }, upstream), ["driver.enabeld", "tookit"]);
+        assert.deepEqual(unknownValueKeys({ driver: { enabeld: true }, tookit: {} }, upstream), [
+            "driver.enabeld",
+            "tookit",
+        ]);
     });
 });
 
@@ -138,7 +147,11 @@ describe("GpuOperator", () => {
         await build({ namespace: "gpu-operator", driverEnabled: false }, { provider });
         for (const type of ["kubernetes:core/v1:Namespace", "kubernetes:helm.sh/v3:Release"]) {
             const [child] = engine.ofType(type);
-            assert.match(child.provider ?? "", /pulumi:providers:kubernetes::lab::/, `${type} should use the provider "lab"`);
+            assert.match(
+                child.provider ?? "",
+                /pulumi:providers:kubernetes::lab::/,
+                `${type} should use the provider "lab"`,
+            );
         }
     });
 
@@ -171,7 +184,12 @@ describe("GpuOperator", () => {
 
     it("rejects a dcgmExporterEnabled that is not a boolean", () => {
         assert.throws(
-            () => new GpuOperator("bad", { namespace: "gpu-operator", driverEnabled: false, dcgmExporterEnabled: 0 as unknown as boolean }),
+            () =>
+                new GpuOperator("bad", {
+                    namespace: "gpu-operator",
+                    driverEnabled: false,
+                    dcgmExporterEnabled: 0 as unknown as boolean,
+                }),
             /dcgmExporterEnabled = 0: must be true, false or left out/,
         );
     });

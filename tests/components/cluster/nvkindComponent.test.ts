@@ -20,10 +20,17 @@ describe("GpuNodeSetup (Pulumi mocks)", () => {
 
     it("registers the node setup with its serialized provider, then the RuntimeClass nvidia after it", async () => {
         const deps = dependencyRecorder();
-        const setup = new GpuNodeSetup("gpu-nodes", { clusterName: "lab", gpuWorkers: 1 }, { transformations: [deps.transformation] });
+        const setup = new GpuNodeSetup(
+            "gpu-nodes",
+            { clusterName: "lab", gpuWorkers: 1 },
+            { transformations: [deps.transformation] },
+        );
         await settle();
 
-        assert.deepEqual(engine.resources.map((r) => r.type).sort(), [DYNAMIC, "hyperscaler:cluster:GpuNodeSetup", RUNTIME_CLASS].sort());
+        assert.deepEqual(
+            engine.resources.map((r) => r.type).sort(),
+            [DYNAMIC, "hyperscaler:cluster:GpuNodeSetup", RUNTIME_CLASS].sort(),
+        );
         const { __provider, ...inputs } = engine.named(DYNAMIC, "gpu-nodes-nodes").inputs;
         assert.deepEqual(inputs, { clusterName: "lab", gpuWorkers: 1, dockerPath: "docker" });
         assert.match(__provider, /exports\.handler/);
@@ -37,17 +44,27 @@ describe("GpuNodeSetup (Pulumi mocks)", () => {
     });
 
     it("takes the cluster name from an output (the KindCluster's) and passes dockerPath through", async () => {
-        new GpuNodeSetup("gpu-nodes", { clusterName: pulumi.output("lab2"), gpuWorkers: 3, dockerPath: "/usr/local/bin/docker" });
+        new GpuNodeSetup("gpu-nodes", {
+            clusterName: pulumi.output("lab2"),
+            gpuWorkers: 3,
+            dockerPath: "/usr/local/bin/docker",
+        });
         await settle();
         const { clusterName, gpuWorkers, dockerPath } = engine.named(DYNAMIC, "gpu-nodes-nodes").inputs;
-        assert.deepEqual({ clusterName, gpuWorkers, dockerPath }, { clusterName: "lab2", gpuWorkers: 3, dockerPath: "/usr/local/bin/docker" });
+        assert.deepEqual(
+            { clusterName, gpuWorkers, dockerPath },
+            { clusterName: "lab2", gpuWorkers: 3, dockerPath: "/usr/local/bin/docker" },
+        );
     });
 
     it("puts the RuntimeClass on the cluster's Kubernetes provider from its options", async () => {
         const provider = new k8s.Provider("lab", { kubeconfig: "{}" });
         new GpuNodeSetup("gpu-nodes", { clusterName: "lab", gpuWorkers: 1 }, { provider });
         await settle();
-        assert.match(engine.named(RUNTIME_CLASS, "gpu-nodes-runtime-class").provider ?? "", /pulumi:providers:kubernetes::lab::/);
+        assert.match(
+            engine.named(RUNTIME_CLASS, "gpu-nodes-runtime-class").provider ?? "",
+            /pulumi:providers:kubernetes::lab::/,
+        );
     });
 
     it("refuses bad arguments before registering anything, naming each", async () => {

@@ -5,7 +5,11 @@
  */
 import assert from "node:assert/strict";
 import { CHECKS, INSTALL_TOOLKIT, MASK_PARAMS } from "../../../components/cluster/nvkind";
-import { GpuNodeSetupInputs, gpuNodeSetupProvider, prepareGpuNodes } from "../../../components/cluster/gpuNodeSetupProvider";
+import {
+    GpuNodeSetupInputs,
+    gpuNodeSetupProvider,
+    prepareGpuNodes,
+} from "../../../components/cluster/gpuNodeSetupProvider";
 import { FakeTools, logged, rejection } from "../gpu/fakeTools";
 import { serializedCopy } from "../gpu/serialized";
 
@@ -24,7 +28,11 @@ const FULL_SETUP = [
 describe("GPU node setup provider (fake docker)", () => {
     let tools: FakeTools;
     /** The commands run in `node`, each as one line. */
-    const ranIn = (node: string) => tools.execs().filter((c) => c[0] === node).map((c) => c.slice(1).join(" "));
+    const ranIn = (node: string) =>
+        tools
+            .execs()
+            .filter((c) => c[0] === node)
+            .map((c) => c.slice(1).join(" "));
     const nodesTouched = () => [...new Set(tools.execs().map((c) => c[0]))].sort();
 
     beforeEach(() => {
@@ -38,17 +46,21 @@ describe("GPU node setup provider (fake docker)", () => {
     });
     afterEach(() => tools.restore());
 
-    it("gives each GPU worker nvkind's steps, and leaves the control plane, the CPU worker and other clusters alone", async () => {
+    it("gives each GPU worker nvkind's steps; the control plane, CPU workers, other clusters get nothing", async () => {
         const outs = await prepareGpuNodes(INPUTS);
 
         assert.deepEqual(nodesTouched(), ["lab-worker", "lab-worker2"]);
         assert.deepEqual(ranIn("lab-worker"), FULL_SETUP);
         assert.deepEqual(ranIn("lab-worker2"), FULL_SETUP);
         for (const node of ["lab-worker", "lab-worker2"]) {
-            for (const state of ["toolkit", "containerd-live", "params-masked"]) assert.ok(tools.nodeHas(node, state), `${node}: ${state}`);
+            for (const state of ["toolkit", "containerd-live", "params-masked"])
+                assert.ok(tools.nodeHas(node, state), `${node}: ${state}`);
         }
         assert.deepEqual(outs.nodes, ["lab-worker", "lab-worker2"]);
-        assert.deepEqual(outs.reports[0], { node: "lab-worker", ran: ["install-toolkit", "configure-containerd", "restart-containerd", "mask-params"] });
+        assert.deepEqual(outs.reports[0], {
+            node: "lab-worker",
+            ran: ["install-toolkit", "configure-containerd", "restart-containerd", "mask-params"],
+        });
         // Found the way kind lists its nodes, then by their mounts.
         assert.deepEqual(tools.dockerCalls().slice(0, 2), [
             ["ps", "-a", "--filter", "label=io.x-k8s.kind.cluster=lab", "--format", "{{.Names}}"],
@@ -63,54 +75,91 @@ describe("GPU node setup provider (fake docker)", () => {
 
         const execs = tools.execs().map((c) => c.slice(1).join(" "));
         assert.ok(execs.length > 0);
-        assert.deepEqual(execs.filter((c) => !READ_ONLY.includes(c)), [], "only read-only checks on the second run");
+        assert.deepEqual(
+            execs.filter((c) => !READ_ONLY.includes(c)),
+            [],
+            "only read-only checks on the second run",
+        );
         assert.deepEqual(outs.reports, [
             { node: "lab-worker", ran: [] },
             { node: "lab-worker2", ran: [] },
         ]);
     });
 
-    it("leaves the params file alone when it already says ModifyDeviceFiles: 0 (toolkit >= 1.19 on the host)", async () => {
+    it("leaves the params file alone when it already says ModifyDeviceFiles: 0 (host toolkit >= 1.19)", async () => {
         tools.restore();
         tools = new FakeTools();
         tools.node("lab-worker", { role: "worker", gpus: ["all"], generation: "hook" });
         const outs = await prepareGpuNodes({ ...INPUTS, gpuWorkers: 1 });
 
         assert.deepEqual(outs.reports[0].ran, ["install-toolkit", "configure-containerd", "restart-containerd"]);
-        assert.ok(!ranIn("lab-worker").some((c) => c.includes("umount")), "no umount on a node whose params are masked by the hook");
+        assert.ok(
+            !ranIn("lab-worker").some((c) => c.includes("umount")),
+            "no umount on a node whose params are masked by the hook",
+        );
         assert.ok(!tools.nodeHas("lab-worker", "params-masked"), "no bind mount of a copy");
     });
 
     it("masks the params file on a legacy node so that it then reads ModifyDeviceFiles: 0", async () => {
         await prepareGpuNodes(INPUTS);
         const { execFileSync } = await import("node:child_process");
-        assert.match(execFileSync("docker", ["exec", "lab-worker", "cat", "/proc/driver/nvidia/params"], { encoding: "utf8" }), /^ModifyDeviceFiles: 0$/m);
+        assert.match(
+            execFileSync("docker", ["exec", "lab-worker", "cat", "/proc/driver/nvidia/params"], { encoding: "utf8" }),
+            /^ModifyDeviceFiles: 0$/m,
+        );
     });
 
     it("removes the device nodes of GPUs a worker must not see, once", async () => {
         tools.restore();
         tools = new FakeTools();
-        tools.node("lab-worker", { role: "worker", gpus: ["0"], generation: "hook", dev: ["null", "nvidia0", "nvidia1", "nvidiactl"] });
+        tools.node("lab-worker", {
+            role: "worker",
+            gpus: ["0"],
+            generation: "hook",
+            dev: ["null", "nvidia0", "nvidia1", "nvidiactl"],
+        });
         const first = await prepareGpuNodes({ ...INPUTS, gpuWorkers: 1 });
-        assert.deepEqual(first.reports[0].ran, ["install-toolkit", "configure-containerd", "restart-containerd", "remove-device-node"]);
+        assert.deepEqual(first.reports[0].ran, [
+            "install-toolkit",
+            "configure-containerd",
+            "restart-containerd",
+            "remove-device-node",
+        ]);
         assert.deepEqual(tools.nodeDev("lab-worker"), ["null", "nvidia0", "nvidiactl"]);
 
         tools.clearCalls();
         const second = await prepareGpuNodes({ ...INPUTS, gpuWorkers: 1 });
         assert.deepEqual(second.reports[0].ran, []);
-        assert.deepEqual(ranIn("lab-worker"), ["cat /proc/driver/nvidia/params", "nvidia-ctk --version", "crictl info", "ls /dev"]);
+        assert.deepEqual(ranIn("lab-worker"), [
+            "cat /proc/driver/nvidia/params",
+            "nvidia-ctk --version",
+            "crictl info",
+            "ls /dev",
+        ]);
     });
 
     const FAILURES: [string, string, RegExp][] = [
         ["read-params", "cat /proc/driver/nvidia/params", /read \/proc\/driver\/nvidia\/params/],
         ["check-containerd", "crictl info", /ask the running containerd/],
-        ["install-toolkit", "apt-get install -y nvidia-container-toolkit", /E: fake failure of: apt-get install -y nvidia-container-toolkit/],
-        ["configure-containerd", "nvidia-ctk runtime configure", /nvidia-ctk runtime configure --runtime=containerd --config-source=file` failed/],
-        ["restart-containerd", "systemctl restart containerd", /`docker exec lab-worker2 systemctl restart containerd` failed \(exit code 1\)/],
+        [
+            "install-toolkit",
+            "apt-get install -y nvidia-container-toolkit",
+            /E: fake failure of: apt-get install -y nvidia-container-toolkit/,
+        ],
+        [
+            "configure-containerd",
+            "nvidia-ctk runtime configure",
+            /nvidia-ctk runtime configure --runtime=containerd --config-source=file` failed/,
+        ],
+        [
+            "restart-containerd",
+            "systemctl restart containerd",
+            /`docker exec lab-worker2 systemctl restart containerd` failed \(exit code 1\)/,
+        ],
         ["mask-params", "mount --bind", /E: fake failure of: mount --bind \/root\/gpu-params/],
     ];
     for (const [step, text, detail] of FAILURES) {
-        it(`fails at ${step} naming the node and the step, deletes nothing, and a re-run finishes the job`, async () => {
+        it(`fails at ${step} naming node and step, deletes nothing; a re-run finishes the job`, async () => {
             tools.failOn("lab-worker2", text);
             const error = await rejection(prepareGpuNodes(INPUTS));
             assert.ok(error.message.startsWith(`GPU node lab-worker2, step ${step} (`), error.message);
@@ -134,43 +183,70 @@ describe("GPU node setup provider (fake docker)", () => {
         tools.node("lab-worker", { role: "worker", gpus: ["0"], generation: "hook", dev: ["nvidia0", "nvidia1"] });
         tools.failOn("lab-worker", "rm -rf /dev/nvidia1");
         const error = await rejection(prepareGpuNodes({ ...INPUTS, gpuWorkers: 1 }));
-        assert.match(error.message, /^GPU node lab-worker, step remove-device-node \(remove \/dev\/nvidia1, a GPU this node must not see\)/);
+        assert.match(
+            error.message,
+            /^GPU node lab-worker, step remove-device-node \(remove \/dev\/nvidia1, a GPU this node must not see\)/,
+        );
     });
 
-    it("says the host driver does not reach a node whose params file is missing, before installing anything", async () => {
+    it("says the driver does not reach a node without a params file, before installing anything", async () => {
         tools.restore();
         tools = new FakeTools();
         tools.node("lab-worker", { role: "worker", gpus: ["all"], driver: false });
         const error = await rejection(prepareGpuNodes({ ...INPUTS, gpuWorkers: 1 }));
-        assert.match(error.message, /^GPU node lab-worker, step read-params .*\ncat: \/proc\/driver\/nvidia\/params: No such file or directory$/s);
+        assert.match(
+            error.message,
+            /^GPU node lab-worker, step read-params .*\ncat: \/proc\/driver\/nvidia\/params: No such file/s,
+        );
         assert.deepEqual(ranIn("lab-worker"), ["cat /proc/driver/nvidia/params"]);
     });
 
     it("refuses when the cluster has another number of GPU workers than expected, naming those found", async () => {
         const error = await rejection(prepareGpuNodes({ ...INPUTS, gpuWorkers: 3 }));
-        assert.match(error.message, /kind cluster lab: expected 3 GPU workers \(gpuWorkers\), found 2 \(lab-worker, lab-worker2\)/);
+        assert.match(
+            error.message,
+            /kind cluster lab: expected 3 GPU workers \(gpuWorkers\), found 2 \(lab-worker, lab-worker2\)/,
+        );
         assert.deepEqual(tools.execs(), []);
     });
 
     it("refuses a cluster Docker does not know, and a stopped GPU worker", async () => {
-        assert.match((await rejection(prepareGpuNodes({ ...INPUTS, clusterName: "gone" }))).message, /kind cluster gone: Docker has no node containers of it/);
+        assert.match(
+            (await rejection(prepareGpuNodes({ ...INPUTS, clusterName: "gone" }))).message,
+            /kind cluster gone: Docker has no node containers of it/,
+        );
         tools.node("stopped-worker", { role: "worker", gpus: ["all"], cluster: "stopped", running: false });
-        assert.match((await rejection(prepareGpuNodes({ ...INPUTS, clusterName: "stopped", gpuWorkers: 1 }))).message, /GPU node stopped-worker .* is not running/);
+        assert.match(
+            (await rejection(prepareGpuNodes({ ...INPUTS, clusterName: "stopped", gpuWorkers: 1 }))).message,
+            /GPU node stopped-worker .* is not running/,
+        );
     });
 
     it("says Docker is not running, and where docker is missing", async () => {
         require("node:fs").writeFileSync(`${tools.dockerDir}/daemon-down`, "");
-        assert.match((await rejection(prepareGpuNodes(INPUTS))).message, /`docker ps` failed \(exit code 1\); is Docker running\?\nCannot connect to the Docker daemon/);
-        assert.match((await rejection(prepareGpuNodes({ ...INPUTS, dockerPath: "/nowhere/docker" }))).message, /the docker CLI was not found at \/nowhere\/docker/);
+        assert.match(
+            (await rejection(prepareGpuNodes(INPUTS))).message,
+            /`docker ps` failed \(exit code 1\); is Docker running\?\nCannot connect to the Docker daemon/,
+        );
+        assert.match(
+            (await rejection(prepareGpuNodes({ ...INPUTS, dockerPath: "/nowhere/docker" }))).message,
+            /the docker CLI was not found at \/nowhere\/docker/,
+        );
     });
 
     describe("as a Pulumi provider", () => {
-        it("create prepares the nodes; diff asks them (read-only) and wants an update only when one is not prepared", async () => {
+        it("create prepares; diff asks the nodes (read-only), updating only an unprepared one", async () => {
             const created = await gpuNodeSetupProvider.create(INPUTS);
             assert.equal(created.id, "lab");
             tools.clearCalls();
             assert.equal((await gpuNodeSetupProvider.diff!("lab", created.outs!, INPUTS)).changes, false);
-            assert.deepEqual(tools.execs().map((c) => c.slice(1).join(" ")).filter((c) => !READ_ONLY.includes(c)), []);
+            assert.deepEqual(
+                tools
+                    .execs()
+                    .map((c) => c.slice(1).join(" "))
+                    .filter((c) => !READ_ONLY.includes(c)),
+                [],
+            );
 
             // A node that lost its setup (a re-created cluster, a restarted node): the next up prepares it again.
             require("node:fs").rmSync(`${tools.dockerDir}/nodes/lab-worker2/containerd-live`);
@@ -181,7 +257,10 @@ describe("GPU node setup provider (fake docker)", () => {
 
         it("diff wants an update when the inputs change or the nodes cannot be asked", async () => {
             const created = await gpuNodeSetupProvider.create(INPUTS);
-            assert.equal((await gpuNodeSetupProvider.diff!("lab", created.outs!, { ...INPUTS, gpuWorkers: 1 })).changes, true);
+            assert.equal(
+                (await gpuNodeSetupProvider.diff!("lab", created.outs!, { ...INPUTS, gpuWorkers: 1 })).changes,
+                true,
+            );
             require("node:fs").writeFileSync(`${tools.dockerDir}/daemon-down`, "");
             assert.equal((await gpuNodeSetupProvider.diff!("lab", created.outs!, INPUTS)).changes, true);
         });

@@ -15,7 +15,11 @@ describe("GpusReady (Pulumi mocks)", () => {
     beforeEach(() => engine.reset());
 
     it("registers the wait with its serialized provider and the defaults: 1 GPU, 600 s, every 5 s", async () => {
-        new GpusReady("gpus", { kubeconfig: pulumi.secret(KUBECONFIG), operatorNamespace: "gpu-operator", kindClusterName: "lab" });
+        new GpusReady("gpus", {
+            kubeconfig: pulumi.secret(KUBECONFIG),
+            operatorNamespace: "gpu-operator",
+            kindClusterName: "lab",
+        });
         await settle();
 
         assert.deepEqual(engine.resources.map((r) => r.type).sort(), ["hyperscaler:gpu:GpusReady", DYNAMIC]);

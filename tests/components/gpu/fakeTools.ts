@@ -42,7 +42,9 @@ export class FakeTools {
         fs.mkdirSync(bin);
         for (const tool of ["docker", "kubectl"]) fs.symlinkSync(path.join(FAKES, tool), path.join(bin, tool));
         // A kind that only records: the GPU code must never create or delete clusters.
-        fs.writeFileSync(path.join(bin, "kind"), `#!/bin/sh\necho "$*" >> "${this.dir}/kind.log"\nexit 1\n`, { mode: 0o755 });
+        fs.writeFileSync(path.join(bin, "kind"), `#!/bin/sh\necho "$*" >> "${this.dir}/kind.log"\nexit 1\n`, {
+            mode: 0o755,
+        });
         process.env.PATH = `${bin}${path.delimiter}${this.savedEnv.PATH}`;
         process.env.FAKE_DOCKER_DIR = this.dockerDir;
         process.env.FAKE_KUBECTL_DIR = this.kubectlDir;
@@ -55,15 +57,24 @@ export class FakeTools {
         const gpus = spec.gpus ?? [];
         fs.writeFileSync(path.join(d, "cluster"), spec.cluster ?? "lab");
         fs.writeFileSync(path.join(d, "role"), spec.role);
-        const mounts = ["/lib/modules:/lib/modules", ...gpus.map((g) => `/dev/null:/var/run/nvidia-container-devices/${g}`)];
+        const mounts = [
+            "/lib/modules:/lib/modules",
+            ...gpus.map((g) => `/dev/null:/var/run/nvidia-container-devices/${g}`),
+        ];
         fs.writeFileSync(path.join(d, "mounts"), mounts.join("\n") + "\n");
         if (spec.running ?? true) fs.writeFileSync(path.join(d, "running"), "");
         if (spec.driver ?? gpus.length > 0) fs.writeFileSync(path.join(d, "driver"), "");
         fs.writeFileSync(path.join(d, "generation"), spec.generation ?? "legacy");
-        const dev = spec.dev ?? ["null", "zero", "pts", ...(gpus.length > 0 ? ["nvidia0", "nvidia1", "nvidiactl"] : [])];
+        const dev = spec.dev ?? [
+            "null",
+            "zero",
+            "pts",
+            ...(gpus.length > 0 ? ["nvidia0", "nvidia1", "nvidiactl"] : []),
+        ];
         fs.writeFileSync(path.join(d, "dev"), dev.join("\n") + "\n");
         if (spec.prepared) {
-            for (const file of ["toolkit", "containerd-file", "containerd-live", "params-masked"]) fs.writeFileSync(path.join(d, file), "");
+            for (const file of ["toolkit", "containerd-file", "containerd-live", "params-masked"])
+                fs.writeFileSync(path.join(d, file), "");
         }
         return this;
     }
@@ -80,7 +91,10 @@ export class FakeTools {
 
     /** The node's /dev entries now. */
     nodeDev(name: string): string[] {
-        return fs.readFileSync(path.join(this.dockerDir, "nodes", name, "dev"), "utf8").split("\n").filter(Boolean);
+        return fs
+            .readFileSync(path.join(this.dockerDir, "nodes", name, "dev"), "utf8")
+            .split("\n")
+            .filter(Boolean);
     }
 
     /** Every docker call so far. */
@@ -90,7 +104,9 @@ export class FakeTools {
 
     /** The `docker exec` calls so far, as [node, ...argv] (newlines inside arguments shown as `\n`). */
     execs(): Call[] {
-        return this.dockerCalls().filter((c) => c[0] === "exec").map((c) => c.slice(1));
+        return this.dockerCalls()
+            .filter((c) => c[0] === "exec")
+            .map((c) => c.slice(1));
     }
 
     /** Forgets the calls recorded so far. */
@@ -124,7 +140,12 @@ export class FakeTools {
 
 function readCalls(log: string): Call[] {
     if (!fs.existsSync(log)) return [];
-    return fs.readFileSync(log, "utf8").trimEnd().split("\n").filter(Boolean).map((line) => line.split("\t"));
+    return fs
+        .readFileSync(log, "utf8")
+        .trimEnd()
+        .split("\n")
+        .filter(Boolean)
+        .map((line) => line.split("\t"));
 }
 
 /** How an argument appears in the fake's log: newlines as `\n`. */

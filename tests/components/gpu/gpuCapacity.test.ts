@@ -7,13 +7,18 @@ const GOAL = { minGpus: 1, timeoutSeconds: 600, operatorNamespace: "gpu-operator
 
 describe("GPU capacity (pure)", () => {
     it("counts allocatable nvidia.com/gpu per node, leaving out nodes without any", () => {
-        const json = JSON.stringify(nodeList({ "lab-worker2": "2", "lab-control-plane": undefined, "lab-worker": "1", "lab-worker3": "0" }));
+        const json = JSON.stringify(
+            nodeList({ "lab-worker2": "2", "lab-control-plane": undefined, "lab-worker": "1", "lab-worker3": "0" }),
+        );
         assert.deepEqual(allocatableGpus(json), [
             { node: "lab-worker", gpus: 1 },
             { node: "lab-worker2", gpus: 2 },
         ]);
         assert.deepEqual(allocatableGpus(JSON.stringify(nodeList({ a: "1k" }))), [], "not a whole count: none");
-        assert.throws(() => allocatableGpus("error: You must be logged in"), /`kubectl get nodes -o json` did not print JSON/);
+        assert.throws(
+            () => allocatableGpus("error: You must be logged in"),
+            /`kubectl get nodes -o json` did not print JSON/,
+        );
     });
 
     it("reads each device plugin pod's node, phase, readiness and the reason it waits", () => {
@@ -37,17 +42,35 @@ describe("GPU capacity (pure)", () => {
 
         it("names the host driver first when nvidia-smi fails in a Kind node, with what the host needs", () => {
             const { layer, message } = diagnose(GOAL, {
-                kindNodes: [{ node: "lab-worker", driverError: "exec: \"nvidia-smi\": executable file not found", nvidiaRuntime: false }],
+                kindNodes: [
+                    {
+                        node: "lab-worker",
+                        driverError: 'exec: "nvidia-smi": executable file not found',
+                        nvidiaRuntime: false,
+                    },
+                ],
                 devicePluginPods: [],
             });
             assert.equal(layer, "host driver");
-            assert.ok(message.startsWith("no node advertised allocatable nvidia.com/gpu (at least 1) within 600 s. Missing layer: host driver: "), message);
-            assert.match(message, /nvidia-smi fails inside lab-worker \(exec: "nvidia-smi": executable file not found\)/);
+            assert.ok(
+                message.startsWith(
+                    "no node advertised allocatable nvidia.com/gpu (at least 1) within 600 s. " +
+                        "Missing layer: host driver: ",
+                ),
+                message,
+            );
+            assert.match(
+                message,
+                /nvidia-smi fails inside lab-worker \(exec: "nvidia-smi": executable file not found\)/,
+            );
             assert.match(message, /accept-nvidia-visible-devices-as-volume-mounts = true/);
         });
 
         it("names the toolkit when the driver works but containerd has no nvidia runtime", () => {
-            const { layer, message } = diagnose(GOAL, { kindNodes: [healthy, { node: "lab-worker2", nvidiaRuntime: false }], devicePluginPods: [] });
+            const { layer, message } = diagnose(GOAL, {
+                kindNodes: [healthy, { node: "lab-worker2", nvidiaRuntime: false }],
+                devicePluginPods: [],
+            });
             assert.equal(layer, "toolkit");
             assert.match(message, /Missing layer: toolkit: containerd on lab-worker2 has no nvidia runtime/);
         });
@@ -58,17 +81,27 @@ describe("GPU capacity (pure)", () => {
             assert.match(none.message, /no pod labelled app=nvidia-device-plugin-daemonset in namespace gpu-operator/);
 
             const pending = diagnose(GOAL, {
-                devicePluginPods: [{ name: "dp-a", node: "lab-worker", phase: "Pending", ready: false, reason: "ContainerCreating" }],
+                devicePluginPods: [
+                    { name: "dp-a", node: "lab-worker", phase: "Pending", ready: false, reason: "ContainerCreating" },
+                ],
             });
             assert.equal(pending.layer, "device plugin");
-            assert.match(pending.message, /pods not running: dp-a on lab-worker: Pending \(ContainerCreating\); see `kubectl -n gpu-operator describe pods -l app=nvidia-device-plugin-daemonset`/);
+            assert.match(pending.message, /pods not running: dp-a on lab-worker: Pending \(ContainerCreating\); see /);
+            assert.ok(
+                pending.message.includes(
+                    "`kubectl -n gpu-operator describe pods -l app=nvidia-device-plugin-daemonset`",
+                ),
+            );
 
             const unlisted = diagnose(GOAL, { podsError: "forbidden" });
             assert.match(unlisted.message, /Missing layer: device plugin: its pods could not be listed \(forbidden\)/);
         });
 
         it("blames the API server only when neither nodes nor pods could be read", () => {
-            const { layer, message } = diagnose(GOAL, { nodesError: "connection refused", podsError: "connection refused" });
+            const { layer, message } = diagnose(GOAL, {
+                nodesError: "connection refused",
+                podsError: "connection refused",
+            });
             assert.equal(layer, "API server");
             assert.match(message, /kubectl could not list the nodes: connection refused/);
         });
@@ -78,7 +111,10 @@ describe("GPU capacity (pure)", () => {
             assert.equal(kind.layer, "unknown");
             assert.match(kind.message, /the device plugin runs \(dp-a\) but reports no GPU; see its logs/);
             assert.doesNotMatch(kind.message, /existing cluster/);
-            assert.match(diagnose(GOAL, { devicePluginPods: running }).message, /On an existing cluster, check the driver and the toolkit on the GPU nodes\./);
+            assert.match(
+                diagnose(GOAL, { devicePluginPods: running }).message,
+                /On an existing cluster, check the driver and the toolkit on the GPU nodes\./,
+            );
         });
     });
 });

@@ -6,13 +6,17 @@ export function nodeList(gpus: Record<string, string | undefined>): unknown {
         kind: "NodeList",
         items: Object.entries(gpus).map(([name, count]) => ({
             metadata: { name },
-            status: { allocatable: { cpu: "8", memory: "32Gi", ...(count === undefined ? {} : { "nvidia.com/gpu": count }) } },
+            status: {
+                allocatable: { cpu: "8", memory: "32Gi", ...(count === undefined ? {} : { "nvidia.com/gpu": count }) },
+            },
         })),
     };
 }
 
 /** A PodList of device plugin pods in the given states. */
-export function podList(pods: { name: string; node?: string; phase: string; ready: boolean; waiting?: string }[]): unknown {
+export function podList(
+    pods: { name: string; node?: string; phase: string; ready: boolean; waiting?: string }[],
+): unknown {
     return {
         kind: "PodList",
         items: pods.map((p) => ({
@@ -20,7 +24,9 @@ export function podList(pods: { name: string; node?: string; phase: string; read
             spec: p.node ? { nodeName: p.node } : {},
             status: {
                 phase: p.phase,
-                containerStatuses: [{ ready: p.ready, state: p.waiting ? { waiting: { reason: p.waiting } } : { running: {} } }],
+                containerStatuses: [
+                    { ready: p.ready, state: p.waiting ? { waiting: { reason: p.waiting } } : { running: {} } },
+                ],
             },
         })),
     };
