@@ -118,9 +118,12 @@ export function diagnose(goal: WaitGoal, found: LayerFindings): { layer: Missing
     const head =
         `no node advertised allocatable ${GPU_RESOURCE} (at least ${goal.minGpus}) ` +
         `within ${goal.timeoutSeconds} s`;
+    // When Docker could not be asked, the driver and toolkit layers are unknown: say so after the verdict.
+    const unchecked =
+        found.kindNodesError === undefined ? "" : ` (The Kind nodes could not be checked: ${found.kindNodesError})`;
     const say = (layer: MissingLayer, detail: string) => ({
         layer,
-        message: `${head}. Missing layer: ${layer}: ${detail}`,
+        message: `${head}. Missing layer: ${layer}: ${detail}${unchecked}`,
     });
     const ns = goal.operatorNamespace;
 

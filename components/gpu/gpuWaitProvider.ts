@@ -103,14 +103,15 @@ export async function waitForGpus(inputs: GpuWaitInputs, clock: Clock = realCloc
         let nodesError: string | undefined;
         for (;;) {
             const ran = await runTool(kubectl, [...target, "get", "nodes", "-o", "json"]);
-            if (ran.code === 0) {
-                nodesError = undefined;
+            // The API server may be briefly away (containerd restarts on the nodes): a failed look is not the end.
+            try {
+                if (ran.code !== 0) throw new Error(ran.stderr.trim() || `exit code ${ran.code}`);
                 const gpuNodes = allocatableGpus(ran.stdout);
+                nodesError = undefined;
                 const totalGpus = gpuNodes.reduce((sum, n) => sum + n.gpus, 0);
                 if (totalGpus >= minGpus) return { ...inputs, gpuNodes, totalGpus };
-            } else {
-                // The API server may be briefly away (containerd restarts on the nodes): keep polling.
-                nodesError = ran.stderr.trim() || `exit code ${ran.code}`;
+            } catch (error) {
+                nodesError = (error as Error).message;
             }
             const left = deadline - clock.now();
             if (left <= 0) break;

@@ -97,6 +97,16 @@ describe("GPU capacity (pure)", () => {
             assert.match(unlisted.message, /Missing layer: device plugin: its pods could not be listed \(forbidden\)/);
         });
 
+        it("adds that the Kind nodes could not be checked, when Docker did not answer", () => {
+            const { layer, message } = diagnose(GOAL, {
+                kindNodesError: "Cannot connect to the Docker daemon",
+                devicePluginPods: [],
+            });
+            assert.equal(layer, "device plugin");
+            assert.match(message, / \(The Kind nodes could not be checked: Cannot connect to the Docker daemon\)$/);
+            assert.doesNotMatch(diagnose(GOAL, { devicePluginPods: [] }).message, /could not be checked/);
+        });
+
         it("blames the API server only when neither nodes nor pods could be read", () => {
             const { layer, message } = diagnose(GOAL, {
                 nodesError: "connection refused",

@@ -81,6 +81,23 @@ describe("GPU wait (fake kubectl and docker, injected clock)", () => {
         );
     });
 
+    it("takes output that is not JSON as a failed look, and keeps polling", async () => {
+        fs.writeFileSync(`${tools.kubectlDir}/nodes.1.json`, "Unable to connect: EOF");
+        const outs = await waitForGpus(KIND, fakeClock());
+        assert.equal(outs.totalGpus, 1);
+        assert.equal(polls(), 2);
+    });
+
+    it("says the Kind nodes could not be checked when Docker is down at the timeout", async () => {
+        tools.kubectlAnswer("nodes.json", nodeList({ "lab-worker": undefined }));
+        fs.writeFileSync(`${tools.dockerDir}/daemon-down`, "");
+        const error = await rejection(waitForGpus({ ...KIND, timeoutSeconds: 0 }, fakeClock()));
+        assert.match(
+            error.message,
+            /Missing layer: unknown: .*\(The Kind nodes could not be checked: Cannot connect to the Docker daemon/,
+        );
+    });
+
     it("with timeoutSeconds 0 looks once and does not sleep", async () => {
         tools.kubectlAnswer("nodes.json", nodeList({ "lab-worker": undefined }));
         const clock = fakeClock();
