@@ -4,6 +4,7 @@
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { chartVersion, check, dnsLabel, problem, refuse } from "../config/rules";
 import { podSecurityLabels } from "./podSecurity";
 
 /** Chart version installed when {@link GpuOperatorArgs.chartVersion} is not given. */
@@ -19,17 +20,32 @@ export interface GpuOperatorArgs {
     readonly namespace: string;
     /**
      * Let the operator install the NVIDIA driver (`driver.enabled`). Required. False on Kind: the nodes see the
-     * host's driver through nvkind's device mounts.
+     * host's driver through the device mount.
      */
     readonly driverEnabled: boolean;
     /**
      * Let the operator install the NVIDIA Container Toolkit on the nodes (`toolkit.enabled`). Default: the value
-     * of `driverEnabled`, because a node that brings its own driver (an nvkind worker) also brings the toolkit.
+     * of `driverEnabled`. False on Kind: the GPU node setup (`GpuNodeSetup`) installs and configures it.
      */
     readonly toolkitEnabled?: boolean;
+    /**
+     * Run the DCGM exporter (GPU metrics, `dcgmExporter.enabled`). Default true; false on Kind, as in NVIDIA's Kind
+     * test.
+     */
+    readonly dcgmExporterEnabled?: boolean;
     /** Chart version, pinned. Default {@link DEFAULT_GPU_OPERATOR_CHART_VERSION}. */
     readonly chartVersion?: string;
 }
+
+/**
+ * The settings NVIDIA's own Kind GPU test (nvkind's gpu-e2e workflow) installs the operator with: the driver and
+ * the toolkit live on the host and in the prepared nodes, and the DCGM exporter is off.
+ */
+export const KIND_GPU_OPERATOR_SETTINGS = {
+    driverEnabled: false,
+    toolkitEnabled: false,
+    dcgmExporterEnabled: false,
+} as const satisfies Partial<GpuOperatorArgs>;
 
 /** The Helm values this project sets on the `gpu-operator` chart; every other value keeps the chart's default. */
 export type GpuOperatorValues = {
@@ -40,37 +56,61 @@ export type GpuOperatorValues = {
     };
     /** Container toolkit daemonset. */
     readonly toolkit: {
-        /** Install and configure the NVIDIA Container Toolkit on each GPU node. From {@link GpuOperatorArgs.toolkitEnabled}. */
+        /** Install and configure the toolkit on each GPU node. From {@link GpuOperatorArgs.toolkitEnabled}. */
+        readonly enabled: boolean;
+    };
+    /** DCGM exporter daemonset. */
+    readonly dcgmExporter: {
+        /** Export GPU metrics. From {@link GpuOperatorArgs.dcgmExporterEnabled}. */
+        readonly enabled: boolean;
+    };
+    /** Node feature discovery, which labels the nodes that have an NVIDIA GPU; the operands run only there. */
+    readonly nfd: {
+        /** Always true (the chart's default, and set in NVIDIA's Kind test). */
         readonly enabled: boolean;
     };
     /** Container Device Interface. */
     readonly cdi: {
-        /** Always true: nvkind's recommended values inject devices through CDI. */
+        /** Always true: the chart's default, with which NVIDIA's Kind test passes. */
         readonly enabled: boolean;
     };
     /** The operator deployment. */
     readonly operator: {
-        /** Always `nvidia`, the RuntimeClass nvkind's node configuration registers. */
+        /** Always `nvidia`, the RuntimeClass the GPU node setup registers (the chart's default). */
         readonly runtimeClass: string;
     };
 };
 
 /**
- * Helm values for the `gpu-operator` chart. Pure. `cdi.enabled` and `operator.runtimeClass` restate what nvkind
- * recommends (they are also the v26.7.0 defaults) so that a chart bump that changes a default does not silently
- * change how Kind nodes get their GPUs.
+ * Helm values for the `gpu-operator` chart. Pure. `nfd.enabled`, `cdi.enabled` and `operator.runtimeClass`
+ * restate chart defaults so that a chart bump that changes one does not silently change how nodes get GPUs.
  */
-export function gpuOperatorValues(args: Pick<GpuOperatorArgs, "driverEnabled" | "toolkitEnabled">): GpuOperatorValues {
+export function gpuOperatorValues(
+    args: Pick<GpuOperatorArgs, "driverEnabled" | "toolkitEnabled" | "dcgmExporterEnabled">,
+): GpuOperatorValues {
     return {
         driver: { enabled: args.driverEnabled },
         toolkit: { enabled: args.toolkitEnabled ?? args.driverEnabled },
+        dcgmExporter: { enabled: args.dcgmExporterEnabled ?? true },
+        nfd: { enabled: true },
         cdi: { enabled: true },
         operator: { runtimeClass: "nvidia" },
     };
 }
 
-const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
-const CHART_VERSION = /^v?\d+\.\d+\.\d+(?:[-+][0-9A-Za-z.-]+)?$/;
+/** Everything wrong with `args`, one line each; empty when usable. */
+export function gpuOperatorProblems(args: GpuOperatorArgs): string[] {
+    const problems = [...check("namespace", args.namespace, dnsLabel())];
+    if (typeof args.driverEnabled !== "boolean")
+        problems.push(problem("driverEnabled", args.driverEnabled, "must be true or false"));
+    for (const field of ["toolkitEnabled", "dcgmExporterEnabled"] as const) {
+        const value = args[field];
+        if (value !== undefined && typeof value !== "boolean")
+            problems.push(problem(field, value, "must be true, false or left out"));
+    }
+    if (args.chartVersion !== undefined) problems.push(...check("chartVersion", args.chartVersion, chartVersion));
+    return problems;
+}
 
 /** The NVIDIA GPU Operator in its own namespace. */
 export class GpuOperator extends pulumi.ComponentResource {
@@ -78,24 +118,8 @@ export class GpuOperator extends pulumi.ComponentResource {
     readonly namespace: pulumi.Output<string>;
 
     constructor(name: string, args: GpuOperatorArgs, opts?: pulumi.ComponentResourceOptions) {
-        if (typeof args.namespace !== "string" || args.namespace.length > 63 || !DNS_LABEL.test(args.namespace)) {
-            throw new Error(
-                `GpuOperator ${name}: args.namespace = ${JSON.stringify(args.namespace)}: must be a DNS-1123 label ` +
-                    "(at most 63 lowercase letters, digits or '-', starting and ending with a letter or digit)",
-            );
-        }
-        if (typeof args.driverEnabled !== "boolean") {
-            throw new Error(`GpuOperator ${name}: args.driverEnabled = ${JSON.stringify(args.driverEnabled)}: must be true or false`);
-        }
-        if (args.toolkitEnabled !== undefined && typeof args.toolkitEnabled !== "boolean") {
-            throw new Error(`GpuOperator ${name}: args.toolkitEnabled = ${JSON.stringify(args.toolkitEnabled)}: must be true, false or absent`);
-        }
-        const chartVersion = args.chartVersion ?? DEFAULT_GPU_OPERATOR_CHART_VERSION;
-        if (!CHART_VERSION.test(chartVersion)) {
-            throw new Error(
-                `GpuOperator ${name}: args.chartVersion = ${JSON.stringify(args.chartVersion)}: must be an exact chart version such as ${DEFAULT_GPU_OPERATOR_CHART_VERSION}`,
-            );
-        }
+        refuse("GpuOperator", name, gpuOperatorProblems(args));
+        const version = args.chartVersion ?? DEFAULT_GPU_OPERATOR_CHART_VERSION;
         // Validated before registering anything: bad arguments leave no half-made component behind.
         super("hyperscaler:gpu:GpuOperator", name, {}, opts);
 
@@ -117,7 +141,7 @@ export class GpuOperator extends pulumi.ComponentResource {
             {
                 name: GPU_OPERATOR_CHART,
                 chart: GPU_OPERATOR_CHART,
-                version: chartVersion,
+                version,
                 repositoryOpts: { repo: GPU_OPERATOR_CHART_REPO },
                 namespace: namespace.metadata.name,
                 values: gpuOperatorValues(args),

@@ -5,6 +5,7 @@ import {
     DEFAULT_GPU_OPERATOR_CHART_VERSION,
     GPU_OPERATOR_CHART_REPO,
     GpuOperator,
+    KIND_GPU_OPERATOR_SETTINGS,
     gpuOperatorValues,
 } from "../../components/GpuOperator";
 import { leafPaths, loadChartYaml, unknownValueKeys } from "./chartValues";
@@ -13,36 +14,75 @@ import { MockEngine, installMocks, kinds, settle, valueOf } from "./pulumiMocks"
 const UPSTREAM_VALUES = "gpu-operator-v26.7.0.values.yaml";
 
 describe("gpuOperatorValues", () => {
-    it("uses the host's driver and toolkit on Kind (driverEnabled false), with CDI and the nvidia RuntimeClass", () => {
-        assert.deepEqual(gpuOperatorValues({ driverEnabled: false }), {
+    it("on Kind are NVIDIA's Kind test values: driver, toolkit and DCGM exporter off, NFD and CDI on", () => {
+        assert.deepEqual(gpuOperatorValues(KIND_GPU_OPERATOR_SETTINGS), {
             driver: { enabled: false },
             toolkit: { enabled: false },
+            dcgmExporter: { enabled: false },
+            nfd: { enabled: true },
             cdi: { enabled: true },
             operator: { runtimeClass: "nvidia" },
         });
     });
 
-    it("lets the operator install driver and toolkit when driverEnabled is true", () => {
+    it("lets the operator install driver and toolkit, and keeps the DCGM exporter, when driverEnabled is true", () => {
         const values = gpuOperatorValues({ driverEnabled: true });
         assert.equal(values.driver.enabled, true);
         assert.equal(values.toolkit.enabled, true);
+        assert.equal(values.dcgmExporter.enabled, true);
     });
 
-    it("takes toolkitEnabled over the driver's setting when given", () => {
+    it("takes toolkitEnabled and dcgmExporterEnabled over the defaults when given", () => {
         assert.equal(gpuOperatorValues({ driverEnabled: false, toolkitEnabled: true }).toolkit.enabled, true);
         assert.equal(gpuOperatorValues({ driverEnabled: true, toolkitEnabled: false }).toolkit.enabled, false);
+        assert.equal(gpuOperatorValues({ driverEnabled: false }).dcgmExporter.enabled, true);
+        assert.equal(
+            gpuOperatorValues({ driverEnabled: true, dcgmExporterEnabled: false }).dcgmExporter.enabled,
+            false,
+        );
     });
 
-    it("sets only keys that exist in the chart's values.yaml", function () {
-        const upstream = loadChartYaml(UPSTREAM_VALUES);
-        const values = gpuOperatorValues({ driverEnabled: true });
+    it("sets only keys that exist in the chart's values.yaml, with the types the chart has there", function () {
+        const upstream = loadChartYaml(UPSTREAM_VALUES) as Record<string, Record<string, unknown>>;
+        const values = gpuOperatorValues(KIND_GPU_OPERATOR_SETTINGS);
         assert.deepEqual(unknownValueKeys(values, upstream), []);
-        assert.deepEqual(leafPaths(values).sort(), ["cdi.enabled", "driver.enabled", "operator.runtimeClass", "toolkit.enabled"]);
+        const paths = leafPaths(values).sort();
+        assert.deepEqual(paths, [
+            "cdi.enabled",
+            "dcgmExporter.enabled",
+            "driver.enabled",
+            "nfd.enabled",
+            "operator.runtimeClass",
+            "toolkit.enabled",
+        ]);
+        for (const dotted of paths) {
+            const [section, key] = dotted.split(".");
+            const ours = (values as unknown as Record<string, Record<string, unknown>>)[section][key];
+            assert.equal(typeof ours, typeof upstream[section][key], `${dotted}: chart has ${upstream[section][key]}`);
+        }
+    });
+
+    it("restates chart defaults (NFD, CDI, RuntimeClass); turns off only what the Kind test does", () => {
+        const upstream = loadChartYaml(UPSTREAM_VALUES) as Record<string, Record<string, unknown>>;
+        const values = gpuOperatorValues(KIND_GPU_OPERATOR_SETTINGS) as unknown as Record<
+            string,
+            Record<string, unknown>
+        >;
+        const differing = leafPaths(values)
+            .filter((dotted) => {
+                const [section, key] = dotted.split(".");
+                return values[section][key] !== upstream[section][key];
+            })
+            .sort();
+        assert.deepEqual(differing, ["dcgmExporter.enabled", "driver.enabled", "toolkit.enabled"]);
     });
 
     it("the key check itself catches a misspelt key", function () {
         const upstream = loadChartYaml(UPSTREAM_VALUES);
-        assert.deepEqual(unknownValueKeys({ driver: { enabeld: true }, tookit: {} }, upstream), ["driver.enabeld", "tookit"]);
+        assert.deepEqual(unknownValueKeys({ driver: { enabeld: true }, tookit: {} }, upstream), [
+            "driver.enabeld",
+            "tookit",
+        ]);
     });
 });
 
@@ -107,34 +147,57 @@ describe("GpuOperator", () => {
         await build({ namespace: "gpu-operator", driverEnabled: false }, { provider });
         for (const type of ["kubernetes:core/v1:Namespace", "kubernetes:helm.sh/v3:Release"]) {
             const [child] = engine.ofType(type);
-            assert.match(child.provider ?? "", /pulumi:providers:kubernetes::lab::/, `${type} should use the provider "lab"`);
+            assert.match(
+                child.provider ?? "",
+                /pulumi:providers:kubernetes::lab::/,
+                `${type} should use the provider "lab"`,
+            );
         }
     });
 
     it("rejects a namespace that is not a DNS label, naming the argument and the value", () => {
         assert.throws(
             () => new GpuOperator("bad", { namespace: "GPU_Operator", driverEnabled: false }),
-            /GpuOperator bad: args\.namespace = "GPU_Operator": must be a DNS-1123 label/,
+            /GpuOperator "bad" has invalid arguments:\n {2}- namespace = "GPU_Operator": must be a DNS-1123 label/,
         );
     });
 
     it("rejects a chart version that is not exact", () => {
         assert.throws(
             () => new GpuOperator("bad", { namespace: "gpu-operator", driverEnabled: false, chartVersion: "latest" }),
-            /args\.chartVersion = "latest": must be an exact chart version such as v26\.7\.0/,
+            /chartVersion = "latest": must be an exact chart version/,
         );
     });
 
     it("registers nothing when its arguments are bad", async () => {
-        assert.throws(() => new GpuOperator("bad", { namespace: "", driverEnabled: false }), /args\.namespace = "":/);
+        assert.throws(() => new GpuOperator("bad", { namespace: "", driverEnabled: false }), /namespace = "":/);
         await settle();
         assert.deepEqual(engine.resources, []);
+    });
+
+    it("passes the Kind settings through to the release values", async () => {
+        await build({ namespace: "gpu-operator", ...KIND_GPU_OPERATOR_SETTINGS });
+        const release = engine.named("kubernetes:helm.sh/v3:Release", "gpu-operator-release");
+        assert.deepEqual(release.inputs.values, gpuOperatorValues(KIND_GPU_OPERATOR_SETTINGS));
+        assert.equal(release.inputs.values.dcgmExporter.enabled, false);
+    });
+
+    it("rejects a dcgmExporterEnabled that is not a boolean", () => {
+        assert.throws(
+            () =>
+                new GpuOperator("bad", {
+                    namespace: "gpu-operator",
+                    driverEnabled: false,
+                    dcgmExporterEnabled: 0 as unknown as boolean,
+                }),
+            /dcgmExporterEnabled = 0: must be true, false or left out/,
+        );
     });
 
     it("rejects a driverEnabled that is not a boolean", () => {
         assert.throws(
             () => new GpuOperator("bad", { namespace: "gpu-operator", driverEnabled: "yes" as unknown as boolean }),
-            /args\.driverEnabled = "yes": must be true or false/,
+            /driverEnabled = "yes": must be true or false/,
         );
     });
 });

@@ -1,0 +1,77 @@
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { check, dnsLabel, problem, refuse, wholeNumber } from "../../config/rules";
+import { gpuNodeSetupProvider } from "./gpuNodeSetupProvider";
+import { NVIDIA_RUNTIME_CLASS } from "./nvkind";
+
+/** Arguments of {@link GpuNodeSetup}. The Kubernetes provider of the cluster goes in the resource options. */
+export interface GpuNodeSetupArgs {
+    /** The kind cluster's name (`KindCluster.clusterName`). Required. */
+    readonly clusterName: pulumi.Input<string>;
+    /** How many GPU workers the cluster has (the kind config's `gpuWorkers`). Required; 1 to 100. */
+    readonly gpuWorkers: number;
+    /** The docker binary: a name looked up on PATH, or a path. Default `docker`. */
+    readonly dockerPath?: string;
+}
+
+/** The node setup as a dynamic resource; its outputs are the provider's. */
+class GpuNodeSetupResource extends pulumi.dynamic.Resource {
+    declare readonly nodes: pulumi.Output<string[]>;
+
+    constructor(name: string, inputs: pulumi.Inputs, opts: pulumi.CustomResourceOptions) {
+        // Outputs the provider adds must be named here (as undefined) for Pulumi to expose them.
+        super(gpuNodeSetupProvider, name, { ...inputs, nodes: undefined, reports: undefined }, opts);
+    }
+}
+
+/**
+ * NVIDIA's nvkind node setup on every GPU worker of a kind cluster (container toolkit, containerd's `nvidia`
+ * runtime, the driver's params file), then the RuntimeClass `nvidia`. The control plane and the other workers are
+ * left alone.
+ *
+ * A resource of its own, apart from the cluster: if a node fails, the cluster stays in the stack's state and the
+ * next `pulumi up` runs the setup again (it skips what is already done). Every `up` also asks the nodes, read-only,
+ * whether they are still prepared (a re-created cluster or a restarted node is not) and prepares them again if not.
+ */
+export class GpuNodeSetup extends pulumi.ComponentResource {
+    /** Names of the GPU worker containers that were prepared. */
+    readonly nodes: pulumi.Output<string[]>;
+    /** The RuntimeClass name pods use to get the NVIDIA runtime: `nvidia`. */
+    readonly runtimeClassName: pulumi.Output<string>;
+
+    constructor(name: string, args: GpuNodeSetupArgs, opts?: pulumi.ComponentResourceOptions) {
+        refuse("GpuNodeSetup", name, gpuNodeSetupProblems(args));
+        super("hyperscaler:cluster:GpuNodeSetup", name, {}, opts);
+
+        const inputs: pulumi.Inputs = {
+            clusterName: args.clusterName,
+            gpuWorkers: args.gpuWorkers,
+            dockerPath: args.dockerPath ?? "docker",
+        };
+        const setup = new GpuNodeSetupResource(`${name}-nodes`, inputs, { parent: this });
+
+        const runtimeClass = new k8s.node.v1.RuntimeClass(
+            `${name}-runtime-class`,
+            { metadata: { name: NVIDIA_RUNTIME_CLASS }, handler: NVIDIA_RUNTIME_CLASS },
+            // The handler names containerd's nvidia runtime, which exists only once the nodes are prepared.
+            { parent: this, dependsOn: [setup] },
+        );
+
+        this.nodes = setup.nodes;
+        this.runtimeClassName = runtimeClass.metadata.name;
+        this.registerOutputs({ nodes: this.nodes, runtimeClassName: this.runtimeClassName });
+    }
+}
+
+/** Everything wrong with `args`, one line each; empty when usable. */
+export function gpuNodeSetupProblems(args: GpuNodeSetupArgs): string[] {
+    const problems: string[] = [];
+    if (typeof args.clusterName === "string") problems.push(...check("clusterName", args.clusterName, dnsLabel(32)));
+    else if (args.clusterName === undefined)
+        problems.push(problem("clusterName", undefined, "must be the kind cluster's name"));
+    problems.push(...check("gpuWorkers", args.gpuWorkers, wholeNumber(1, 100)));
+    if (args.dockerPath !== undefined && (typeof args.dockerPath !== "string" || args.dockerPath.trim() === "")) {
+        problems.push(problem("dockerPath", args.dockerPath, "must be the docker binary's name on PATH or its path"));
+    }
+    return problems;
+}

@@ -1,0 +1,284 @@
+/**
+ * The GPU node setup provider against a fake `docker` (tests/components/gpu/fakes/docker) whose node containers
+ * change state as the real commands would change a kind node: which nodes get which commands, both generations of
+ * the params file, a failure at each step, idempotency, and the serialized copy Pulumi would run.
+ */
+import assert from "node:assert/strict";
+import { CHECKS, INSTALL_TOOLKIT, MASK_PARAMS } from "../../../components/cluster/nvkind";
+import {
+    GpuNodeSetupInputs,
+    gpuNodeSetupProvider,
+    prepareGpuNodes,
+} from "../../../components/cluster/gpuNodeSetupProvider";
+import { FakeTools, logged, rejection } from "../gpu/fakeTools";
+import { serializedCopy } from "../gpu/serialized";
+
+const INPUTS: GpuNodeSetupInputs = { clusterName: "lab", gpuWorkers: 2, dockerPath: "docker" };
+const READ_ONLY = Object.values(CHECKS).map((c) => logged(c.argv).join(" "));
+const FULL_SETUP = [
+    "cat /proc/driver/nvidia/params",
+    "nvidia-ctk --version",
+    "crictl info",
+    `bash -c ${logged(INSTALL_TOOLKIT.argv)[2]}`,
+    "nvidia-ctk runtime configure --runtime=containerd --config-source=file",
+    "systemctl restart containerd",
+    `bash -c ${logged(MASK_PARAMS.argv)[2]}`,
+];
+
+describe("GPU node setup provider (fake docker)", () => {
+    let tools: FakeTools;
+    /** The commands run in `node`, each as one line. */
+    const ranIn = (node: string) =>
+        tools
+            .execs()
+            .filter((c) => c[0] === node)
+            .map((c) => c.slice(1).join(" "));
+    const nodesTouched = () => [...new Set(tools.execs().map((c) => c[0]))].sort();
+
+    beforeEach(() => {
+        tools = new FakeTools();
+        tools
+            .node("lab-control-plane", { role: "control-plane" })
+            .node("lab-worker", { role: "worker", gpus: ["all"] })
+            .node("lab-worker2", { role: "worker", gpus: ["all"] })
+            .node("lab-worker3", { role: "worker" })
+            .node("other-worker", { role: "worker", gpus: ["all"], cluster: "other" });
+    });
+    afterEach(() => tools.restore());
+
+    it("gives each GPU worker nvkind's steps; the control plane, CPU workers, other clusters get nothing", async () => {
+        const outs = await prepareGpuNodes(INPUTS);
+
+        assert.deepEqual(nodesTouched(), ["lab-worker", "lab-worker2"]);
+        assert.deepEqual(ranIn("lab-worker"), FULL_SETUP);
+        assert.deepEqual(ranIn("lab-worker2"), FULL_SETUP);
+        for (const node of ["lab-worker", "lab-worker2"]) {
+            for (const state of ["toolkit", "containerd-live", "params-masked"])
+                assert.ok(tools.nodeHas(node, state), `${node}: ${state}`);
+        }
+        assert.deepEqual(outs.nodes, ["lab-worker", "lab-worker2"]);
+        assert.deepEqual(outs.reports[0], {
+            node: "lab-worker",
+            ran: ["install-toolkit", "configure-containerd", "restart-containerd", "mask-params"],
+        });
+        // Found the way kind lists its nodes, then by their mounts.
+        assert.deepEqual(tools.dockerCalls().slice(0, 2), [
+            ["ps", "-a", "--filter", "label=io.x-k8s.kind.cluster=lab", "--format", "{{.Names}}"],
+            ["inspect", "lab-control-plane", "lab-worker", "lab-worker2", "lab-worker3"],
+        ]);
+    });
+
+    it("is idempotent: a second run on prepared nodes issues only read-only checks and changes nothing", async () => {
+        await prepareGpuNodes(INPUTS);
+        tools.clearCalls();
+        const outs = await prepareGpuNodes(INPUTS);
+
+        const execs = tools.execs().map((c) => c.slice(1).join(" "));
+        assert.ok(execs.length > 0);
+        assert.deepEqual(
+            execs.filter((c) => !READ_ONLY.includes(c)),
+            [],
+            "only read-only checks on the second run",
+        );
+        assert.deepEqual(outs.reports, [
+            { node: "lab-worker", ran: [] },
+            { node: "lab-worker2", ran: [] },
+        ]);
+    });
+
+    it("leaves the params file alone when it already says ModifyDeviceFiles: 0 (host toolkit >= 1.19)", async () => {
+        tools.restore();
+        tools = new FakeTools();
+        tools.node("lab-worker", { role: "worker", gpus: ["all"], generation: "hook" });
+        const outs = await prepareGpuNodes({ ...INPUTS, gpuWorkers: 1 });
+
+        assert.deepEqual(outs.reports[0].ran, ["install-toolkit", "configure-containerd", "restart-containerd"]);
+        assert.ok(
+            !ranIn("lab-worker").some((c) => c.includes("umount")),
+            "no umount on a node whose params are masked by the hook",
+        );
+        assert.ok(!tools.nodeHas("lab-worker", "params-masked"), "no bind mount of a copy");
+    });
+
+    it("masks the params file on a legacy node so that it then reads ModifyDeviceFiles: 0", async () => {
+        await prepareGpuNodes(INPUTS);
+        const { execFileSync } = await import("node:child_process");
+        assert.match(
+            execFileSync("docker", ["exec", "lab-worker", "cat", "/proc/driver/nvidia/params"], { encoding: "utf8" }),
+            /^ModifyDeviceFiles: 0$/m,
+        );
+    });
+
+    it("removes the device nodes of GPUs a worker must not see, once", async () => {
+        tools.restore();
+        tools = new FakeTools();
+        tools.node("lab-worker", {
+            role: "worker",
+            gpus: ["0"],
+            generation: "hook",
+            dev: ["null", "nvidia0", "nvidia1", "nvidiactl"],
+        });
+        const first = await prepareGpuNodes({ ...INPUTS, gpuWorkers: 1 });
+        assert.deepEqual(first.reports[0].ran, [
+            "install-toolkit",
+            "configure-containerd",
+            "restart-containerd",
+            "remove-device-node",
+        ]);
+        assert.deepEqual(tools.nodeDev("lab-worker"), ["null", "nvidia0", "nvidiactl"]);
+
+        tools.clearCalls();
+        const second = await prepareGpuNodes({ ...INPUTS, gpuWorkers: 1 });
+        assert.deepEqual(second.reports[0].ran, []);
+        assert.deepEqual(ranIn("lab-worker"), [
+            "cat /proc/driver/nvidia/params",
+            "nvidia-ctk --version",
+            "crictl info",
+            "ls /dev",
+        ]);
+    });
+
+    const FAILURES: [string, string, RegExp][] = [
+        ["read-params", "cat /proc/driver/nvidia/params", /read \/proc\/driver\/nvidia\/params/],
+        ["check-containerd", "crictl info", /ask the running containerd/],
+        [
+            "install-toolkit",
+            "apt-get install -y nvidia-container-toolkit",
+            /E: fake failure of: apt-get install -y nvidia-container-toolkit/,
+        ],
+        [
+            "configure-containerd",
+            "nvidia-ctk runtime configure",
+            /nvidia-ctk runtime configure --runtime=containerd --config-source=file` failed/,
+        ],
+        [
+            "restart-containerd",
+            "systemctl restart containerd",
+            /`docker exec lab-worker2 systemctl restart containerd` failed \(exit code 1\)/,
+        ],
+        ["mask-params", "mount --bind", /E: fake failure of: mount --bind \/root\/gpu-params/],
+    ];
+    for (const [step, text, detail] of FAILURES) {
+        it(`fails at ${step} naming node and step, deletes nothing; a re-run finishes the job`, async () => {
+            tools.failOn("lab-worker2", text);
+            const error = await rejection(prepareGpuNodes(INPUTS));
+            assert.ok(error.message.startsWith(`GPU node lab-worker2, step ${step} (`), error.message);
+            assert.match(error.message, detail);
+            assert.deepEqual(tools.kindCalls(), [], "the setup never calls kind (the cluster stays as it is)");
+            assert.ok(tools.nodeHas("lab-worker", "params-masked"), "the node before it was prepared");
+
+            // What the next `pulumi up` does: the same inputs again, with the cause gone.
+            tools.clearCalls();
+            require("node:fs").rmSync(`${tools.dockerDir}/fail`);
+            const outs = await prepareGpuNodes(INPUTS);
+            assert.deepEqual(outs.reports[0].ran, [], "lab-worker is not touched again");
+            assert.ok(outs.reports[1].ran.length > 0);
+            assert.ok(tools.nodeHas("lab-worker2", "params-masked") && tools.nodeHas("lab-worker2", "containerd-live"));
+        });
+    }
+
+    it("fails at remove-device-node naming the node and the device", async () => {
+        tools.restore();
+        tools = new FakeTools();
+        tools.node("lab-worker", { role: "worker", gpus: ["0"], generation: "hook", dev: ["nvidia0", "nvidia1"] });
+        tools.failOn("lab-worker", "rm -rf /dev/nvidia1");
+        const error = await rejection(prepareGpuNodes({ ...INPUTS, gpuWorkers: 1 }));
+        assert.match(
+            error.message,
+            /^GPU node lab-worker, step remove-device-node \(remove \/dev\/nvidia1, a GPU this node must not see\)/,
+        );
+    });
+
+    it("says the driver does not reach a node without a params file, before installing anything", async () => {
+        tools.restore();
+        tools = new FakeTools();
+        tools.node("lab-worker", { role: "worker", gpus: ["all"], driver: false });
+        const error = await rejection(prepareGpuNodes({ ...INPUTS, gpuWorkers: 1 }));
+        assert.match(
+            error.message,
+            /^GPU node lab-worker, step read-params .*\ncat: \/proc\/driver\/nvidia\/params: No such file/s,
+        );
+        assert.deepEqual(ranIn("lab-worker"), ["cat /proc/driver/nvidia/params"]);
+    });
+
+    it("refuses when the cluster has another number of GPU workers than expected, naming those found", async () => {
+        const error = await rejection(prepareGpuNodes({ ...INPUTS, gpuWorkers: 3 }));
+        assert.match(
+            error.message,
+            /kind cluster lab: expected 3 GPU workers \(gpuWorkers\), found 2 \(lab-worker, lab-worker2\)/,
+        );
+        assert.deepEqual(tools.execs(), []);
+    });
+
+    it("refuses a cluster Docker does not know, and a stopped GPU worker", async () => {
+        assert.match(
+            (await rejection(prepareGpuNodes({ ...INPUTS, clusterName: "gone" }))).message,
+            /kind cluster gone: Docker has no node containers of it/,
+        );
+        tools.node("stopped-worker", { role: "worker", gpus: ["all"], cluster: "stopped", running: false });
+        assert.match(
+            (await rejection(prepareGpuNodes({ ...INPUTS, clusterName: "stopped", gpuWorkers: 1 }))).message,
+            /GPU node stopped-worker .* is not running/,
+        );
+    });
+
+    it("says Docker is not running, and where docker is missing", async () => {
+        require("node:fs").writeFileSync(`${tools.dockerDir}/daemon-down`, "");
+        assert.match(
+            (await rejection(prepareGpuNodes(INPUTS))).message,
+            /`docker ps` failed \(exit code 1\); is Docker running\?\nCannot connect to the Docker daemon/,
+        );
+        assert.match(
+            (await rejection(prepareGpuNodes({ ...INPUTS, dockerPath: "/nowhere/docker" }))).message,
+            /the docker CLI was not found at \/nowhere\/docker/,
+        );
+    });
+
+    describe("as a Pulumi provider", () => {
+        it("create prepares; diff asks the nodes (read-only), updating only an unprepared one", async () => {
+            const created = await gpuNodeSetupProvider.create(INPUTS);
+            assert.equal(created.id, "lab");
+            tools.clearCalls();
+            assert.equal((await gpuNodeSetupProvider.diff!("lab", created.outs!, INPUTS)).changes, false);
+            assert.deepEqual(
+                tools
+                    .execs()
+                    .map((c) => c.slice(1).join(" "))
+                    .filter((c) => !READ_ONLY.includes(c)),
+                [],
+            );
+
+            // A node that lost its setup (a re-created cluster, a restarted node): the next up prepares it again.
+            require("node:fs").rmSync(`${tools.dockerDir}/nodes/lab-worker2/containerd-live`);
+            assert.equal((await gpuNodeSetupProvider.diff!("lab", created.outs!, INPUTS)).changes, true);
+            const updated = await gpuNodeSetupProvider.update!("lab", created.outs!, INPUTS);
+            assert.deepEqual(updated.outs!.reports[1].ran, ["configure-containerd", "restart-containerd"]);
+        });
+
+        it("diff wants an update when the inputs change or the nodes cannot be asked", async () => {
+            const created = await gpuNodeSetupProvider.create(INPUTS);
+            assert.equal(
+                (await gpuNodeSetupProvider.diff!("lab", created.outs!, { ...INPUTS, gpuWorkers: 1 })).changes,
+                true,
+            );
+            require("node:fs").writeFileSync(`${tools.dockerDir}/daemon-down`, "");
+            assert.equal((await gpuNodeSetupProvider.diff!("lab", created.outs!, INPUTS)).changes, true);
+        });
+
+        it("delete touches nothing", async () => {
+            const created = await gpuNodeSetupProvider.create(INPUTS);
+            tools.clearCalls();
+            await gpuNodeSetupProvider.delete!("lab", created.outs!);
+            assert.deepEqual(tools.dockerCalls(), []);
+            assert.deepEqual(tools.kindCalls(), []);
+        });
+
+        it("survives serialization: the copy Pulumi would run prepares the nodes", async () => {
+            const { text, copy } = await serializedCopy(gpuNodeSetupProvider, tools.dir);
+            assert.doesNotMatch(text, /require\("yaml"\)|@pulumi\/pulumi/);
+            const result = await copy.create(INPUTS);
+            assert.deepEqual(result.outs!.nodes, ["lab-worker", "lab-worker2"]);
+            assert.ok(tools.nodeHas("lab-worker2", "params-masked"));
+        });
+    });
+});
