@@ -29,11 +29,17 @@ export async function readStackOutputs(stack: string): Promise<Record<string, un
     } catch (error) {
         const message = String((error as Error).message ?? error);
         if (/ENOENT/.test(message)) {
-            throw new Error("the Pulumi CLI was not found on PATH; install it (https://www.pulumi.com/docs/install/) and log in to the stack's backend");
+            throw new Error(
+                "the Pulumi CLI was not found on PATH; install it (https://www.pulumi.com/docs/install/) " +
+                    "and log in to the stack's backend",
+            );
         }
         // The Automation API's error holds the CLI's whole answer; its stderr's `error:` line says what went wrong.
         const stderr = /\n stderr: ([\s\S]*?)\n err\?:/.exec(message)?.[1] ?? message;
-        const lines = stderr.split("\n").map((l) => l.trim()).filter(Boolean);
+        const lines = stderr
+            .split("\n")
+            .map((l) => l.trim())
+            .filter(Boolean);
         const line = lines.find((l) => /^error:/.test(l)) ?? lines[0] ?? "the Pulumi CLI said nothing";
         throw new Error(`could not read the outputs of the stack "${stack}": ${line}`);
     }
@@ -68,7 +74,10 @@ async function main(argv: readonly string[]): Promise<number> {
     } catch (error) {
         const message = (error as Error).message;
         process.stderr.write(`verify ${args?.stack ?? ""}: ${message}\n`.replace("verify : ", "verify: "));
-        if (args?.json) process.stdout.write(`${JSON.stringify({ stack: args.stack, ok: false, error: message, checks: [] }, null, 2)}\n`);
+        if (args?.json)
+            process.stdout.write(
+                `${JSON.stringify({ stack: args.stack, ok: false, error: message, checks: [] }, null, 2)}\n`,
+            );
         return 2;
     } finally {
         fs.rmSync(dir, { recursive: true, force: true });

@@ -13,7 +13,10 @@ export interface Clock {
 }
 
 /** The real clock. */
-export const systemClock: Clock = { now: () => Date.now(), sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)) };
+export const systemClock: Clock = {
+    now: () => Date.now(),
+    sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+};
 
 /** What a check found. */
 export interface Outcome {
@@ -54,12 +57,24 @@ export interface Report {
 }
 
 /** Time limits of the checks, in milliseconds. */
-export const TIMEOUTS_MS = { api: 20_000, nodesIdle: 120_000, srun: 60_000, batch: 120_000, gpu: 60_000, argocd: 20_000 } as const;
+export const TIMEOUTS_MS = {
+    api: 20_000,
+    nodesIdle: 120_000,
+    srun: 60_000,
+    batch: 120_000,
+    gpu: 60_000,
+    argocd: 20_000,
+} as const;
 /** Pause between two polls of a check that waits for a state, in milliseconds. */
 export const POLL_INTERVAL_MS = 2000;
 
 /** Runs `checks` in order, each within its own time limit; resolves to the report. Never rejects. */
-export async function runChecks(stack: string, checks: readonly Check[], clock: Clock = systemClock, redact: (text: string) => string = (t) => t): Promise<Report> {
+export async function runChecks(
+    stack: string,
+    checks: readonly Check[],
+    clock: Clock = systemClock,
+    redact: (text: string) => string = (t) => t,
+): Promise<Report> {
     const results: CheckResult[] = [];
     for (const check of checks) {
         const started = clock.now();
@@ -79,10 +94,16 @@ export async function runChecks(stack: string, checks: readonly Check[], clock: 
 async function bounded(check: Check, deadline: number): Promise<Outcome> {
     let timer: NodeJS.Timeout | undefined;
     const limit = new Promise<Outcome>((resolve) => {
-        timer = setTimeout(() => resolve({ ok: false, reason: `no answer within ${check.timeoutMs / 1000} s` }), check.timeoutMs);
+        timer = setTimeout(
+            () => resolve({ ok: false, reason: `no answer within ${check.timeoutMs / 1000} s` }),
+            check.timeoutMs,
+        );
     });
     try {
-        return await Promise.race([check.run(deadline).catch((error: Error) => ({ ok: false, reason: error.message })), limit]);
+        return await Promise.race([
+            check.run(deadline).catch((error: Error) => ({ ok: false, reason: error.message })),
+            limit,
+        ]);
     } finally {
         clearTimeout(timer);
     }
@@ -90,7 +111,12 @@ async function bounded(check: Check, deadline: number): Promise<Outcome> {
 
 /** At most 300 characters of the last non-empty line of `text`. */
 export function oneLine(text: string): string {
-    const line = text.split("\n").map((l) => l.trim()).filter(Boolean).pop() ?? "";
+    const line =
+        text
+            .split("\n")
+            .map((l) => l.trim())
+            .filter(Boolean)
+            .pop() ?? "";
     return line.length > 300 ? `${line.slice(0, 297)}...` : line;
 }
 
@@ -101,7 +127,11 @@ export function formatReport(report: Report): string {
         (c) => `${c.ok ? "PASS" : "FAIL"}  ${c.name.padEnd(width)}  ${c.seconds.toFixed(1).padStart(5)} s  ${c.reason}`,
     );
     const failed = report.checks.filter((c) => !c.ok).length;
-    lines.push(failed === 0 ? `all ${report.checks.length} checks passed` : `${failed} of ${report.checks.length} checks failed`);
+    lines.push(
+        failed === 0
+            ? `all ${report.checks.length} checks passed`
+            : `${failed} of ${report.checks.length} checks failed`,
+    );
     return `${lines.join("\n")}\n`;
 }
 
@@ -117,6 +147,8 @@ export function redactor(secrets: readonly string[]): (text: string) => string {
     return (text) => sorted.reduce((out, word) => out.split(word).join("[redacted]"), text);
 }
 
+const list = (names: string[]): string => [...names].sort().join(", ");
+
 const said = (result: ExecResult): string =>
     oneLine(result.stderr) || oneLine(result.stdout) || `exit code ${result.code} and no output`;
 
@@ -127,9 +159,12 @@ export function apiCheck(name: string, runner: CommandRunner, access: KubectlAcc
         timeoutMs: TIMEOUTS_MS.api,
         async run() {
             const limitSeconds = TIMEOUTS_MS.api / 1000 - 5;
-            const result = await runner.run(kubectlArgv(access, ["get", "--raw", "/readyz", `--request-timeout=${limitSeconds}s`]), {
-                timeoutMs: TIMEOUTS_MS.api,
-            });
+            const result = await runner.run(
+                kubectlArgv(access, ["get", "--raw", "/readyz", `--request-timeout=${limitSeconds}s`]),
+                {
+                    timeoutMs: TIMEOUTS_MS.api,
+                },
+            );
             if (result.code === 0 && result.stdout.trim() === "ok") return { ok: true, reason: "/readyz answered ok" };
             return { ok: false, reason: said(result) };
         },
@@ -143,11 +178,22 @@ export function argocdCheck(name: string, runner: CommandRunner, access: Kubectl
         requires,
         timeoutMs: TIMEOUTS_MS.argocd,
         async run() {
-            const args = ["--namespace", "argocd", "get", "deployment", "argocd-server", "-o", "jsonpath={.status.readyReplicas}", "--request-timeout=15s"];
+            const args = [
+                "--namespace",
+                "argocd",
+                "get",
+                "deployment",
+                "argocd-server",
+                "-o",
+                "jsonpath={.status.readyReplicas}",
+                "--request-timeout=15s",
+            ];
             const result = await runner.run(kubectlArgv(access, args), { timeoutMs: TIMEOUTS_MS.argocd });
             if (result.code !== 0) return { ok: false, reason: said(result) };
             const ready = Number(result.stdout.trim() || "0");
-            return ready >= 1 ? { ok: true, reason: `argocd-server has ${ready} ready replica(s)` } : { ok: false, reason: "argocd-server has no ready replica" };
+            return ready >= 1
+                ? { ok: true, reason: `argocd-server has ${ready} ready replica(s)` }
+                : { ok: false, reason: "argocd-server has no ready replica" };
         },
     };
 }
@@ -158,7 +204,7 @@ export interface SlurmExpectations {
     readonly nodes: number;
     /** GPUs per node; above 0 adds the GPU check. */
     readonly gpus: number;
-    /** Slurm accounting runs (slurmdbd): a finished job must show in `sacct`; otherwise `scontrol show job` is asked. */
+    /** Accounting runs (slurmdbd): a finished job must show in `sacct`; otherwise `scontrol show job` is asked. */
     readonly accounting: boolean;
 }
 
@@ -169,7 +215,12 @@ export const SLURM_TARGET = "login";
  * The Slurm checks, run on the target `login` through `transport`: every compute node idle, `srun` on all nodes,
  * an `sbatch` job that completes (and shows in `sacct` with accounting), and with GPUs `nvidia-smi -L` in a job.
  */
-export function slurmChecks(expect: SlurmExpectations, transport: ExecTransport, clock: Clock = systemClock, requires?: string): Check[] {
+export function slurmChecks(
+    expect: SlurmExpectations,
+    transport: ExecTransport,
+    clock: Clock = systemClock,
+    requires?: string,
+): Check[] {
     const exec = (argv: string[], deadline: number) =>
         transport.exec(SLURM_TARGET, argv, { timeoutMs: Math.max(1000, deadline - clock.now()) });
     const checks: Check[] = [
@@ -192,10 +243,18 @@ export function slurmChecks(expect: SlurmExpectations, transport: ExecTransport,
             async run(deadline) {
                 const result = await exec(["srun", `-N${expect.nodes}`, "--time=1", "hostname"], deadline);
                 if (result.code !== 0) return { ok: false, reason: `srun failed: ${said(result)}` };
-                const hosts = new Set(result.stdout.split("\n").map((l) => l.trim()).filter(Boolean));
+                const hosts = new Set(
+                    result.stdout
+                        .split("\n")
+                        .map((l) => l.trim())
+                        .filter(Boolean),
+                );
                 return hosts.size === expect.nodes
-                    ? { ok: true, reason: `ran on ${[...hosts].sort().join(", ")}` }
-                    : { ok: false, reason: `expected ${expect.nodes} distinct hosts, got ${hosts.size}: ${[...hosts].sort().join(", ")}` };
+                    ? { ok: true, reason: `ran on ${list([...hosts])}` }
+                    : {
+                          ok: false,
+                          reason: `expected ${expect.nodes} distinct hosts, got ${hosts.size}: ${list([...hosts])}`,
+                      };
             },
         },
         {
@@ -214,7 +273,10 @@ export function slurmChecks(expect: SlurmExpectations, transport: ExecTransport,
                 const result = await exec(["srun", "-N1", "--gres=gpu:1", "--time=1", "nvidia-smi", "-L"], deadline);
                 const gpu = result.stdout.split("\n").find((l) => /^GPU \d+: /.test(l));
                 if (result.code === 0 && gpu) return { ok: true, reason: gpu.replace(/\s*\(UUID: [^)]*\)/, "") };
-                return { ok: false, reason: result.code === 0 ? "nvidia-smi -L listed no GPU" : `srun failed: ${said(result)}` };
+                return {
+                    ok: false,
+                    reason: result.code === 0 ? "nvidia-smi -L listed no GPU" : `srun failed: ${said(result)}`,
+                };
             },
         });
     }
@@ -229,8 +291,16 @@ export function nodesIdle(sinfo: string, expected: number): Outcome {
         if (node && state) states.set(node, state);
     }
     const busy = [...states].filter(([, state]) => state !== "idle").map(([node, state]) => `${node} ${state}`);
-    if (states.size !== expected) return { ok: false, reason: `expected ${expected} nodes, sinfo lists ${states.size}: ${[...states.keys()].join(", ") || "none"}` };
-    if (busy.length > 0) return { ok: false, reason: `${expected - busy.length} of ${expected} nodes idle; not idle: ${busy.join(", ")}` };
+    if (states.size !== expected)
+        return {
+            ok: false,
+            reason: `expected ${expected} nodes, sinfo lists ${states.size}: ${list([...states.keys()]) || "none"}`,
+        };
+    if (busy.length > 0)
+        return {
+            ok: false,
+            reason: `${expected - busy.length} of ${expected} nodes idle; not idle: ${busy.join(", ")}`,
+        };
     return { ok: true, reason: `${expected} of ${expected} nodes idle` };
 }
 
@@ -250,18 +320,28 @@ async function batchJob(
         : ["scontrol", "show", "job", jobId];
     return pollUntil(clock, deadline, async () => {
         const result = await exec(query, deadline);
-        const state = accounting ? result.stdout.trim().split("\n")[0]?.trim() ?? "" : /JobState=(\S+)/.exec(result.stdout)?.[1] ?? "";
+        const state = accounting
+            ? (result.stdout.trim().split("\n")[0]?.trim() ?? "")
+            : (/JobState=(\S+)/.exec(result.stdout)?.[1] ?? "");
         if (state === "COMPLETED") return { ok: true, reason: `job ${jobId} COMPLETED${accounting ? " (sacct)" : ""}` };
         if (JOB_FAILED.test(state)) return { ok: false, final: true, reason: `job ${jobId} ended ${state}` };
-        return { ok: false, reason: `job ${jobId} is ${state || "not listed yet"}${result.code !== 0 ? `: ${said(result)}` : ""}` };
+        return {
+            ok: false,
+            reason: `job ${jobId} is ${state || "not listed yet"}${result.code !== 0 ? `: ${said(result)}` : ""}`,
+        };
     });
 }
 
 /** Calls `attempt` until it passes, says it is final, or the deadline is near; resolves to the last outcome. */
-async function pollUntil(clock: Clock, deadline: number, attempt: () => Promise<Outcome & { final?: boolean }>): Promise<Outcome> {
+async function pollUntil(
+    clock: Clock,
+    deadline: number,
+    attempt: () => Promise<Outcome & { final?: boolean }>,
+): Promise<Outcome> {
     for (;;) {
         const outcome = await attempt();
-        if (outcome.ok || outcome.final || clock.now() + POLL_INTERVAL_MS >= deadline) return { ok: outcome.ok, reason: outcome.reason };
+        if (outcome.ok || outcome.final || clock.now() + POLL_INTERVAL_MS >= deadline)
+            return { ok: outcome.ok, reason: outcome.reason };
         await clock.sleep(POLL_INTERVAL_MS);
     }
 }

@@ -77,27 +77,51 @@ export function planFromStack(
     const tenants = settings.vcluster.tenants.map((tenant) => {
         const kubeconfig = tenantInfo[tenant.name]?.kubeconfig;
         if (typeof kubeconfig !== "string" || kubeconfig === "") {
-            throw new Error(`the stack output tenantInfo has no kubeconfig for the tenant "${tenant.name}": bring the stack up first`);
+            throw new Error(
+                `the stack output tenantInfo has no kubeconfig for the tenant "${tenant.name}": ` +
+                    "bring the stack up first",
+            );
         }
         secrets.push(kubeconfig);
-        return { name: tenant.name, access: { kubeconfigPath: writeKubeconfig(`tenant-${tenant.name}`, kubeconfig) }, argocd: tenant.argocd ?? true };
+        return {
+            name: tenant.name,
+            access: { kubeconfigPath: writeKubeconfig(`tenant-${tenant.name}`, kubeconfig) },
+            argocd: tenant.argocd ?? true,
+        };
     });
     return { cluster, slurm, tenants, secrets };
 }
 
 /** The checks of a plan, in report order: the cluster's API first; everything else needs it. */
-export function checksFor(plan: VerifyPlan, runner: CommandRunner, clock: Clock = systemClock, kubectl?: string): Check[] {
+export function checksFor(
+    plan: VerifyPlan,
+    runner: CommandRunner,
+    clock: Clock = systemClock,
+    kubectl?: string,
+): Check[] {
     const withKubectl = (access: KubectlAccess): KubectlAccess => ({ ...access, ...(kubectl ? { kubectl } : {}) });
     const api = "cluster: API answers";
     const checks: Check[] = [apiCheck(api, runner, withKubectl(plan.cluster))];
     if (plan.slurm) {
-        const transport = kubectlTransport(runner, { ...withKubectl(plan.cluster), namespace: plan.slurm.namespace, targets: { login: plan.slurm.login } });
+        const transport = kubectlTransport(runner, {
+            ...withKubectl(plan.cluster),
+            namespace: plan.slurm.namespace,
+            targets: { login: plan.slurm.login },
+        });
         checks.push(...slurmChecks(plan.slurm, transport, clock, api));
     }
     for (const tenant of plan.tenants) {
         const tenantApi = `tenant ${tenant.name}: API answers`;
         checks.push({ ...apiCheck(tenantApi, runner, withKubectl(tenant.access)), requires: api });
-        if (tenant.argocd) checks.push(argocdCheck(`tenant ${tenant.name}: Argo CD server ready`, runner, withKubectl(tenant.access), tenantApi));
+        if (tenant.argocd)
+            checks.push(
+                argocdCheck(
+                    `tenant ${tenant.name}: Argo CD server ready`,
+                    runner,
+                    withKubectl(tenant.access),
+                    tenantApi,
+                ),
+            );
     }
     return checks;
 }

@@ -42,18 +42,32 @@ export const processRunner: CommandRunner = {
     run(argv, options) {
         const { execFile } = require("child_process") as typeof import("child_process");
         return new Promise((resolve) => {
-            execFile(argv[0], argv.slice(1), { timeout: options.timeoutMs, maxBuffer: 16 * 1024 * 1024 }, (error, stdout, stderr) => {
-                const failure = error as (Error & { code?: string | number; killed?: boolean; signal?: string }) | null;
-                if (!failure) {
-                    resolve({ code: 0, stdout: String(stdout), stderr: String(stderr) });
-                } else if (failure.code === "ENOENT") {
-                    resolve({ code: 127, stdout: "", stderr: `${argv[0]} was not found on PATH` });
-                } else if (failure.killed || failure.signal) {
-                    resolve({ code: 124, stdout: String(stdout), stderr: `${argv[0]} stopped after ${options.timeoutMs / 1000} s (time limit)` });
-                } else {
-                    resolve({ code: typeof failure.code === "number" ? failure.code : 1, stdout: String(stdout), stderr: String(stderr) });
-                }
-            });
+            execFile(
+                argv[0],
+                argv.slice(1),
+                { timeout: options.timeoutMs, maxBuffer: 16 * 1024 * 1024 },
+                (error, stdout, stderr) => {
+                    const failure = error as
+                        (Error & { code?: string | number; killed?: boolean; signal?: string }) | null;
+                    if (!failure) {
+                        resolve({ code: 0, stdout: String(stdout), stderr: String(stderr) });
+                    } else if (failure.code === "ENOENT") {
+                        resolve({ code: 127, stdout: "", stderr: `${argv[0]} was not found on PATH` });
+                    } else if (failure.killed || failure.signal) {
+                        resolve({
+                            code: 124,
+                            stdout: String(stdout),
+                            stderr: `${argv[0]} stopped after ${options.timeoutMs / 1000} s (time limit)`,
+                        });
+                    } else {
+                        resolve({
+                            code: typeof failure.code === "number" ? failure.code : 1,
+                            stdout: String(stdout),
+                            stderr: String(stderr),
+                        });
+                    }
+                },
+            );
         });
     },
 };
@@ -90,7 +104,10 @@ export function kubectlTransport(
         async exec(target, argv, options) {
             const workload = access.targets[target];
             if (!workload) return { code: 2, stdout: "", stderr: `no workload is known for the target "${target}"` };
-            return runner.run(kubectlArgv(access, ["--namespace", access.namespace, "exec", workload, "--", ...argv]), options);
+            return runner.run(
+                kubectlArgv(access, ["--namespace", access.namespace, "exec", workload, "--", ...argv]),
+                options,
+            );
         },
     };
 }

@@ -16,10 +16,15 @@ export class SecretWait extends pulumi.dynamic.Resource {
 
     constructor(name: string, args: SecretWaitArgs, opts?: pulumi.CustomResourceOptions) {
         // Outputs the provider adds must be named here (as undefined) for Pulumi to expose them.
-        super(secretWaitProvider, name, { ...args, secretId: undefined, polls: undefined, value: undefined }, {
-            ...opts,
-            // The kubeconfig input and a value read from a Secret must stay encrypted in the state.
-            additionalSecretOutputs: ["kubeconfig", "value"],
-        });
+        super(
+            secretWaitProvider,
+            name,
+            { ...args, secretId: undefined, polls: undefined, value: undefined },
+            {
+                ...opts,
+                // The kubeconfig input and a value read from a Secret must stay encrypted in the state.
+                additionalSecretOutputs: ["kubeconfig", "value"],
+            },
+        );
     }
 }

@@ -61,9 +61,15 @@ export interface VirtualClusterArgs {
     readonly chartVersion?: string;
     /** How the tenant API is published on the host cluster. Default `NodePort`. */
     readonly serviceType?: TenantServiceType;
-    /** The API's NodePort, 30000-32767 (NodePort only; on Kind also the host port). Default {@link DEFAULT_TENANT_PORT}. */
+    /**
+     * The API's NodePort, 30000-32767 (NodePort only; on Kind also the host port).
+     * Default {@link DEFAULT_TENANT_PORT}.
+     */
     readonly port?: number;
-    /** https URL the tenant kubeconfig points at; its host goes into the certificate. Default `https://127.0.0.1:<port>`. */
+    /**
+     * https URL the tenant kubeconfig points at; its host goes into the certificate.
+     * Default `https://127.0.0.1:<port>`.
+     */
     readonly server?: string;
     /** Install Argo CD inside the tenant. Default true. */
     readonly argocd?: boolean;
@@ -102,9 +108,13 @@ export function virtualClusterProblems(args: VirtualClusterArgs): string[] {
         } catch {
             host = undefined;
         }
-        if (!host) problems.push(problem("server", args.server, "must be an https URL with a host, such as https://vc.example.com:443"));
+        if (!host)
+            problems.push(
+                problem("server", args.server, "must be an https URL with a host, such as https://vc.example.com:443"),
+            );
     }
-    if (args.argocd !== undefined && typeof args.argocd !== "boolean") problems.push(problem("argocd", args.argocd, "must be true or false"));
+    if (args.argocd !== undefined && typeof args.argocd !== "boolean")
+        problems.push(problem("argocd", args.argocd, "must be true or false"));
     return problems;
 }
 
@@ -172,7 +182,8 @@ export class VirtualCluster extends pulumi.ComponentResource {
                 ...wait,
                 hint:
                     `vCluster ${tenantName} writes it once its control plane runs; look at ` +
-                    `\`kubectl --namespace ${namespaceName} get pods\` and \`kubectl --namespace ${namespaceName} logs statefulset/${tenantName}\`.`,
+                    `\`kubectl --namespace ${namespaceName} get pods\` and ` +
+                    `\`kubectl --namespace ${namespaceName} logs statefulset/${tenantName}\`.`,
             },
             // vCluster writes the Secret only after the release's StatefulSet runs: start waiting then.
             { parent: this, dependsOn: [release] },
@@ -192,14 +203,21 @@ export class VirtualCluster extends pulumi.ComponentResource {
             secret.data.apply((data) => {
                 const encoded = data?.[kubeconfigRef.key];
                 if (!encoded) {
-                    throw new Error(`VirtualCluster ${name}: Secret ${namespaceName}/${kubeconfigRef.name} has no "${kubeconfigRef.key}" key`);
+                    throw new Error(
+                        `VirtualCluster ${name}: Secret ${namespaceName}/${kubeconfigRef.name} ` +
+                            `has no "${kubeconfigRef.key}" key`,
+                    );
                 }
                 return Buffer.from(encoded, "base64").toString("utf8");
             }),
         );
 
         if (withArgocd) {
-            const tenantProvider = new k8s.Provider(`${name}-tenant`, { kubeconfig: this.kubeconfig }, { parent: this });
+            const tenantProvider = new k8s.Provider(
+                `${name}-tenant`,
+                { kubeconfig: this.kubeconfig },
+                { parent: this },
+            );
             const argocd = new k8s.helm.v3.Release(
                 `${name}-argocd`,
                 {
@@ -210,7 +228,8 @@ export class VirtualCluster extends pulumi.ComponentResource {
                     namespace: ARGOCD_NAMESPACE,
                     createNamespace: true,
                     values: argocdValues(),
-                    // Inside a fresh vCluster every Argo CD image is pulled on first install: more than Helm's 300 s default.
+                    // Inside a fresh vCluster every Argo CD image is pulled on first install: more than Helm's
+                    // 300 s default.
                     timeout: 600,
                 },
                 { parent: this, provider: tenantProvider },
@@ -223,7 +242,9 @@ export class VirtualCluster extends pulumi.ComponentResource {
                     readKey: ARGOCD_ADMIN_SECRET.key,
                     kubeconfig: this.kubeconfig,
                     ...wait,
-                    hint: `The Argo CD server writes it at its first start; look at \`kubectl --namespace ${ARGOCD_NAMESPACE} get pods\` inside the tenant.`,
+                    hint:
+                        "The Argo CD server writes it at its first start; look at " +
+                        `\`kubectl --namespace ${ARGOCD_NAMESPACE} get pods\` inside the tenant.`,
                 },
                 // The server that writes the Secret exists only once the release is installed.
                 { parent: this, dependsOn: [argocd] },
@@ -234,7 +255,11 @@ export class VirtualCluster extends pulumi.ComponentResource {
             };
         }
 
-        this.access = pulumi.output({ server, namespace: namespaceName, commands: tenantCommands(tenantName, withArgocd) });
+        this.access = pulumi.output({
+            server,
+            namespace: namespaceName,
+            commands: tenantCommands(tenantName, withArgocd),
+        });
         this.registerOutputs({
             tenantName: this.tenantName,
             namespace: this.namespace,

@@ -18,9 +18,12 @@ export interface SecretWaitInputs {
     readonly namespace: string;
     /** Name of the Secret. Required. */
     readonly secretName: string;
-    /** kubeconfig contents for the cluster that holds the Secret (pass it as a secret). Default: see `kubeconfigPath`. */
+    /** kubeconfig contents of the cluster that holds the Secret (pass a secret). Default: see `kubeconfigPath`. */
     readonly kubeconfig?: string;
-    /** kubeconfig file, used when `kubeconfig` is not given. Default: kubectl's own lookup (`$KUBECONFIG`, `~/.kube/config`). */
+    /**
+     * kubeconfig file, used when `kubeconfig` is not given.
+     * Default: kubectl's own lookup (`$KUBECONFIG`, `~/.kube/config`).
+     */
     readonly kubeconfigPath?: string;
     /** Context in the kubeconfig. Default: its current context. */
     readonly context?: string;
@@ -55,7 +58,8 @@ export interface SecretWaitOutputs {
 }
 
 /** What one poll found. */
-export type PollResult = { readonly found: true } | { readonly found: false; readonly reason: string; readonly fatal?: boolean };
+export type PollResult =
+    { readonly found: true } | { readonly found: false; readonly reason: string; readonly fatal?: boolean };
 
 /** The provider; hand it to a `pulumi.dynamic.Resource`. */
 export const secretWaitProvider: pulumi.dynamic.ResourceProvider<SecretWaitInputs, SecretWaitOutputs> = {
@@ -76,7 +80,9 @@ export const secretWaitProvider: pulumi.dynamic.ResourceProvider<SecretWaitInput
 
     async diff(_id, olds, news) {
         // Another Secret (or key) is another wait; credentials, timeouts and hints only matter while a create waits.
-        const replaces = (["namespace", "secretName", "readKey"] as const).filter((key) => (olds as SecretWaitInputs)[key] !== news[key]);
+        const replaces = (["namespace", "secretName", "readKey"] as const).filter(
+            (key) => (olds as SecretWaitInputs)[key] !== news[key],
+        );
         return { changes: replaces.length > 0, replaces };
     },
 
@@ -127,7 +133,10 @@ async function readSecretKey(inputs: SecretWaitInputs, key: string): Promise<str
     const answer = await runKubectl(inputs, ["get", "secret", inputs.secretName, "-o", `jsonpath={.data.${key}}`]);
     const encoded = answer.stdout.trim();
     if (answer.code !== 0 || encoded === "") {
-        throw new Error(`the Secret ${inputs.namespace}/${inputs.secretName} has no key "${key}"` + (answer.code !== 0 ? `: ${answer.said}` : ""));
+        throw new Error(
+            `the Secret ${inputs.namespace}/${inputs.secretName} has no key "${key}"` +
+                (answer.code !== 0 ? `: ${answer.said}` : ""),
+        );
     }
     return Buffer.from(encoded, "base64").toString("utf8");
 }
@@ -161,11 +170,15 @@ async function runKubectl(
                 const code = error ? (typeof error.code === "number" ? error.code : 1) : 0;
                 if (error && (error as { code?: unknown }).code === "ENOENT") {
                     const where = kubectl.includes("/") ? `at ${kubectl}` : `on PATH (looked for "${kubectl}")`;
-                    const said = `the kubectl CLI was not found ${where}; install it from https://kubernetes.io/docs/tasks/tools/`;
+                    const said =
+                        `the kubectl CLI was not found ${where}; ` +
+                        "install it from https://kubernetes.io/docs/tasks/tools/";
                     resolve({ code: 127, stdout: "", said, missing: true });
                     return;
                 }
-                const said = (String(stderr).trim() || (error ? error.message : "")).split("\n").pop() || "kubectl printed nothing";
+                const said =
+                    (String(stderr).trim() || (error ? error.message : "")).split("\n").pop() ||
+                    "kubectl printed nothing";
                 resolve({ code, stdout: String(stdout), said, missing: false });
             });
         });

@@ -135,15 +135,16 @@ export function argocdValues(): ArgocdValues {
 export function tenantCommands(tenantName: string, argocd: boolean): Readonly<Record<string, string>> {
     const file = `${tenantName}.kubeconfig`;
     const entry = `.${JSON.stringify(tenantName)}`;
+    const stackOutput = `pulumi stack output ${TENANT_OUTPUT} --show-secrets --json`;
     const commands: Record<string, string> = {
-        kubeconfig: `pulumi stack output ${TENANT_OUTPUT} --show-secrets --json | jq -r '${entry}.kubeconfig' > ${file} && chmod 600 ${file}`,
+        kubeconfig: `${stackOutput} | jq -r '${entry}.kubeconfig' > ${file} && chmod 600 ${file}`,
         namespaces: `kubectl --kubeconfig ${file} get namespaces`,
     };
     if (argocd) {
         commands.argocdUi =
             `kubectl --kubeconfig ${file} --namespace ${ARGOCD_NAMESPACE} port-forward svc/${ARGOCD_SERVER} 8080:443` +
             "   # then open https://localhost:8080 and log in as admin";
-        commands.argocdPassword = `pulumi stack output ${TENANT_OUTPUT} --show-secrets --json | jq -r '${entry}.argocd.adminPassword'`;
+        commands.argocdPassword = `${stackOutput} | jq -r '${entry}.argocd.adminPassword'`;
     }
     return commands;
 }

@@ -46,7 +46,9 @@ const healthy = (argv: readonly string[]): ExecResult => {
         case "sinfo":
             return ok("compute-0 idle\ncompute-1 idle\ncompute-0 idle\n");
         case "srun":
-            return argv.includes("nvidia-smi") ? ok("GPU 0: NVIDIA A100 (UUID: GPU-1234)\n") : ok("compute-0\ncompute-1\n");
+            return argv.includes("nvidia-smi")
+                ? ok("GPU 0: NVIDIA A100 (UUID: GPU-1234)\n")
+                : ok("compute-0\ncompute-1\n");
         case "sbatch":
             return ok("42\n");
         case "sacct":
@@ -76,14 +78,20 @@ describe("slurmChecks", () => {
         );
         assert.equal(report.ok, true);
         assert.ok(calls.every((c) => c.target === "login"));
-        assert.deepEqual(calls.map((c) => c.argv.join(" ")), [
-            "sinfo --noheader --Node --format=%N %T",
-            "srun -N2 --time=1 hostname",
-            "sbatch --parsable --time=1 --wrap hostname",
-            "sacct --noheader --allocations --parsable2 --jobs=42 --format=State",
-            "srun -N1 --gres=gpu:1 --time=1 nvidia-smi -L",
-        ]);
-        assert.ok(calls.every((c) => c.timeoutMs > 0 && c.timeoutMs <= 120_000), "each command is bounded by its check's time left");
+        assert.deepEqual(
+            calls.map((c) => c.argv.join(" ")),
+            [
+                "sinfo --noheader --Node --format=%N %T",
+                "srun -N2 --time=1 hostname",
+                "sbatch --parsable --time=1 --wrap hostname",
+                "sacct --noheader --allocations --parsable2 --jobs=42 --format=State",
+                "srun -N1 --gres=gpu:1 --time=1 nvidia-smi -L",
+            ],
+        );
+        assert.ok(
+            calls.every((c) => c.timeoutMs > 0 && c.timeoutMs <= 120_000),
+            "each command is bounded by its check's time left",
+        );
     });
 
     it("has no GPU check without GPUs, and asks scontrol instead of sacct without accounting", async () => {
@@ -92,7 +100,10 @@ describe("slurmChecks", () => {
             argv[0] === "scontrol" ? ok("JobId=42 JobName=wrap\n   JobState=COMPLETED Reason=None\n") : healthy(argv),
         );
         const report = await runAll(slurmChecks({ nodes: 2, gpus: 0, accounting: false }, transport, clock), clock);
-        assert.deepEqual(report.checks.map((c) => c.name), ["slurm: compute nodes idle", "slurm: srun -N2 hostname", "slurm: sbatch job completes"]);
+        assert.deepEqual(
+            report.checks.map((c) => c.name),
+            ["slurm: compute nodes idle", "slurm: srun -N2 hostname", "slurm: sbatch job completes"],
+        );
         assert.equal(report.checks[2].reason, "job 42 COMPLETED");
         assert.ok(calls.some((c) => c.argv.join(" ") === "scontrol show job 42"));
         assert.ok(!calls.some((c) => c.argv[0] === "sacct"));
@@ -100,7 +111,9 @@ describe("slurmChecks", () => {
 
     it("waits for nodes that register late, polling every 2 s", async () => {
         const clock = fakeClock();
-        const { transport } = scripted((argv, n) => (argv[0] === "sinfo" && n < 3 ? ok("compute-0 idle\ncompute-1 unknown*\n") : healthy(argv)));
+        const { transport } = scripted((argv, n) =>
+            argv[0] === "sinfo" && n < 3 ? ok("compute-0 idle\ncompute-1 unknown*\n") : healthy(argv),
+        );
         const [idle] = slurmChecks({ nodes: 2, gpus: 0, accounting: true }, transport, clock);
         const report = await runAll([idle], clock);
         assert.equal(report.checks[0].ok, true);
@@ -109,10 +122,15 @@ describe("slurmChecks", () => {
 
     it("fails, bounded, naming the nodes that never became idle", async () => {
         const clock = fakeClock();
-        const { transport, calls } = scripted((argv) => (argv[0] === "sinfo" ? ok("compute-0 idle\ncompute-1 down*\n") : healthy(argv)));
+        const { transport, calls } = scripted((argv) =>
+            argv[0] === "sinfo" ? ok("compute-0 idle\ncompute-1 down*\n") : healthy(argv),
+        );
         const [idle] = slurmChecks({ nodes: 2, gpus: 0, accounting: true }, transport, clock);
         const report = await runAll([idle], clock);
-        assert.deepEqual([report.checks[0].ok, report.checks[0].reason], [false, "1 of 2 nodes idle; not idle: compute-1 down*"]);
+        assert.deepEqual(
+            [report.checks[0].ok, report.checks[0].reason],
+            [false, "1 of 2 nodes idle; not idle: compute-1 down*"],
+        );
         assert.equal(calls.length, 60, "120 s of polls, 2 s apart");
         assert.equal(report.checks[0].seconds, 118);
     });
@@ -121,10 +139,20 @@ describe("slurmChecks", () => {
         const clock = fakeClock();
         const one = scripted((argv) => (argv[0] === "srun" ? ok("compute-0\ncompute-0\n") : healthy(argv)));
         const [, srun] = slurmChecks({ nodes: 2, gpus: 0, accounting: true }, one.transport, clock);
-        assert.deepEqual(await srun.run(clock.now() + 60_000), { ok: false, reason: "expected 2 distinct hosts, got 1: compute-0" });
-        const broken = scripted((argv) => (argv[0] === "srun" ? fail("srun: error: Unable to allocate resources: Invalid node name specified") : healthy(argv)));
+        assert.deepEqual(await srun.run(clock.now() + 60_000), {
+            ok: false,
+            reason: "expected 2 distinct hosts, got 1: compute-0",
+        });
+        const broken = scripted((argv) =>
+            argv[0] === "srun"
+                ? fail("srun: error: Unable to allocate resources: Invalid node name specified")
+                : healthy(argv),
+        );
         const [, srun2] = slurmChecks({ nodes: 2, gpus: 0, accounting: true }, broken.transport, clock);
-        assert.deepEqual(await srun2.run(clock.now() + 60_000), { ok: false, reason: "srun failed: srun: error: Unable to allocate resources: Invalid node name specified" });
+        assert.deepEqual(await srun2.run(clock.now() + 60_000), {
+            ok: false,
+            reason: "srun failed: srun: error: Unable to allocate resources: Invalid node name specified",
+        });
     });
 
     it("reports a job that failed at once, and one sacct never lists", async () => {
@@ -136,14 +164,23 @@ describe("slurmChecks", () => {
         const unlisted = scripted((argv) => (argv[0] === "sacct" ? ok("") : healthy(argv)));
         const batch2 = slurmChecks({ nodes: 2, gpus: 0, accounting: true }, unlisted.transport, clock)[2];
         assert.deepEqual(await batch2.run(clock.now() + 10_000), { ok: false, reason: "job 42 is not listed yet" });
-        const refused = scripted((argv) => (argv[0] === "sbatch" ? fail("sbatch: error: Batch job submission failed: Invalid partition name specified") : healthy(argv)));
+        const refused = scripted((argv) =>
+            argv[0] === "sbatch"
+                ? fail("sbatch: error: Batch job submission failed: Invalid partition name specified")
+                : healthy(argv),
+        );
         const batch3 = slurmChecks({ nodes: 2, gpus: 0, accounting: true }, refused.transport, clock)[2];
-        assert.match((await batch3.run(clock.now() + 10_000)).reason, /^sbatch failed: sbatch: error: Batch job submission failed/);
+        assert.match(
+            (await batch3.run(clock.now() + 10_000)).reason,
+            /^sbatch failed: sbatch: error: Batch job submission failed/,
+        );
     });
 
     it("fails the GPU check when nvidia-smi lists no GPU", async () => {
         const clock = fakeClock();
-        const { transport } = scripted((argv) => (argv.includes("nvidia-smi") ? ok("No devices found.\n") : healthy(argv)));
+        const { transport } = scripted((argv) =>
+            argv.includes("nvidia-smi") ? ok("No devices found.\n") : healthy(argv),
+        );
         const gpu = slurmChecks({ nodes: 1, gpus: 1, accounting: true }, transport, clock)[3];
         assert.deepEqual(await gpu.run(clock.now() + 60_000), { ok: false, reason: "nvidia-smi -L listed no GPU" });
     });
@@ -156,7 +193,10 @@ describe("nodesIdle", () => {
     it("fails on a missing node, or a node in another state", () => {
         assert.deepEqual(nodesIdle("a idle\n", 2), { ok: false, reason: "expected 2 nodes, sinfo lists 1: a" });
         assert.deepEqual(nodesIdle("", 1), { ok: false, reason: "expected 1 nodes, sinfo lists 0: none" });
-        assert.deepEqual(nodesIdle("a idle\nb mixed\n", 2), { ok: false, reason: "1 of 2 nodes idle; not idle: b mixed" });
+        assert.deepEqual(nodesIdle("a idle\nb mixed\n", 2), {
+            ok: false,
+            reason: "1 of 2 nodes idle; not idle: b mixed",
+        });
     });
 });
 
@@ -170,23 +210,54 @@ describe("apiCheck and argocdCheck", () => {
 
     it("asks /readyz with the kubeconfig and context given", async () => {
         const seen: (readonly string[])[] = [];
-        const check = apiCheck("cluster: API answers", runner(ok("ok"), seen), { kubeconfigPath: "/tmp/k", context: "kind-lab" });
+        const check = apiCheck("cluster: API answers", runner(ok("ok"), seen), {
+            kubeconfigPath: "/tmp/k",
+            context: "kind-lab",
+        });
         assert.deepEqual(await check.run(0), { ok: true, reason: "/readyz answered ok" });
-        assert.deepEqual(seen[0], ["kubectl", "--kubeconfig", "/tmp/k", "--context", "kind-lab", "get", "--raw", "/readyz", "--request-timeout=15s"]);
+        assert.deepEqual(seen[0], [
+            "kubectl",
+            "--kubeconfig",
+            "/tmp/k",
+            "--context",
+            "kind-lab",
+            "get",
+            "--raw",
+            "/readyz",
+            "--request-timeout=15s",
+        ]);
     });
 
     it("fails with kubectl's last line", async () => {
-        const check = apiCheck("x", runner(fail("E1 memcache.go\nThe connection to the server 127.0.0.1:6443 was refused")), {});
-        assert.deepEqual(await check.run(0), { ok: false, reason: "The connection to the server 127.0.0.1:6443 was refused" });
+        const check = apiCheck(
+            "x",
+            runner(fail("E1 memcache.go\nThe connection to the server 127.0.0.1:6443 was refused")),
+            {},
+        );
+        assert.deepEqual(await check.run(0), {
+            ok: false,
+            reason: "The connection to the server 127.0.0.1:6443 was refused",
+        });
     });
 
     it("passes Argo CD with a ready replica, fails without", async () => {
         assert.equal((await argocdCheck("a", runner(ok("1")), {}, "t").run(0)).ok, true);
-        assert.deepEqual(await argocdCheck("a", runner(ok("")), {}, "t").run(0), { ok: false, reason: "argocd-server has no ready replica" });
-        assert.deepEqual(await argocdCheck("a", runner(fail('Error from server (NotFound): deployments.apps "argocd-server" not found')), {}, "t").run(0), {
+        assert.deepEqual(await argocdCheck("a", runner(ok("")), {}, "t").run(0), {
             ok: false,
-            reason: 'Error from server (NotFound): deployments.apps "argocd-server" not found',
+            reason: "argocd-server has no ready replica",
         });
+        assert.deepEqual(
+            await argocdCheck(
+                "a",
+                runner(fail('Error from server (NotFound): deployments.apps "argocd-server" not found')),
+                {},
+                "t",
+            ).run(0),
+            {
+                ok: false,
+                reason: 'Error from server (NotFound): deployments.apps "argocd-server" not found',
+            },
+        );
     });
 });
 
@@ -202,7 +273,10 @@ describe("runChecks and the report", () => {
         let ran = false;
         const report = await runChecks("dev", [
             check("api", { ok: false, reason: "connection refused" }),
-            { ...check("slurm", { ok: true, reason: "" }, "api"), run: async () => ((ran = true), { ok: true, reason: "" }) },
+            {
+                ...check("slurm", { ok: true, reason: "" }, "api"),
+                run: async () => ((ran = true), { ok: true, reason: "" }),
+            },
         ]);
         assert.equal(report.ok, false);
         assert.equal(ran, false);
@@ -227,10 +301,18 @@ describe("runChecks and the report", () => {
     });
 
     it("prints one PASS/FAIL line per check and a summary", async () => {
-        const report = await runChecks("dev", [check("cluster: API answers", { ok: true, reason: "/readyz answered ok" }), check("b", { ok: false, reason: "no" })]);
+        const report = await runChecks("dev", [
+            check("cluster: API answers", { ok: true, reason: "/readyz answered ok" }),
+            check("b", { ok: false, reason: "no" }),
+        ]);
         assert.equal(
             formatReport(report),
-            ["PASS  cluster: API answers    0.0 s  /readyz answered ok", "FAIL  b                       0.0 s  no", "1 of 2 checks failed", ""].join("\n"),
+            [
+                "PASS  cluster: API answers    0.0 s  /readyz answered ok",
+                "FAIL  b                       0.0 s  no",
+                "1 of 2 checks failed",
+                "",
+            ].join("\n"),
         );
     });
 

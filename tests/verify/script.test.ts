@@ -14,7 +14,12 @@ const TENANT_KEY = "VEVOQU5US0VZMDEyMzQ1Njc4OQ==";
 const OUTPUTS = {
     clusterName: "ai-hyperscaler-dev",
     kubeconfig: `apiVersion: v1\nkind: Config\nusers: [{name: u, user: {token: ${TOKEN}}}]\n`,
-    tenantInfo: { "team-a": { namespace: "vcluster-team-a", kubeconfig: `apiVersion: v1\nkind: Config\nusers: [{name: t, user: {client-key-data: ${TENANT_KEY}}}]\n` } },
+    tenantInfo: {
+        "team-a": {
+            namespace: "vcluster-team-a",
+            kubeconfig: `apiVersion: v1\nkind: Config\nusers: [{name: t, user: {client-key-data: ${TENANT_KEY}}}]\n`,
+        },
+    },
 };
 
 describe("npm run verify (the script, against fake pulumi and kubectl)", function () {
@@ -24,7 +29,8 @@ describe("npm run verify (the script, against fake pulumi and kubectl)", functio
         for (const sub of ["bin", "bin-no-pulumi", "kubectl", "pulumi"]) fs.mkdirSync(path.join(dir, sub));
         // Only what the fakes and node need: a real kubectl or pulumi elsewhere on PATH must not be reached.
         for (const bin of ["bin", "bin-no-pulumi"]) {
-            for (const tool of ["bash", "cat", "base64", "stat", "tr"]) fs.symlinkSync(`/usr/bin/${tool}`, path.join(dir, bin, tool));
+            for (const tool of ["bash", "cat", "base64", "stat", "tr"])
+                fs.symlinkSync(`/usr/bin/${tool}`, path.join(dir, bin, tool));
             fs.symlinkSync(process.execPath, path.join(dir, bin, "node"));
             fs.symlinkSync(path.join(ROOT, "tests", "fakes", "kubectl"), path.join(dir, bin, "kubectl"));
         }
@@ -57,20 +63,26 @@ describe("npm run verify (the script, against fake pulumi and kubectl)", functio
         const result = verify(["dev"]);
         assert.equal(result.status, 0, result.stderr);
         const lines = result.stdout.trim().split("\n");
-        assert.deepEqual(lines.map((l) => l.replace(/\s+\d+\.\d s\s.*$/, "").replace(/\s+/g, " ")), [
-            "PASS cluster: API answers",
-            "PASS slurm: compute nodes idle",
-            "PASS slurm: srun -N2 hostname",
-            "PASS slurm: sbatch job completes, shown by sacct",
-            "PASS tenant team-a: API answers",
-            "PASS tenant team-a: Argo CD server ready",
-            "all 6 checks passed",
-        ]);
+        assert.deepEqual(
+            lines.map((l) => l.replace(/\s+\d+\.\d s\s.*$/, "").replace(/\s+/g, " ")),
+            [
+                "PASS cluster: API answers",
+                "PASS slurm: compute nodes idle",
+                "PASS slurm: srun -N2 hostname",
+                "PASS slurm: sbatch job completes, shown by sacct",
+                "PASS tenant team-a: API answers",
+                "PASS tenant team-a: Argo CD server ready",
+                "all 6 checks passed",
+            ],
+        );
         const calls = fs.readFileSync(path.join(dir, "kubectl", "calls.log"), "utf8");
-        assert.match(calls, /--kubeconfig\t\S+\/tenant-team-a\.kubeconfig\t--namespace\targocd\tget\tdeployment\targocd-server/);
+        assert.match(
+            calls,
+            /--kubeconfig\t\S+\/tenant-team-a\.kubeconfig\t--namespace\targocd\tget\tdeployment\targocd-server/,
+        );
     });
 
-    it("fails fast and clearly with no cluster: a JSON report, the API check failed, the rest not run, exit code 1", () => {
+    it("fails fast with no cluster: JSON report, API check failed, the rest not run, exit code 1", () => {
         const result = verify(["dev", "--json"], { FAKE_KUBECTL_MODE: "down" });
         assert.equal(result.status, 1);
         const report = JSON.parse(result.stdout);
@@ -82,8 +94,19 @@ describe("npm run verify (the script, against fake pulumi and kubectl)", functio
             reason: "The connection to the server 127.0.0.1:6443 was refused - did you specify the right host or port?",
             seconds: report.checks[0].seconds,
         });
-        assert.ok(report.checks.slice(1).every((c: { ok: boolean; reason: string }) => !c.ok && c.reason.startsWith("not run:")));
-        assert.equal(fs.readFileSync(path.join(dir, "kubectl", "calls.log"), "utf8").trim().split("\n").length, 1, "one kubectl call only");
+        assert.ok(
+            report.checks
+                .slice(1)
+                .every((c: { ok: boolean; reason: string }) => !c.ok && c.reason.startsWith("not run:")),
+        );
+        assert.equal(
+            fs
+                .readFileSync(path.join(dir, "kubectl", "calls.log"), "utf8")
+                .trim()
+                .split("\n").length,
+            1,
+            "one kubectl call only",
+        );
     });
 
     it("fails when kubectl answers nothing at all", () => {
@@ -101,14 +124,25 @@ describe("npm run verify (the script, against fake pulumi and kubectl)", functio
     it("exits 2 saying the Pulumi CLI is missing, with a JSON error for pipelines", () => {
         const result = verify(["dev", "--json"], {}, "bin-no-pulumi");
         assert.equal(result.status, 2);
-        assert.match(result.stderr, /^verify dev: the Pulumi CLI was not found on PATH; install it \(https:\/\/www\.pulumi\.com\/docs\/install\/\)/);
-        assert.deepEqual(JSON.parse(result.stdout), { stack: "dev", ok: false, error: result.stderr.trim().replace(/^verify dev: /, ""), checks: [] });
+        assert.match(
+            result.stderr,
+            /^verify dev: the Pulumi CLI was not found on PATH; install it \(https:\/\/www\.pulumi\.com\/docs\/install/,
+        );
+        assert.deepEqual(JSON.parse(result.stdout), {
+            stack: "dev",
+            ok: false,
+            error: result.stderr.trim().replace(/^verify dev: /, ""),
+            checks: [],
+        });
     });
 
     it("exits 2 when the stack was never brought up", () => {
         const result = verify(["dev"], { FAKE_PULUMI_MODE: "nostack" });
         assert.equal(result.status, 2);
-        assert.equal(result.stderr.trim(), `verify dev: could not read the outputs of the stack "dev": error: no stack named 'dev' found`);
+        assert.equal(
+            result.stderr.trim(),
+            `verify dev: could not read the outputs of the stack "dev": error: no stack named 'dev' found`,
+        );
     });
 
     it("exits 2 on bad arguments and on a stack with no settings file, before calling Pulumi", () => {

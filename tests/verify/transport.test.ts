@@ -9,27 +9,60 @@ const FAKE_KUBECTL = path.resolve(__dirname, "..", "fakes", "kubectl");
 describe("kubectlTransport", () => {
     const recording = () => {
         const seen: { argv: readonly string[]; timeoutMs: number }[] = [];
-        const runner: CommandRunner = { run: async (argv, options) => (seen.push({ argv, timeoutMs: options.timeoutMs }), { code: 0, stdout: "", stderr: "" }) };
+        const runner: CommandRunner = {
+            run: async (argv, options) => (
+                seen.push({ argv, timeoutMs: options.timeoutMs }),
+                { code: 0, stdout: "", stderr: "" }
+            ),
+        };
         return { runner, seen };
     };
 
     it("runs the command in the target's workload, with the cluster's kubeconfig and the time limit", async () => {
         const { runner, seen } = recording();
-        const transport = kubectlTransport(runner, { kubeconfigPath: "/k", namespace: "slurm", targets: { login: "deploy/login" } });
+        const transport = kubectlTransport(runner, {
+            kubeconfigPath: "/k",
+            namespace: "slurm",
+            targets: { login: "deploy/login" },
+        });
         await transport.exec("login", ["srun", "-N2", "hostname"], { timeoutMs: 5000 });
-        assert.deepEqual(seen, [{ argv: ["kubectl", "--kubeconfig", "/k", "--namespace", "slurm", "exec", "deploy/login", "--", "srun", "-N2", "hostname"], timeoutMs: 5000 }]);
+        assert.deepEqual(seen, [
+            {
+                argv: [
+                    "kubectl",
+                    "--kubeconfig",
+                    "/k",
+                    "--namespace",
+                    "slurm",
+                    "exec",
+                    "deploy/login",
+                    "--",
+                    "srun",
+                    "-N2",
+                    "hostname",
+                ],
+                timeoutMs: 5000,
+            },
+        ]);
     });
 
     it("answers an unknown target with a failure, running nothing", async () => {
         const { runner, seen } = recording();
-        const result = await kubectlTransport(runner, { namespace: "slurm", targets: {} }).exec("login", ["sinfo"], { timeoutMs: 1 });
+        const result = await kubectlTransport(runner, { namespace: "slurm", targets: {} }).exec("login", ["sinfo"], {
+            timeoutMs: 1,
+        });
         assert.deepEqual(result, { code: 2, stdout: "", stderr: 'no workload is known for the target "login"' });
         assert.equal(seen.length, 0);
     });
 
     it("leaves kubeconfig and context to kubectl when none is given", () => {
         assert.deepEqual(kubectlArgv({}, ["get", "--raw", "/readyz"]), ["kubectl", "get", "--raw", "/readyz"]);
-        assert.deepEqual(kubectlArgv({ kubectl: "/opt/kubectl", context: "c" }, ["x"]), ["/opt/kubectl", "--context", "c", "x"]);
+        assert.deepEqual(kubectlArgv({ kubectl: "/opt/kubectl", context: "c" }, ["x"]), [
+            "/opt/kubectl",
+            "--context",
+            "c",
+            "x",
+        ]);
     });
 });
 
@@ -45,16 +78,28 @@ describe("processRunner", () => {
         fs.rmSync(dir, { recursive: true, force: true });
     });
 
-    it("runs a program and hands back its code and output, through the fake kubectl and the kubectl transport", async () => {
-        const transport = kubectlTransport(processRunner, { kubectl: FAKE_KUBECTL, namespace: "slurm", targets: { login: "deploy/login" } });
-        assert.deepEqual(await transport.exec("login", ["srun", "-N2", "hostname"], { timeoutMs: 10_000 }), { code: 0, stdout: "compute-0\ncompute-1\n", stderr: "" });
+    it("hands back code and output, through the fake kubectl and the kubectl transport", async () => {
+        const transport = kubectlTransport(processRunner, {
+            kubectl: FAKE_KUBECTL,
+            namespace: "slurm",
+            targets: { login: "deploy/login" },
+        });
+        assert.deepEqual(await transport.exec("login", ["srun", "-N2", "hostname"], { timeoutMs: 10_000 }), {
+            code: 0,
+            stdout: "compute-0\ncompute-1\n",
+            stderr: "",
+        });
         const failed = await transport.exec("login", ["srun", "-N3", "hostname"], { timeoutMs: 10_000 });
         assert.equal(failed.code, 1);
         assert.match(failed.stderr, /Requested node configuration is not available/);
     });
 
     it("answers 127 for a program that is not there", async () => {
-        assert.deepEqual(await processRunner.run([path.join(dir, "missing")], { timeoutMs: 1000 }), { code: 127, stdout: "", stderr: `${path.join(dir, "missing")} was not found on PATH` });
+        assert.deepEqual(await processRunner.run([path.join(dir, "missing")], { timeoutMs: 1000 }), {
+            code: 127,
+            stdout: "",
+            stderr: `${path.join(dir, "missing")} was not found on PATH`,
+        });
     });
 
     it("stops a program at its time limit with code 124", async () => {

@@ -19,8 +19,15 @@ function validate(file: string) {
     return spawnSync(VALIDATOR, [file], { encoding: "utf8" });
 }
 
-function load(): { on: Record<string, unknown>; jobs: Record<string, { "runs-on": string; env: Record<string, string>; steps: Step[] }> } {
-    const doc = parseDocument(fs.readFileSync(WORKFLOW, "utf8"), { strict: true, uniqueKeys: true, prettyErrors: true });
+function load(): {
+    on: Record<string, unknown>;
+    jobs: Record<string, { "runs-on": string; env: Record<string, string>; steps: Step[] }>;
+} {
+    const doc = parseDocument(fs.readFileSync(WORKFLOW, "utf8"), {
+        strict: true,
+        uniqueKeys: true,
+        prettyErrors: true,
+    });
     assert.deepEqual(doc.errors, []);
     assert.deepEqual(doc.warnings, []);
     return doc.toJS();
@@ -82,9 +89,13 @@ describe("the real-run workflow", () => {
     });
 
     it("only runs npm scripts that package.json has", () => {
-        const scripts = JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8")).scripts as Record<string, string>;
-        const used = load()
-            .jobs.dev.steps.flatMap((s) => [...(s.run ?? "").matchAll(/npm run (?:--silent )?(\S+)/g)].map((m) => m[1]));
+        const scripts = JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8")).scripts as Record<
+            string,
+            string
+        >;
+        const used = load().jobs.dev.steps.flatMap((s) =>
+            [...(s.run ?? "").matchAll(/npm run (?:--silent )?(\S+)/g)].map((m) => m[1]),
+        );
         assert.deepEqual(used, ["up", "verify", "destroy"]);
         for (const name of used) assert.ok(scripts[name], `npm script ${name} is missing`);
     });

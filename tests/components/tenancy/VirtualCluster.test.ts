@@ -1,13 +1,19 @@
 import { strict as assert } from "node:assert";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { DEFAULT_VCLUSTER_CHART_VERSION, VCLUSTER_CHART_REPO, VirtualCluster, vclusterValues } from "../../../components/tenancy/VirtualCluster";
+import {
+    DEFAULT_VCLUSTER_CHART_VERSION,
+    VCLUSTER_CHART_REPO,
+    VirtualCluster,
+    vclusterValues,
+} from "../../../components/tenancy/VirtualCluster";
 import { MockEngine, dependencyRecorder, installMocks, kinds, settle, valueOf } from "../pulumiMocks";
 
 const KUBECONFIG = [
     "apiVersion: v1",
     "kind: Config",
-    "clusters: [{name: vcluster-team-a, cluster: {server: 'https://127.0.0.1:31443', certificate-authority-data: Q0E=}}]",
+    "clusters: [{name: vcluster-team-a, cluster: {server: 'https://127.0.0.1:31443', " +
+        "certificate-authority-data: Q0E=}}]",
     "contexts: [{name: vcluster-team-a, context: {cluster: vcluster-team-a, user: vcluster-team-a}}]",
     "current-context: vcluster-team-a",
     "users: [{name: vcluster-team-a, user: {client-key-data: c2VjcmV0}}]",
@@ -27,13 +33,16 @@ describe("VirtualCluster", () => {
         });
     });
 
-    async function build(args: ConstructorParameters<typeof VirtualCluster>[1], opts?: pulumi.ComponentResourceOptions) {
+    async function build(
+        args: ConstructorParameters<typeof VirtualCluster>[1],
+        opts?: pulumi.ComponentResourceOptions,
+    ) {
         const component = new VirtualCluster(args.tenantName, args, opts);
         await settle();
         return component;
     }
 
-    it("registers the vCluster, the kubeconfig wait and read, and Argo CD with its provider and password wait", async () => {
+    it("registers the vCluster, the kubeconfig wait and read, Argo CD, its provider and password wait", async () => {
         await build({ tenantName: "team-a" });
         assert.deepEqual(kinds(engine.resources), [
             "hyperscaler:tenancy:VirtualCluster",
@@ -43,16 +52,34 @@ describe("VirtualCluster", () => {
             "pulumi-nodejs:dynamic:Resource",
             "pulumi:providers:kubernetes",
         ]);
-        assert.deepEqual(engine.ofType(DYNAMIC).map((r) => r.name).sort(), ["team-a-argocd-password", "team-a-kubeconfig-wait"]);
-        assert.deepEqual(engine.ofType("kubernetes:helm.sh/v3:Release").map((r) => r.name).sort(), ["team-a-argocd", "team-a-release"]);
+        assert.deepEqual(
+            engine
+                .ofType(DYNAMIC)
+                .map((r) => r.name)
+                .sort(),
+            ["team-a-argocd-password", "team-a-kubeconfig-wait"],
+        );
+        assert.deepEqual(
+            engine
+                .ofType("kubernetes:helm.sh/v3:Release")
+                .map((r) => r.name)
+                .sort(),
+            ["team-a-argocd", "team-a-release"],
+        );
         assert.equal(engine.resources.length, 8);
     });
 
     it("without Argo CD registers no tenant provider, no argo-cd release and no password wait", async () => {
         const tenant = await build({ tenantName: "team-a", argocd: false });
         assert.equal(engine.ofType("pulumi:providers:kubernetes").length, 0);
-        assert.deepEqual(engine.ofType("kubernetes:helm.sh/v3:Release").map((r) => r.name), ["team-a-release"]);
-        assert.deepEqual(engine.ofType(DYNAMIC).map((r) => r.name), ["team-a-kubeconfig-wait"]);
+        assert.deepEqual(
+            engine.ofType("kubernetes:helm.sh/v3:Release").map((r) => r.name),
+            ["team-a-release"],
+        );
+        assert.deepEqual(
+            engine.ofType(DYNAMIC).map((r) => r.name),
+            ["team-a-kubeconfig-wait"],
+        );
         assert.equal(tenant.argocd, undefined);
         assert.equal((await valueOf(tenant.access)).commands.argocdUi, undefined);
     });
@@ -66,7 +93,7 @@ describe("VirtualCluster", () => {
         assert.equal(tenant.tenantName, "team-a");
     });
 
-    it("installs the pinned vcluster chart, published as NodePort 31443 at https://127.0.0.1:31443 by default", async () => {
+    it("installs the pinned vcluster chart as NodePort 31443 at https://127.0.0.1:31443 by default", async () => {
         const tenant = await build({ tenantName: "team-a" });
         const release = engine.named("kubernetes:helm.sh/v3:Release", "team-a-release");
         assert.equal(release.inputs.chart, "vcluster");
@@ -76,13 +103,23 @@ describe("VirtualCluster", () => {
         assert.equal(release.inputs.namespace, "vcluster-team-a");
         assert.deepEqual(
             release.inputs.values,
-            vclusterValues({ tenantName: "team-a", serviceType: "NodePort", port: 31443, server: "https://127.0.0.1:31443" }),
+            vclusterValues({
+                tenantName: "team-a",
+                serviceType: "NodePort",
+                port: 31443,
+                server: "https://127.0.0.1:31443",
+            }),
         );
         assert.equal((await valueOf(tenant.access)).server, "https://127.0.0.1:31443");
     });
 
     it("passes port, server and service type through to the values", async () => {
-        const tenant = await build({ tenantName: "team-a", serviceType: "LoadBalancer", port: 31444, server: "https://vc.example.com" });
+        const tenant = await build({
+            tenantName: "team-a",
+            serviceType: "LoadBalancer",
+            port: 31444,
+            server: "https://vc.example.com",
+        });
         const values = engine.named("kubernetes:helm.sh/v3:Release", "team-a-release").inputs.values;
         assert.deepEqual(values.controlPlane.service, { spec: { type: "LoadBalancer" } });
         assert.deepEqual(values.controlPlane.proxy.extraSANs, ["vc.example.com"]);
@@ -95,8 +132,12 @@ describe("VirtualCluster", () => {
         assert.equal(engine.named("kubernetes:helm.sh/v3:Release", "team-a-release").inputs.version, "0.30.0");
     });
 
-    it("waits for vc-<tenant> through the host kubeconfig, kept secret, then reads it and marks the kubeconfig secret", async () => {
-        const tenant = await build({ tenantName: "team-a", host: { kubeconfig: "HOST-KUBECONFIG", context: "kind-lab" }, wait: { timeoutSeconds: 42 } });
+    it("waits for vc-<tenant> with the host kubeconfig (secret), then reads it as a secret", async () => {
+        const tenant = await build({
+            tenantName: "team-a",
+            host: { kubeconfig: "HOST-KUBECONFIG", context: "kind-lab" },
+            wait: { timeoutSeconds: 42 },
+        });
         const wait = engine.named(DYNAMIC, "team-a-kubeconfig-wait");
         assert.equal(wait.inputs.namespace, "vcluster-team-a");
         assert.equal(wait.inputs.secretName, "vc-team-a");
@@ -119,8 +160,14 @@ describe("VirtualCluster", () => {
         assert.deepEqual(deps.dependsOn("team-a-kubeconfig-wait"), ["team-a-release"]);
         assert.deepEqual(deps.dependsOn("team-a-kubeconfig"), ["team-a-kubeconfig-wait"]);
         assert.deepEqual(deps.dependsOn("team-a-argocd-password"), ["team-a-argocd"]);
-        assert.deepEqual((deps.options("team-a-argocd-password") as pulumi.CustomResourceOptions).additionalSecretOutputs, ["kubeconfig", "value"]);
-        assert.deepEqual((deps.options("team-a-kubeconfig-wait") as pulumi.CustomResourceOptions).additionalSecretOutputs, ["kubeconfig", "value"]);
+        assert.deepEqual(
+            (deps.options("team-a-argocd-password") as pulumi.CustomResourceOptions).additionalSecretOutputs,
+            ["kubeconfig", "value"],
+        );
+        assert.deepEqual(
+            (deps.options("team-a-kubeconfig-wait") as pulumi.CustomResourceOptions).additionalSecretOutputs,
+            ["kubeconfig", "value"],
+        );
     });
 
     it("installs argo-cd 10.1.1 inside the tenant, through a provider built from the tenant kubeconfig", async () => {
@@ -139,7 +186,7 @@ describe("VirtualCluster", () => {
         assert.match(argocd.provider ?? "", /pulumi:providers:kubernetes::team-a-tenant::/);
     });
 
-    it("reads the admin password once, from argocd-initial-admin-secret inside the tenant, as a secret output", async () => {
+    it("reads the admin password once from argocd-initial-admin-secret in the tenant, as a secret", async () => {
         const tenant = await build({ tenantName: "team-a" });
         const wait = engine.named(DYNAMIC, "team-a-argocd-password");
         assert.deepEqual(
@@ -156,7 +203,10 @@ describe("VirtualCluster", () => {
         const tenant = await build({ tenantName: "team-a" });
         assert.equal(await pulumi.isSecret(tenant.access), false);
         const access = await valueOf(tenant.access);
-        assert.equal(access.commands.argocdUi.split("   #")[0], "kubectl --kubeconfig team-a.kubeconfig --namespace argocd port-forward svc/argocd-server 8080:443");
+        assert.equal(
+            access.commands.argocdUi.split("   #")[0],
+            "kubectl --kubeconfig team-a.kubeconfig --namespace argocd port-forward svc/argocd-server 8080:443",
+        );
         assert.doesNotMatch(JSON.stringify(access), /c2VjcmV0|client-key/);
     });
 
@@ -165,9 +215,16 @@ describe("VirtualCluster", () => {
         await build({ tenantName: "team-a" }, { provider });
         for (const name of ["team-a-namespace", "team-a-release", "team-a-kubeconfig"]) {
             const child = engine.resources.find((r) => r.name === name)!;
-            assert.match(child.provider ?? "", /pulumi:providers:kubernetes::lab::/, `${name} should use the provider "lab"`);
+            assert.match(
+                child.provider ?? "",
+                /pulumi:providers:kubernetes::lab::/,
+                `${name} should use the provider "lab"`,
+            );
         }
-        assert.match(engine.named("kubernetes:helm.sh/v3:Release", "team-a-argocd").provider ?? "", /::team-a-tenant::/);
+        assert.match(
+            engine.named("kubernetes:helm.sh/v3:Release", "team-a-argocd").provider ?? "",
+            /::team-a-tenant::/,
+        );
     });
 
     it("rejects bad arguments with one message naming each, and registers nothing", async () => {

@@ -11,11 +11,21 @@ import { leafPaths, loadChartJson, loadChartYaml, schemaProblems, unknownValueKe
 const VCLUSTER_VALUES = "vcluster-0.36.1.values.yaml";
 const VCLUSTER_SCHEMA = "vcluster-0.36.1.values.schema.json";
 const ARGOCD_VALUES = "argo-cd-10.1.1.values.yaml";
-const NODEPORT = { tenantName: "team-a", serviceType: "NodePort", port: 31443, server: "https://127.0.0.1:31443" } as const;
-const LOADBALANCER = { tenantName: "team-b", serviceType: "LoadBalancer", port: 31444, server: "https://team-b.vc.example.com:8443" } as const;
+const NODEPORT = {
+    tenantName: "team-a",
+    serviceType: "NodePort",
+    port: 31443,
+    server: "https://127.0.0.1:31443",
+} as const;
+const LOADBALANCER = {
+    tenantName: "team-b",
+    serviceType: "LoadBalancer",
+    port: 31444,
+    server: "https://team-b.vc.example.com:8443",
+} as const;
 
 describe("vclusterValues", () => {
-    it("publishes the API as NodePort <port>, exports a kubeconfig for <server>, and signs the certificate for its host", () => {
+    it("publishes NodePort <port>, exports a kubeconfig for <server>, signs the certificate for its host", () => {
         assert.deepEqual(vclusterValues(NODEPORT), {
             controlPlane: {
                 service: { spec: { type: "NodePort" }, httpsNodePort: 31443 },
@@ -27,14 +37,18 @@ describe("vclusterValues", () => {
 
     it("as a LoadBalancer leaves the node port to Kubernetes and signs for the server's DNS name", () => {
         assert.deepEqual(vclusterValues(LOADBALANCER), {
-            controlPlane: { service: { spec: { type: "LoadBalancer" } }, proxy: { extraSANs: ["team-b.vc.example.com"] } },
+            controlPlane: {
+                service: { spec: { type: "LoadBalancer" } },
+                proxy: { extraSANs: ["team-b.vc.example.com"] },
+            },
             exportKubeConfig: { context: "vcluster-team-b", server: "https://team-b.vc.example.com:8443" },
         });
     });
 
     it("sets only keys that exist in the chart's values.yaml", () => {
         const upstream = loadChartYaml(VCLUSTER_VALUES);
-        for (const args of [NODEPORT, LOADBALANCER]) assert.deepEqual(unknownValueKeys(vclusterValues(args), upstream), []);
+        for (const args of [NODEPORT, LOADBALANCER])
+            assert.deepEqual(unknownValueKeys(vclusterValues(args), upstream), []);
         assert.deepEqual(leafPaths(vclusterValues(NODEPORT)), [
             "controlPlane.service.spec.type",
             "controlPlane.service.httpsNodePort",
@@ -43,14 +57,18 @@ describe("vclusterValues", () => {
             "exportKubeConfig.server",
         ]);
         // The check can fail: a misspelt key is caught.
-        assert.deepEqual(unknownValueKeys({ controlPlane: { service: { httpsNodeport: 1 } } }, upstream), ["controlPlane.service.httpsNodeport"]);
+        assert.deepEqual(unknownValueKeys({ controlPlane: { service: { httpsNodeport: 1 } } }, upstream), [
+            "controlPlane.service.httpsNodeport",
+        ]);
     });
 
     it("validates against the chart's values.schema.json", () => {
         const schema = loadChartJson(VCLUSTER_SCHEMA) as Record<string, unknown>;
         for (const args of [NODEPORT, LOADBALANCER]) assert.deepEqual(schemaProblems(vclusterValues(args), schema), []);
         // The schema is strict (additionalProperties: false) and typed, so the check can fail:
-        assert.deepEqual(schemaProblems({ exportKubeConfig: { sever: "x" } }, schema), ["exportKubeConfig.sever: not allowed by the schema"]);
+        assert.deepEqual(schemaProblems({ exportKubeConfig: { sever: "x" } }, schema), [
+            "exportKubeConfig.sever: not allowed by the schema",
+        ]);
         assert.deepEqual(schemaProblems({ controlPlane: { service: { httpsNodePort: "31443" } } }, schema), [
             'controlPlane.service.httpsNodePort: expected integer, got "31443"',
         ]);
@@ -97,10 +115,17 @@ describe("tenantCommands", () => {
         assert.deepEqual(Object.keys(commands), ["kubeconfig", "namespaces", "argocdUi", "argocdPassword"]);
         assert.equal(
             commands.kubeconfig,
-            `pulumi stack output tenantInfo --show-secrets --json | jq -r '."team-a".kubeconfig' > team-a.kubeconfig && chmod 600 team-a.kubeconfig`,
+            "pulumi stack output tenantInfo --show-secrets --json | " +
+                `jq -r '."team-a".kubeconfig' > team-a.kubeconfig && chmod 600 team-a.kubeconfig`,
         );
-        assert.equal(commands.argocdPassword, `pulumi stack output tenantInfo --show-secrets --json | jq -r '."team-a".argocd.adminPassword'`);
-        assert.match(commands.argocdUi, /^kubectl --kubeconfig team-a\.kubeconfig --namespace argocd port-forward svc\/argocd-server 8080:443 /);
+        assert.equal(
+            commands.argocdPassword,
+            `pulumi stack output tenantInfo --show-secrets --json | jq -r '."team-a".argocd.adminPassword'`,
+        );
+        assert.match(
+            commands.argocdUi,
+            /^kubectl --kubeconfig team-a\.kubeconfig --namespace argocd port-forward svc\/argocd-server 8080:443 /,
+        );
     });
 
     it("has no Argo CD commands for a tenant without it", () => {
