@@ -52,16 +52,6 @@ describe("fake CLIs (tests/fakes)", () => {
         ]);
     });
 
-    it("kubectl records calls and stdin of -f -, answers from its table, fails on a listed call", () => {
-        fs.writeFileSync(path.join(state, "kubectl-answers"), "get nodes\tlab-worker 1\n");
-        fs.writeFileSync(path.join(state, "kubectl-fail"), "delete\n");
-        assert.equal(run("kubectl", ["apply", "-f", "-"], "kind: RuntimeClass\n").status, 0);
-        assert.equal(fs.readFileSync(path.join(state, "kubectl.stdin"), "utf8"), "kind: RuntimeClass\n");
-        assert.equal(run("kubectl", ["get", "nodes", "-o", "jsonpath={.items}"]).stdout, "lab-worker 1\n");
-        assert.equal(run("kubectl", ["delete", "pod", "x"]).status, 1);
-        assert.deepEqual(calls("kubectl")[0], ["apply", "-f", "-"]);
-    });
-
     it("kind create records the nodes the fake docker lists by kind's label, and delete removes them", () => {
         const config = path.join(state, "kind.yaml");
         fs.writeFileSync(

@@ -14,7 +14,7 @@ const FAKES = path.join(ROOT, "tests", "fakes");
 const UTILITIES = ["cat", "cp", "cut", "grep", "head", "ls", "mkdir", "rm", "sed", "sha256sum", "sort", "touch"];
 
 /** The fakes a sandbox can put on PATH. */
-export const FAKE_TOOLS = ["pulumi", "docker", "kind", "nvidia-smi", "kubectl"] as const;
+export const FAKE_TOOLS = ["pulumi", "docker", "kind", "nvidia-smi"] as const;
 
 /** The repository parts `scripts/stack.ts` reads or builds from. */
 const COPIED = [

@@ -1,0 +1,158 @@
+/**
+ * `npm run verify` as a user runs it: the script spawned with a PATH that holds only fakes (tests/fakes/kubectl,
+ * tests/verify/fakes/pulumi) and the few tools they use, so no real Pulumi CLI or cluster is reached.
+ */
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+
+const ROOT = path.resolve(__dirname, "..", "..");
+const TOKEN = "HOSTTOKEN0123456789abcdef";
+const TENANT_KEY = "VEVOQU5US0VZMDEyMzQ1Njc4OQ==";
+const OUTPUTS = {
+    clusterName: "ai-hyperscaler-dev",
+    kubeconfig: `apiVersion: v1\nkind: Config\nusers: [{name: u, user: {token: ${TOKEN}}}]\n`,
+    tenantInfo: {
+        "team-a": {
+            namespace: "vcluster-team-a",
+            kubeconfig: `apiVersion: v1\nkind: Config\nusers: [{name: t, user: {client-key-data: ${TENANT_KEY}}}]\n`,
+        },
+    },
+};
+
+describe("npm run verify (the script, against fake pulumi and kubectl)", function () {
+    let dir: string;
+    before(() => {
+        dir = fs.mkdtempSync(path.join(os.tmpdir(), "verify-script-"));
+        for (const sub of ["bin", "bin-no-pulumi", "kubectl", "pulumi"]) fs.mkdirSync(path.join(dir, sub));
+        // Only what the fakes and node need: a real kubectl or pulumi elsewhere on PATH must not be reached.
+        for (const bin of ["bin", "bin-no-pulumi"]) {
+            for (const tool of ["bash", "cat", "base64", "stat", "tr"])
+                fs.symlinkSync(`/usr/bin/${tool}`, path.join(dir, bin, tool));
+            fs.symlinkSync(process.execPath, path.join(dir, bin, "node"));
+            fs.symlinkSync(path.join(ROOT, "tests", "fakes", "kubectl"), path.join(dir, bin, "kubectl"));
+        }
+        fs.symlinkSync(path.join(ROOT, "tests", "verify", "fakes", "pulumi"), path.join(dir, "bin", "pulumi"));
+        fs.writeFileSync(path.join(dir, "outputs.json"), JSON.stringify(OUTPUTS));
+    });
+    after(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+    function verify(args: string[], env: Record<string, string> = {}, bin = "bin") {
+        fs.rmSync(path.join(dir, "kubectl", "calls.log"), { force: true });
+        const result = spawnSync(process.execPath, ["-r", "ts-node/register", "scripts/verify.ts", ...args], {
+            cwd: ROOT,
+            encoding: "utf8",
+            env: {
+                PATH: path.join(dir, bin),
+                HOME: dir,
+                TS_NODE_TRANSPILE_ONLY: "1",
+                FAKE_KUBECTL_DIR: path.join(dir, "kubectl"),
+                FAKE_PULUMI_DIR: path.join(dir, "pulumi"),
+                FAKE_PULUMI_OUTPUTS: path.join(dir, "outputs.json"),
+                ...env,
+            },
+        });
+        const all = `${result.stdout}${result.stderr}`;
+        assert.ok(!all.includes(TOKEN) && !all.includes(TENANT_KEY), `a credential was printed:\n${all}`);
+        return result;
+    }
+
+    it("passes every check of the dev stack on a healthy cluster, exit code 0", () => {
+        const result = verify(["dev"]);
+        assert.equal(result.status, 0, result.stderr);
+        const lines = result.stdout.trim().split("\n");
+        assert.deepEqual(
+            lines.map((l) => l.replace(/\s+\d+\.\d s\s.*$/, "").replace(/\s+/g, " ")),
+            [
+                "PASS cluster: API answers",
+                "PASS slurm: compute nodes idle",
+                "PASS slurm: srun -N2 hostname",
+                "PASS slurm: sbatch job completes, shown by sacct",
+                "PASS tenant team-a: API answers",
+                "PASS tenant team-a: Argo CD server ready",
+                "all 6 checks passed",
+            ],
+        );
+        const calls = fs.readFileSync(path.join(dir, "kubectl", "calls.log"), "utf8");
+        assert.match(
+            calls,
+            /--kubeconfig\t\S+\/tenant-team-a\.kubeconfig\t--namespace\targocd\tget\tdeployment\targocd-server/,
+        );
+    });
+
+    it("fails fast with no cluster: JSON report, API check failed, the rest not run, exit code 1", () => {
+        const result = verify(["dev", "--json"], { FAKE_KUBECTL_MODE: "down" });
+        assert.equal(result.status, 1);
+        const report = JSON.parse(result.stdout);
+        assert.equal(report.stack, "dev");
+        assert.equal(report.ok, false);
+        assert.deepEqual(report.checks[0], {
+            name: "cluster: API answers",
+            ok: false,
+            reason: "The connection to the server 127.0.0.1:6443 was refused - did you specify the right host or port?",
+            seconds: report.checks[0].seconds,
+        });
+        assert.ok(
+            report.checks
+                .slice(1)
+                .every((c: { ok: boolean; reason: string }) => !c.ok && c.reason.startsWith("not run:")),
+        );
+        assert.equal(
+            fs
+                .readFileSync(path.join(dir, "kubectl", "calls.log"), "utf8")
+                .trim()
+                .split("\n").length,
+            1,
+            "one kubectl call only",
+        );
+    });
+
+    it("fails when kubectl answers nothing at all", () => {
+        const result = verify(["dev"], { FAKE_KUBECTL_MODE: "silent" });
+        assert.equal(result.status, 1);
+        assert.match(result.stdout, /^FAIL  cluster: API answers .* exit code 1 and no output$/m);
+    });
+
+    it("never prints a credential, even when kubectl echoes its kubeconfig", () => {
+        const result = verify(["dev", "--json"], { FAKE_KUBECTL_MODE: "leaky" });
+        assert.equal(result.status, 1);
+        assert.match(JSON.parse(result.stdout).checks[0].reason, /token: \[redacted\]/);
+    });
+
+    it("exits 2 saying the Pulumi CLI is missing, with a JSON error for pipelines", () => {
+        const result = verify(["dev", "--json"], {}, "bin-no-pulumi");
+        assert.equal(result.status, 2);
+        assert.match(
+            result.stderr,
+            /^verify dev: the Pulumi CLI was not found on PATH; install it \(https:\/\/www\.pulumi\.com\/docs\/install/,
+        );
+        assert.deepEqual(JSON.parse(result.stdout), {
+            stack: "dev",
+            ok: false,
+            error: result.stderr.trim().replace(/^verify dev: /, ""),
+            checks: [],
+        });
+    });
+
+    it("exits 2 when the stack was never brought up", () => {
+        const result = verify(["dev"], { FAKE_PULUMI_MODE: "nostack" });
+        assert.equal(result.status, 2);
+        assert.equal(
+            result.stderr.trim(),
+            `verify dev: could not read the outputs of the stack "dev": error: no stack named 'dev' found`,
+        );
+    });
+
+    it("exits 2 on bad arguments and on a stack with no settings file, before calling Pulumi", () => {
+        fs.rmSync(path.join(dir, "pulumi", "calls.log"), { force: true });
+        assert.equal(verify([]).status, 2);
+        const unknown = verify(["dev", "--yaml"]);
+        assert.match(unknown.stderr, /unknown option --yaml; usage: npm run verify -- <stack> \[--json\]/);
+        const missing = verify(["nosuch"]);
+        assert.equal(missing.status, 2);
+        assert.match(missing.stderr, /no stack "nosuch": there is no Pulumi\.nosuch\.yaml/);
+        assert.equal(fs.existsSync(path.join(dir, "pulumi", "calls.log")), false);
+    });
+});

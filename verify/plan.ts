@@ -1,0 +1,127 @@
+/**
+ * Which checks a deployed stack gets, from its settings and its outputs. Pure apart from the `writeKubeconfig`
+ * callback, which puts each kubeconfig into a private file and returns its path.
+ */
+import type { StackConfig } from "../config/schema";
+import { LOGINSET, SLURM_RELEASE_NAME } from "../components/slinky/values";
+import { ROLES } from "../components/slurm/topology";
+import { Check, Clock, apiCheck, argocdCheck, slurmChecks, systemClock } from "./checks";
+import { CommandRunner, KubectlAccess, kubectlTransport } from "./transport";
+
+/** The settings verify reads: a subset of the stack config (tenants' `argocd` defaults to true). */
+export type VerifySettings = Pick<StackConfig, "cluster" | "slurm"> & {
+    readonly vcluster: { readonly tenants: readonly { readonly name: string; readonly argocd?: boolean }[] };
+};
+
+/** What verify checks on one stack. */
+export interface VerifyPlan {
+    /** kubectl access to the host cluster. */
+    readonly cluster: KubectlAccess;
+    /** Slurm, unless the stack runs none. */
+    readonly slurm?: {
+        /** Namespace of the Slurm objects. */
+        readonly namespace: string;
+        /** Workload of the login target (`deploy/login`, `deployment/slurm-login-slinky`). */
+        readonly login: string;
+        /** Compute nodes expected. */
+        readonly nodes: number;
+        /** GPUs per node. */
+        readonly gpus: number;
+        /** Accounting runs. */
+        readonly accounting: boolean;
+    };
+    /** One entry per tenant. */
+    readonly tenants: readonly { readonly name: string; readonly access: KubectlAccess; readonly argocd: boolean }[];
+    /** Every secret text verify holds (kubeconfigs): the report hides them. */
+    readonly secrets: readonly string[];
+}
+
+/** The login workload of each Slurm mode. */
+export function loginWorkload(mode: "static" | "slinky"): string {
+    return mode === "static" ? `deploy/${ROLES.login}` : `deployment/${SLURM_RELEASE_NAME}-login-${LOGINSET}`;
+}
+
+/**
+ * The plan for a stack. `outputs` are the stack outputs with secrets in plain text (`kubeconfig`, `tenantInfo`);
+ * throws naming what is missing when the stack was not brought up (or not completely).
+ */
+export function planFromStack(
+    settings: VerifySettings,
+    outputs: Readonly<Record<string, unknown>>,
+    writeKubeconfig: (name: string, contents: string) => string,
+): VerifyPlan {
+    const secrets: string[] = [];
+    let cluster: KubectlAccess;
+    if (settings.cluster.type === "kind") {
+        const kubeconfig = outputs.kubeconfig;
+        if (typeof kubeconfig !== "string" || kubeconfig === "") {
+            throw new Error("the stack has no output `kubeconfig`: bring it up first (npm run up -- <stack>)");
+        }
+        secrets.push(kubeconfig);
+        cluster = { kubeconfigPath: writeKubeconfig("cluster", kubeconfig) };
+    } else {
+        cluster = { kubeconfigPath: settings.cluster.kubeconfigPath, context: settings.cluster.context };
+    }
+    const slurm =
+        settings.slurm.mode === "none"
+            ? undefined
+            : {
+                  namespace: settings.slurm.namespace,
+                  login: loginWorkload(settings.slurm.mode),
+                  nodes: settings.slurm.compute.replicas,
+                  gpus: settings.slurm.compute.gpus,
+                  // The static stack always runs slurmdbd; the Slinky chart's accounting is off in this project.
+                  accounting: settings.slurm.mode === "static",
+              };
+    const tenantInfo = (outputs.tenantInfo ?? {}) as Record<string, { kubeconfig?: unknown } | undefined>;
+    const tenants = settings.vcluster.tenants.map((tenant) => {
+        const kubeconfig = tenantInfo[tenant.name]?.kubeconfig;
+        if (typeof kubeconfig !== "string" || kubeconfig === "") {
+            throw new Error(
+                `the stack output tenantInfo has no kubeconfig for the tenant "${tenant.name}": ` +
+                    "bring the stack up first",
+            );
+        }
+        secrets.push(kubeconfig);
+        return {
+            name: tenant.name,
+            access: { kubeconfigPath: writeKubeconfig(`tenant-${tenant.name}`, kubeconfig) },
+            argocd: tenant.argocd ?? true,
+        };
+    });
+    return { cluster, slurm, tenants, secrets };
+}
+
+/** The checks of a plan, in report order: the cluster's API first; everything else needs it. */
+export function checksFor(
+    plan: VerifyPlan,
+    runner: CommandRunner,
+    clock: Clock = systemClock,
+    kubectl?: string,
+): Check[] {
+    const withKubectl = (access: KubectlAccess): KubectlAccess => ({ ...access, ...(kubectl ? { kubectl } : {}) });
+    const api = "cluster: API answers";
+    const checks: Check[] = [apiCheck(api, runner, withKubectl(plan.cluster))];
+    if (plan.slurm) {
+        const transport = kubectlTransport(runner, {
+            ...withKubectl(plan.cluster),
+            namespace: plan.slurm.namespace,
+            targets: { login: plan.slurm.login },
+        });
+        checks.push(...slurmChecks(plan.slurm, transport, clock, api));
+    }
+    for (const tenant of plan.tenants) {
+        const tenantApi = `tenant ${tenant.name}: API answers`;
+        checks.push({ ...apiCheck(tenantApi, runner, withKubectl(tenant.access)), requires: api });
+        if (tenant.argocd)
+            checks.push(
+                argocdCheck(
+                    `tenant ${tenant.name}: Argo CD server ready`,
+                    runner,
+                    withKubectl(tenant.access),
+                    tenantApi,
+                ),
+            );
+    }
+    return checks;
+}
