@@ -8,29 +8,50 @@
  * mariadb-server honours the same environment variables (tests/e2e/images/mariadb).
  *
  * The tests run in order, as one scenario on one cluster. Needs root, podman, runc and debootstrap
- * (.ci/run installs them).
+ * (.ci/run installs them). Opt-in modes:
+ *   E2E_NODES=64  that many compute nodes instead of the dev stack's 2 (all idle, srun -N64, a 64-task array);
+ *   E2E_LOAD=2    `stress-ng --cpu 2` beside the whole run (stopped after it, also on failure);
+ *   E2E_KEEP_IMAGES=1  keep the built images for a quicker rerun.
+ * Every wait is on a condition, with a deadline far above the time it takes (only a failure waits that long) and a
+ * message naming what it waited for.
  */
 import { strict as assert } from "node:assert";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { PodmanLab } from "./harness/lab";
+import { Load, loadFromEnvironment, startLoad } from "./harness/load";
 import { waitFor } from "./harness/podman";
-import { buildImages, computeNodes, LOCAL_IMAGES, loginPod, nodeStates, removeImages, renderDev, waitForIdle } from "./harness/setup";
+import { buildImages, computeNodes, loginPod, newLab, nodeStates, removeImages, renderDev, waitForIdle } from "./harness/setup";
 
-const INITIAL_REPLICAS = 2; // The dev stack's own count.
-const BRING_UP_TIMEOUT_MS = 180_000;
-const JOB_TIMEOUT_MS = 120_000;
+/** Compute nodes: the dev stack's own 2, or E2E_NODES. */
+function nodesFromEnvironment(value = process.env.E2E_NODES): number {
+    if (value === undefined || value === "") return 2;
+    if (!/^\d+$/.test(value) || Number(value) < 2 || Number(value) > 200) {
+        throw new Error(`E2E_NODES is "${value}"; allowed: a whole number of compute nodes from 2 to 200`);
+    }
+    return Number(value);
+}
 
-describe("static Slurm stack: rendered, then run as real daemons in podman containers", function () {
-    this.timeout(15 * 60_000);
+const INITIAL_REPLICAS = nodesFromEnvironment();
+const LOAD_WORKERS = loadFromEnvironment();
+// Deadlines of the waits: generous, since only a failure reaches them; they grow with the node count and the load.
+const SLOWDOWN = 1 + LOAD_WORKERS / 2;
+const BRING_UP_TIMEOUT_MS = (180_000 + INITIAL_REPLICAS * 5_000) * SLOWDOWN;
+const JOB_TIMEOUT_MS = (180_000 + INITIAL_REPLICAS * 2_000) * SLOWDOWN;
+const COMMAND_TIMEOUT_MS = 120_000 * SLOWDOWN;
+
+describe(`static Slurm stack: rendered, then run as real daemons in podman containers (${INITIAL_REPLICAS} compute nodes${LOAD_WORKERS ? `, stress-ng --cpu ${LOAD_WORKERS} beside it` : ""})`, function () {
+    // A backstop only: each wait below fails first, naming what it waited for.
+    this.timeout(4 * BRING_UP_TIMEOUT_MS);
     let dir: string;
     let lab: PodmanLab;
     let login: string;
+    let load: Load | undefined;
 
     /** One field of `sacct` per job id, for every listed job. */
     async function sacct(jobs: readonly string[], field = "State"): Promise<Map<string, string>> {
-        const out = await lab.sh(login, `sacct -n -X -P -j ${jobs.join(",")} -o JobID,${field}`, 30_000);
+        const out = await lab.sh(login, `sacct -n -X -P -j ${jobs.join(",")} -o JobID,${field}`, COMMAND_TIMEOUT_MS);
         return new Map(out.trim().split("\n").filter(Boolean).map((l) => l.split("|") as [string, string]));
     }
 
@@ -44,7 +65,7 @@ describe("static Slurm stack: rendered, then run as real daemons in podman conta
 
     /** `scontrol show job` state, answered by slurmctld itself (no slurmdbd involved). */
     async function controllerState(job: string): Promise<string | undefined> {
-        const out = await lab.sh(login, `scontrol show job ${job} | grep -o 'JobState=[A-Z_]*' || true`, 30_000);
+        const out = await lab.sh(login, `scontrol show job ${job} | grep -o 'JobState=[A-Z_]*' || true`, COMMAND_TIMEOUT_MS);
         return /JobState=(\w+)/.exec(out)?.[1];
     }
 
@@ -53,14 +74,15 @@ describe("static Slurm stack: rendered, then run as real daemons in podman conta
      * Kubernetes, which keeps the image's 0755) mounts `/` 0555, where root without CAP_DAC_OVERRIDE cannot write.
      */
     async function submit(script: string): Promise<string> {
-        return (await lab.sh(login, `cd /tmp && sbatch --parsable ${script}`)).trim().split(";")[0];
+        return (await lab.sh(login, `cd /tmp && sbatch --parsable ${script}`, COMMAND_TIMEOUT_MS)).trim().split(";")[0];
     }
 
     before(async function () {
+        if (LOAD_WORKERS > 0) load = await startLoad(LOAD_WORKERS);
         await buildImages();
         dir = fs.mkdtempSync(path.join(os.tmpdir(), "ai-hyperscaler-e2e-"));
         await renderDev(path.join(dir, "render-1"), INITIAL_REPLICAS);
-        lab = new PodmanLab(`e2e${process.pid}`, path.join(dir, "work"), LOCAL_IMAGES);
+        lab = newLab(`e2e${process.pid}`, path.join(dir, "work"));
         lab.load(path.join(dir, "render-1"));
         login = loginPod(lab);
         await lab.createNetwork();
@@ -73,17 +95,26 @@ describe("static Slurm stack: rendered, then run as real daemons in podman conta
         if (this.currentTest?.state === "failed" && lab) console.error(await lab.logs(40));
     });
 
+    // Everything the run made goes, whatever failed: each step on its own, so that one failing skips no other.
     after(async function () {
-        if (lab) await lab.destroy();
+        const steps: [string, () => Promise<unknown> | undefined][] = [
+            ["the lab's containers, volumes and network", () => lab?.destroy()],
+            ["the load generator", () => load?.stop()],
+            ["the built images", () => removeImages()],
+        ];
+        const failures: string[] = [];
+        for (const [what, step] of steps) {
+            await Promise.resolve(step()).catch((error: Error) => failures.push(`removing ${what} failed: ${error.message}`));
+        }
         if (dir) fs.rmSync(dir, { recursive: true, force: true });
-        await removeImages();
+        assert.deepEqual(failures, []);
     });
 
     it("runs every pod the dev stack declares, from the render", () => {
+        const computes = Array.from({ length: INITIAL_REPLICAS }, () => "StatefulSet/compute");
         assert.deepEqual(lab.pods().map((p) => p.owner).sort(), [
             "Deployment/login",
-            "StatefulSet/compute",
-            "StatefulSet/compute",
+            ...computes,
             "StatefulSet/mariadb",
             "StatefulSet/slurmctld",
             "StatefulSet/slurmdbd",
@@ -92,7 +123,7 @@ describe("static Slurm stack: rendered, then run as real daemons in podman conta
 
     it("has every compute node idle in sinfo", async () => {
         const states = await nodeStates(lab, login);
-        assert.deepEqual([...states.keys()].sort(), ["compute-0", "compute-1"]);
+        assert.deepEqual([...states.keys()].sort(), [...computeNodes(lab)].sort());
         assert.ok([...states.values()].every((s) => s === "idle"), JSON.stringify([...states]));
     });
 
@@ -104,7 +135,21 @@ describe("static Slurm stack: rendered, then run as real daemons in podman conta
     it("runs `srun -N<all> hostname` on every node", async () => {
         const nodes = computeNodes(lab);
         const out = await lab.sh(login, `srun -N${nodes.length} hostname`, JOB_TIMEOUT_MS);
-        assert.deepEqual(out.trim().split("\n").sort(), nodes);
+        assert.deepEqual(out.trim().split("\n").sort(), [...nodes].sort());
+    });
+
+    it("completes an `sbatch --array` of one task per node, every task COMPLETED in sacct", async () => {
+        const tasks = INITIAL_REPLICAS;
+        const job = await submit(`--array=1-${tasks} --wrap 'hostname'`);
+        const expected = Array.from({ length: tasks }, (_, i) => `${job}_${i + 1}`).sort();
+        let seen = "";
+        await waitFor(`the ${tasks} tasks of array job ${job} COMPLETED in sacct`, async () => {
+            const out = await lab.sh(login, `sacct -n -X -P -j ${job} -o JobID,State`, COMMAND_TIMEOUT_MS);
+            const states = new Map(out.trim().split("\n").filter(Boolean).map((l) => l.split("|") as [string, string]));
+            const waiting = expected.filter((id) => states.get(id) !== "COMPLETED");
+            seen = `${tasks - waiting.length} of ${tasks} COMPLETED; e.g. ${waiting.slice(0, 3).map((id) => `${id}=${states.get(id) ?? "absent"}`).join(", ")}`;
+            return waiting.length === 0 ? states : undefined;
+        }, JOB_TIMEOUT_MS, { lastSeen: () => seen });
     });
 
     it("completes an sbatch job, which sacct shows, read from MariaDB through slurmdbd", async () => {
@@ -131,7 +176,7 @@ describe("static Slurm stack: rendered, then run as real daemons in podman conta
             await waitFor("slurmctld to save the job state", async () => {
                 const savedAt = Number(await lab.sh("slurmctld-0", "stat -c %.9Y /var/spool/slurmctld/job_state"));
                 return savedAt > seenAt ? true : undefined;
-            }, 60_000);
+            }, JOB_TIMEOUT_MS);
             assert.equal(await controllerState(running), "RUNNING", "the running job is still running when slurmctld is killed");
 
             await lab.kill("slurmctld-0", "KILL");
@@ -159,7 +204,7 @@ describe("static Slurm stack: rendered, then run as real daemons in podman conta
         });
 
         it("MariaDB restarted: every accounting record is still there, and new ones are added", async () => {
-            const all = async () => (await lab.sh(login, "sacct -n -X -P -a -S 2000-01-01 -o JobID,State", 30_000)).trim().split("\n").sort();
+            const all = async () => (await lab.sh(login, "sacct -n -X -P -a -S 2000-01-01 -o JobID,State", COMMAND_TIMEOUT_MS)).trim().split("\n").sort();
             const before = await all();
             assert.ok(before.length >= 6, `expected the earlier jobs in sacct, got ${before.length}`);
             await lab.stop("mariadb-0");
@@ -190,12 +235,12 @@ describe("static Slurm stack: rendered, then run as real daemons in podman conta
 
             lab.load(path.join(dir, "render-2"));
             const started = await lab.startPending();
-            assert.deepEqual(started, ["compute-2"]);
+            assert.deepEqual(started, [`compute-${INITIAL_REPLICAS}`]);
             const nodes = computeNodes(lab);
             await waitForIdle(lab, login, nodes, BRING_UP_TIMEOUT_MS);
             assert.equal((await lab.state("slurmctld-0")).startedAt, controllerStart, "slurmctld was not restarted");
             const out = await lab.sh(login, `srun -N${nodes.length} hostname`, JOB_TIMEOUT_MS);
-            assert.deepEqual(out.trim().split("\n").sort(), nodes);
+            assert.deepEqual(out.trim().split("\n").sort(), [...nodes].sort());
         });
     });
 });
