@@ -21,7 +21,7 @@ import * as os from "os";
 import * as path from "path";
 import { PodmanLab } from "./harness/lab";
 import { Load, loadFromEnvironment, startLoad } from "./harness/load";
-import { waitFor } from "./harness/podman";
+import { mapLimited, waitFor } from "./harness/podman";
 import { buildImages, computeNodes, loginPod, newLab, nodeStates, removeImages, renderDev, waitForIdle } from "./harness/setup";
 
 /** Compute nodes: the dev stack's own 2, or E2E_NODES. */
@@ -128,7 +128,7 @@ describe(`static Slurm stack: rendered, then run as real daemons in podman conta
     });
 
     it("passes the readiness and liveness probes the pod specs declare", async () => {
-        const failures = (await Promise.all(lab.pods().map((p) => lab.probeFailures(p.podName)))).flat();
+        const failures = (await mapLimited(lab.pods(), 4, (p) => lab.probeFailures(p.podName))).flat();
         assert.deepEqual(failures, []);
     });
 

@@ -15,7 +15,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { parse } from "yaml";
 import { PodArgs } from "./podArgs";
-import { exec, podman, podmanOk, CommandResult } from "./podman";
+import { exec, mapLimited, podman, podmanOk, CommandResult } from "./podman";
 
 type Obj = Record<string, any>;
 
@@ -115,11 +115,7 @@ export class PodmanLab {
      */
     async startPending(): Promise<string[]> {
         const pending = this.startOrder(this.pods().filter((p) => !this.started.has(p.podName)));
-        const queue = [...pending];
-        const worker = async () => {
-            for (let pod = queue.shift(); pod; pod = queue.shift()) await this.run(pod);
-        };
-        await Promise.all(Array.from({ length: Math.min(PODMAN_RUN_PARALLEL, queue.length) }, worker));
+        await mapLimited(pending, PODMAN_RUN_PARALLEL, (pod) => this.run(pod));
         return pending.map((p) => p.podName);
     }
 
@@ -173,8 +169,10 @@ export class PodmanLab {
                 const probe = container[kind];
                 if (!probe) continue;
                 let result: CommandResult;
+                // kubelet bounds the probe command by timeoutSeconds, not its own overhead: so does `timeout` in the
+                // container, while the podman call gets a bound of its own for a loaded machine.
                 if (probe.exec) {
-                    result = await podman(["exec", pod.containerName, ...probe.exec.command], { timeoutMs: (probe.timeoutSeconds ?? 1) * 1000 + 5000 });
+                    result = await podman(["exec", pod.containerName, "timeout", String(probe.timeoutSeconds ?? 1), ...probe.exec.command]);
                 } else if (probe.tcpSocket) {
                     const script = `timeout ${probe.timeoutSeconds ?? 1} bash -c '</dev/tcp/${this.addressOf(pod.podName)}/${probe.tcpSocket.port}'`;
                     result = await podman(["exec", this.anchor, "bash", "-c", script]);

@@ -59,6 +59,17 @@ export function exec(containerName: string, argv: readonly string[], timeoutMs =
     return podman(["exec", containerName, ...argv], { timeoutMs });
 }
 
+/** `fn` over every item, at most `limit` at once (podman calls: dozens at once only queue on its locks); in order. */
+export async function mapLimited<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+    const results: R[] = new Array(items.length);
+    let next = 0;
+    const worker = async () => {
+        for (let i = next++; i < items.length; i = next++) results[i] = await fn(items[i]);
+    };
+    await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+    return results;
+}
+
 /** How `waitFor` polls. */
 export interface WaitOptions {
     /** Longest pause between two checks; the pause starts at 200 ms (or at this, if smaller) and doubles. Default 2000. */
