@@ -19,7 +19,7 @@ import { Load, loadFromEnvironment, startLoad } from "./harness/load";
 import { podman } from "./harness/podman";
 import { buildImages, computeNodes, daemonCpuSeconds, daemonRssMiB, loginPod, newLab, removeImages, renderDev, waitForIdle } from "./harness/setup";
 
-const SRUN_RUNS = 5;
+const SRUN_RUNS = Number(process.env.BENCH_SRUN_RUNS ?? 5);
 
 interface Row {
     nodes: number;
