@@ -17,7 +17,17 @@ import { performance } from "perf_hooks";
 import { PodmanLab } from "./harness/lab";
 import { Load, loadFromEnvironment, startLoad } from "./harness/load";
 import { podman } from "./harness/podman";
-import { buildImages, computeNodes, daemonCpuSeconds, daemonRssMiB, loginPod, newLab, removeImages, renderDev, waitForIdle } from "./harness/setup";
+import {
+    buildImages,
+    computeNodes,
+    daemonCpuSeconds,
+    daemonRssMiB,
+    loginPod,
+    newLab,
+    removeImages,
+    renderDev,
+    waitForIdle,
+} from "./harness/setup";
 
 const SRUN_RUNS = Number(process.env.BENCH_SRUN_RUNS ?? 5);
 
@@ -78,7 +88,8 @@ async function bringUp(nodes: number, width: number | undefined): Promise<Row> {
         }
         const cpuAfter = await daemonCpuSeconds(lab, "slurmctld-0", "slurmctld");
         const rss = await daemonRssMiB(lab, computeNodes(lab), "slurmd");
-        if (rss.length !== nodes) throw new Error(`found ${rss.length} slurmd processes in ${nodes} compute containers`);
+        if (rss.length !== nodes)
+            throw new Error(`found ${rss.length} slurmd processes in ${nodes} compute containers`);
         const row: Row = {
             nodes,
             containers: lab.pods().length,
@@ -108,7 +119,14 @@ async function bringUp(nodes: number, width: number | undefined): Promise<Row> {
 /** Each log line of the chain's pods and of the first and last compute node, in seconds from `startedAt`. */
 async function printTimeline(lab: PodmanLab, startedAt: number, allIdleSeconds: number): Promise<void> {
     const computes = computeNodes(lab);
-    const pods = [...lab.pods().filter((p) => p.owner !== "StatefulSet/compute").map((p) => p.podName), computes[0], computes[computes.length - 1]];
+    const pods = [
+        ...lab
+            .pods()
+            .filter((p) => p.owner !== "StatefulSet/compute")
+            .map((p) => p.podName),
+        computes[0],
+        computes[computes.length - 1],
+    ];
     const lines: [number, string][] = [[allIdleSeconds, "(bench) all nodes idle"]];
     for (const pod of pods) {
         const r = await podman(["logs", "-t", lab.containerOf(pod)]);
@@ -117,7 +135,8 @@ async function printTimeline(lab: PodmanLab, startedAt: number, allIdleSeconds: 
             if (match) lines.push([(Date.parse(match[1]) - startedAt) / 1000, `${pod}: ${match[2].slice(0, 140)}`]);
         }
     }
-    for (const [seconds, text] of lines.sort((a, b) => a[0] - b[0])) console.log(`${seconds.toFixed(2).padStart(7)}  ${text}`);
+    for (const [seconds, text] of lines.sort((a, b) => a[0] - b[0]))
+        console.log(`${seconds.toFixed(2).padStart(7)}  ${text}`);
 }
 
 async function main(): Promise<void> {
@@ -140,7 +159,9 @@ async function main(): Promise<void> {
         width === undefined ? "TreeWidth as rendered" : `TreeWidth=${width}`,
         workers > 0 ? `stress-ng --cpu ${workers} beside it` : "no added load",
     ];
-    console.log(`Bring-up of the rendered static Slurm stack in podman (${conditions.join(", ")}); srun timed ${SRUN_RUNS} times`);
+    console.log(
+        `Bring-up of the rendered static Slurm stack in podman (${conditions.join(", ")}); srun timed ${SRUN_RUNS} times`,
+    );
     console.log(
         "| compute nodes | containers | all `podman run` returned (s) | all nodes idle (s) | first srun -N<all> (s) " +
             "| median srun -N<all> (s) | slurmctld CPU per srun (s) | median slurmd RSS (MiB) | load average (1 min) |",

@@ -22,7 +22,16 @@ import * as path from "path";
 import { PodmanLab } from "./harness/lab";
 import { Load, loadFromEnvironment, startLoad } from "./harness/load";
 import { mapLimited, waitFor } from "./harness/podman";
-import { buildImages, computeNodes, loginPod, newLab, nodeStates, removeImages, renderDev, waitForIdle } from "./harness/setup";
+import {
+    buildImages,
+    computeNodes,
+    loginPod,
+    newLab,
+    nodeStates,
+    removeImages,
+    renderDev,
+    waitForIdle,
+} from "./harness/setup";
 
 /** Compute nodes: the dev stack's own 2, or E2E_NODES. */
 function nodesFromEnvironment(value = process.env.E2E_NODES): number {
@@ -41,7 +50,9 @@ const BRING_UP_TIMEOUT_MS = (180_000 + INITIAL_REPLICAS * 5_000) * SLOWDOWN;
 const JOB_TIMEOUT_MS = (180_000 + INITIAL_REPLICAS * 2_000) * SLOWDOWN;
 const COMMAND_TIMEOUT_MS = 120_000 * SLOWDOWN;
 
-describe(`static Slurm stack: rendered, then run as real daemons in podman containers (${INITIAL_REPLICAS} compute nodes${LOAD_WORKERS ? `, stress-ng --cpu ${LOAD_WORKERS} beside it` : ""})`, function () {
+const MODE = `${INITIAL_REPLICAS} compute nodes${LOAD_WORKERS ? `, stress-ng --cpu ${LOAD_WORKERS} beside it` : ""}`;
+
+describe(`static Slurm stack: rendered, then run as real daemons in podman containers (${MODE})`, function () {
     // A backstop only: each wait below fails first, naming what it waited for.
     this.timeout(4 * BRING_UP_TIMEOUT_MS);
     let dir: string;
@@ -52,20 +63,34 @@ describe(`static Slurm stack: rendered, then run as real daemons in podman conta
     /** One field of `sacct` per job id, for every listed job. */
     async function sacct(jobs: readonly string[], field = "State"): Promise<Map<string, string>> {
         const out = await lab.sh(login, `sacct -n -X -P -j ${jobs.join(",")} -o JobID,${field}`, COMMAND_TIMEOUT_MS);
-        return new Map(out.trim().split("\n").filter(Boolean).map((l) => l.split("|") as [string, string]));
+        return new Map(
+            out
+                .trim()
+                .split("\n")
+                .filter(Boolean)
+                .map((l) => l.split("|") as [string, string]),
+        );
     }
 
     /** Waits until sacct reports every job COMPLETED. */
     function waitForAccounting(jobs: readonly string[]): Promise<Map<string, string>> {
-        return waitFor(`jobs ${jobs.join(", ")} COMPLETED in sacct`, async () => {
-            const states = await sacct(jobs);
-            return jobs.every((j) => states.get(j) === "COMPLETED") ? states : undefined;
-        }, JOB_TIMEOUT_MS);
+        return waitFor(
+            `jobs ${jobs.join(", ")} COMPLETED in sacct`,
+            async () => {
+                const states = await sacct(jobs);
+                return jobs.every((j) => states.get(j) === "COMPLETED") ? states : undefined;
+            },
+            JOB_TIMEOUT_MS,
+        );
     }
 
     /** `scontrol show job` state, answered by slurmctld itself (no slurmdbd involved). */
     async function controllerState(job: string): Promise<string | undefined> {
-        const out = await lab.sh(login, `scontrol show job ${job} | grep -o 'JobState=[A-Z_]*' || true`, COMMAND_TIMEOUT_MS);
+        const out = await lab.sh(
+            login,
+            `scontrol show job ${job} | grep -o 'JobState=[A-Z_]*' || true`,
+            COMMAND_TIMEOUT_MS,
+        );
         return /JobState=(\w+)/.exec(out)?.[1];
     }
 
@@ -104,7 +129,9 @@ describe(`static Slurm stack: rendered, then run as real daemons in podman conta
         ];
         const failures: string[] = [];
         for (const [what, step] of steps) {
-            await Promise.resolve(step()).catch((error: Error) => failures.push(`removing ${what} failed: ${error.message}`));
+            await Promise.resolve(step()).catch((error: Error) =>
+                failures.push(`removing ${what} failed: ${error.message}`),
+            );
         }
         if (dir) fs.rmSync(dir, { recursive: true, force: true });
         assert.deepEqual(failures, []);
@@ -112,19 +139,22 @@ describe(`static Slurm stack: rendered, then run as real daemons in podman conta
 
     it("runs every pod the dev stack declares, from the render", () => {
         const computes = Array.from({ length: INITIAL_REPLICAS }, () => "StatefulSet/compute");
-        assert.deepEqual(lab.pods().map((p) => p.owner).sort(), [
-            "Deployment/login",
-            ...computes,
-            "StatefulSet/mariadb",
-            "StatefulSet/slurmctld",
-            "StatefulSet/slurmdbd",
-        ]);
+        assert.deepEqual(
+            lab
+                .pods()
+                .map((p) => p.owner)
+                .sort(),
+            ["Deployment/login", ...computes, "StatefulSet/mariadb", "StatefulSet/slurmctld", "StatefulSet/slurmdbd"],
+        );
     });
 
     it("has every compute node idle in sinfo", async () => {
         const states = await nodeStates(lab, login);
         assert.deepEqual([...states.keys()].sort(), [...computeNodes(lab)].sort());
-        assert.ok([...states.values()].every((s) => s === "idle"), JSON.stringify([...states]));
+        assert.ok(
+            [...states.values()].every((s) => s === "idle"),
+            JSON.stringify([...states]),
+        );
     });
 
     it("passes the readiness and liveness probes the pod specs declare", async () => {
@@ -143,20 +173,37 @@ describe(`static Slurm stack: rendered, then run as real daemons in podman conta
         const job = await submit(`--array=1-${tasks} --wrap 'hostname'`);
         const expected = Array.from({ length: tasks }, (_, i) => `${job}_${i + 1}`).sort();
         let seen = "";
-        await waitFor(`the ${tasks} tasks of array job ${job} COMPLETED in sacct`, async () => {
-            const out = await lab.sh(login, `sacct -n -X -P -j ${job} -o JobID,State`, COMMAND_TIMEOUT_MS);
-            const states = new Map(out.trim().split("\n").filter(Boolean).map((l) => l.split("|") as [string, string]));
-            const waiting = expected.filter((id) => states.get(id) !== "COMPLETED");
-            seen = `${tasks - waiting.length} of ${tasks} COMPLETED; e.g. ${waiting.slice(0, 3).map((id) => `${id}=${states.get(id) ?? "absent"}`).join(", ")}`;
-            return waiting.length === 0 ? states : undefined;
-        }, JOB_TIMEOUT_MS, { lastSeen: () => seen });
+        await waitFor(
+            `the ${tasks} tasks of array job ${job} COMPLETED in sacct`,
+            async () => {
+                const out = await lab.sh(login, `sacct -n -X -P -j ${job} -o JobID,State`, COMMAND_TIMEOUT_MS);
+                const states = new Map(
+                    out
+                        .trim()
+                        .split("\n")
+                        .filter(Boolean)
+                        .map((l) => l.split("|") as [string, string]),
+                );
+                const waiting = expected.filter((id) => states.get(id) !== "COMPLETED");
+                seen = `${tasks - waiting.length} of ${tasks} COMPLETED; e.g. ${waiting
+                    .slice(0, 3)
+                    .map((id) => `${id}=${states.get(id) ?? "absent"}`)
+                    .join(", ")}`;
+                return waiting.length === 0 ? states : undefined;
+            },
+            JOB_TIMEOUT_MS,
+            { lastSeen: () => seen },
+        );
     });
 
     it("completes an sbatch job, which sacct shows, read from MariaDB through slurmdbd", async () => {
         const job = await submit("--wrap 'echo hello from $(hostname)'");
         await waitForAccounting([job]);
         // And the row is really in MariaDB: ask the database itself.
-        const row = await lab.sh("mariadb-0", `mariadb -u slurm -p"$MARIADB_PASSWORD" slurm_acct_db -N -e "select id_job, exit_code from lab_job_table where id_job = ${job}"`);
+        const row = await lab.sh(
+            "mariadb-0",
+            `mariadb -u slurm -p"$MARIADB_PASSWORD" slurm_acct_db -N -e "select id_job, exit_code from lab_job_table where id_job = ${job}"`,
+        );
         assert.match(row, new RegExp(`^${job}\\s+0$`, "m"));
     });
 
@@ -165,30 +212,49 @@ describe(`static Slurm stack: rendered, then run as real daemons in podman conta
             const nodes = computeNodes(lab);
             // The running job ends when the test releases it (a file on its batch host), not after a fixed time that
             // a loaded machine could use up before slurmctld is killed. --time bounds it should the test fail.
-            const running = await submit(`-N${nodes.length} --time=30 --wrap 'while [ ! -e /tmp/release-$SLURM_JOB_ID ]; do sleep 1; done'`);
+            const running = await submit(
+                `-N${nodes.length} --time=30 --wrap 'while [ ! -e /tmp/release-$SLURM_JOB_ID ]; do sleep 1; done'`,
+            );
             const pending = await submit(`-N${nodes.length} --wrap 'true'`);
-            await waitFor("first job running and second pending", async () => {
-                const [r, p] = [await controllerState(running), await controllerState(pending)];
-                return r === "RUNNING" && p === "PENDING" ? true : undefined;
-            }, JOB_TIMEOUT_MS);
+            await waitFor(
+                "first job running and second pending",
+                async () => {
+                    const [r, p] = [await controllerState(running), await controllerState(pending)];
+                    return r === "RUNNING" && p === "PENDING" ? true : undefined;
+                },
+                JOB_TIMEOUT_MS,
+            );
             // slurmctld writes its state to StateSaveLocation a few seconds after a change, not at once (a job
             // accepted just before a SIGKILL can be lost: that is Slurm's design). Wait for a save that holds both
             // jobs, so this checks that the state survives on its volume, not Slurm's save delay.
             const seenAt = Number(await lab.sh("slurmctld-0", "date +%s.%N"));
-            await waitFor("slurmctld to save the job state", async () => {
-                const savedAt = Number(await lab.sh("slurmctld-0", "stat -c %.9Y /var/spool/slurmctld/job_state"));
-                return savedAt > seenAt ? true : undefined;
-            }, JOB_TIMEOUT_MS);
-            const batchHost = /BatchHost=(\S+)/.exec(await lab.sh(login, `scontrol show job ${running}`, COMMAND_TIMEOUT_MS))?.[1];
-            assert.ok(batchHost && computeNodes(lab).includes(batchHost), `the running job's BatchHost is ${batchHost}`);
+            await waitFor(
+                "slurmctld to save the job state",
+                async () => {
+                    const savedAt = Number(await lab.sh("slurmctld-0", "stat -c %.9Y /var/spool/slurmctld/job_state"));
+                    return savedAt > seenAt ? true : undefined;
+                },
+                JOB_TIMEOUT_MS,
+            );
+            const batchHost = /BatchHost=(\S+)/.exec(
+                await lab.sh(login, `scontrol show job ${running}`, COMMAND_TIMEOUT_MS),
+            )?.[1];
+            assert.ok(
+                batchHost && computeNodes(lab).includes(batchHost),
+                `the running job's BatchHost is ${batchHost}`,
+            );
 
             await lab.kill("slurmctld-0", "KILL");
             await lab.start("slurmctld-0");
 
-            const afterRestart = await waitFor("slurmctld back, answering for both jobs", async () => {
-                const states = [await controllerState(running), await controllerState(pending)];
-                return states.every(Boolean) ? states : undefined;
-            }, BRING_UP_TIMEOUT_MS);
+            const afterRestart = await waitFor(
+                "slurmctld back, answering for both jobs",
+                async () => {
+                    const states = [await controllerState(running), await controllerState(pending)];
+                    return states.every(Boolean) ? states : undefined;
+                },
+                BRING_UP_TIMEOUT_MS,
+            );
             assert.deepEqual(afterRestart, ["RUNNING", "PENDING"], "both jobs as they were when slurmctld was killed");
             await lab.sh(batchHost, `touch /tmp/release-${running}`);
             await waitForAccounting([running, pending]);
@@ -196,18 +262,30 @@ describe(`static Slurm stack: rendered, then run as real daemons in podman conta
 
         it("slurmdbd stopped while jobs finish: every job reaches sacct once it is back", async () => {
             await lab.stop("slurmdbd-0");
-            const jobs = [await submit("--wrap 'true'"), await submit("--wrap 'hostname'"), await submit("--wrap 'sleep 1'")];
-            await waitFor("the jobs to end while slurmdbd is down", async () => {
-                const states = await Promise.all(jobs.map(controllerState));
-                return states.every((s) => s === "COMPLETED") ? true : undefined;
-            }, JOB_TIMEOUT_MS);
+            const jobs = [
+                await submit("--wrap 'true'"),
+                await submit("--wrap 'hostname'"),
+                await submit("--wrap 'sleep 1'"),
+            ];
+            await waitFor(
+                "the jobs to end while slurmdbd is down",
+                async () => {
+                    const states = await Promise.all(jobs.map(controllerState));
+                    return states.every((s) => s === "COMPLETED") ? true : undefined;
+                },
+                JOB_TIMEOUT_MS,
+            );
             assert.equal((await lab.state("slurmdbd-0")).status, "exited", "slurmdbd stayed down while the jobs ended");
             await lab.start("slurmdbd-0");
             await waitForAccounting(jobs);
         });
 
         it("MariaDB restarted: every accounting record is still there, and new ones are added", async () => {
-            const all = async () => (await lab.sh(login, "sacct -n -X -P -a -S 2000-01-01 -o JobID,State", COMMAND_TIMEOUT_MS)).trim().split("\n").sort();
+            const all = async () =>
+                (await lab.sh(login, "sacct -n -X -P -a -S 2000-01-01 -o JobID,State", COMMAND_TIMEOUT_MS))
+                    .trim()
+                    .split("\n")
+                    .sort();
             const before = await all();
             assert.ok(before.length >= 6, `expected the earlier jobs in sacct, got ${before.length}`);
             await lab.stop("mariadb-0");
@@ -215,7 +293,10 @@ describe(`static Slurm stack: rendered, then run as real daemons in podman conta
             const job = await submit("--wrap 'true'");
             await waitForAccounting([job]);
             const after = await all();
-            assert.deepEqual(after.filter((line) => !line.startsWith(`${job}|`)), before);
+            assert.deepEqual(
+                after.filter((line) => !line.startsWith(`${job}|`)),
+                before,
+            );
         });
 
         it("a killed slurmd container, started again, returns its node to idle and runs jobs", async () => {
@@ -231,9 +312,15 @@ describe(`static Slurm stack: rendered, then run as real daemons in podman conta
 
         it("more compute.replicas, rendered again: only new containers start, and they join without a controller restart", async () => {
             const controllerStart = (await lab.state("slurmctld-0")).startedAt;
-            const first = fs.readFileSync(path.join(dir, "render-1", "slurm", "01-configmap.slurm-config.yaml"), "utf8");
+            const first = fs.readFileSync(
+                path.join(dir, "render-1", "slurm", "01-configmap.slurm-config.yaml"),
+                "utf8",
+            );
             await renderDev(path.join(dir, "render-2"), INITIAL_REPLICAS + 1);
-            const second = fs.readFileSync(path.join(dir, "render-2", "slurm", "01-configmap.slurm-config.yaml"), "utf8");
+            const second = fs.readFileSync(
+                path.join(dir, "render-2", "slurm", "01-configmap.slurm-config.yaml"),
+                "utf8",
+            );
             assert.equal(second, first, "slurm.conf does not change with the replica count");
 
             lab.load(path.join(dir, "render-2"));

@@ -15,6 +15,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { parse } from "yaml";
 import { PodArgs } from "./podArgs";
+import { startOrder } from "./startOrder";
 import { exec, mapLimited, podman, podmanOk, CommandResult } from "./podman";
 
 type Obj = Record<string, any>;
@@ -70,7 +71,9 @@ export class PodmanLab {
 
     /** Reads (again) every Kubernetes object of a render folder. */
     load(renderDir: string): void {
-        const files = walk(renderDir).filter((f) => f.endsWith(".yaml") && !/helm-release\.|kind-config\.|cert-manager\./.test(f));
+        const files = walk(renderDir).filter(
+            (f) => f.endsWith(".yaml") && !/helm-release\.|kind-config\.|cert-manager\./.test(f),
+        );
         this.objects = files.map((f) => parse(fs.readFileSync(f, "utf8")) as Obj);
     }
 
@@ -79,9 +82,15 @@ export class PodmanLab {
         const pods: PlannedPod[] = [];
         for (const o of this.objects) {
             if (o.kind === "StatefulSet") {
-                for (let i = 0; i < (o.spec.replicas ?? 1); i++) pods.push(this.planned(`${o.metadata.name}-${i}`, `StatefulSet/${o.metadata.name}`, o.spec.template));
+                for (let i = 0; i < (o.spec.replicas ?? 1); i++)
+                    pods.push(
+                        this.planned(`${o.metadata.name}-${i}`, `StatefulSet/${o.metadata.name}`, o.spec.template),
+                    );
             } else if (o.kind === "Deployment") {
-                for (let i = 0; i < (o.spec.replicas ?? 1); i++) pods.push(this.planned(`${o.metadata.name}-e2e${i}`, `Deployment/${o.metadata.name}`, o.spec.template));
+                for (let i = 0; i < (o.spec.replicas ?? 1); i++)
+                    pods.push(
+                        this.planned(`${o.metadata.name}-e2e${i}`, `Deployment/${o.metadata.name}`, o.spec.template),
+                    );
             }
         }
         return pods.sort((a, b) => a.podName.localeCompare(b.podName));
@@ -90,7 +99,12 @@ export class PodmanLab {
     /** The pod called `podName`; throws when the render has none. */
     pod(podName: string): PlannedPod {
         const found = this.pods().find((p) => p.podName === podName);
-        if (!found) throw new Error(`the render has no pod ${podName}; it has ${this.pods().map((p) => p.podName).join(", ")}`);
+        if (!found)
+            throw new Error(
+                `the render has no pod ${podName}; it has ${this.pods()
+                    .map((p) => p.podName)
+                    .join(", ")}`,
+            );
         return found;
     }
 
@@ -100,11 +114,32 @@ export class PodmanLab {
      */
     async createNetwork(): Promise<void> {
         await podmanOk(["network", "create", "--disable-dns", "--label", this.label(), this.network]);
-        const subnet = (await podmanOk(["network", "inspect", "--format", "{{range .Subnets}}{{.Subnet}} {{end}}", this.network])).trim().split(" ")[0];
+        const subnet = (
+            await podmanOk(["network", "inspect", "--format", "{{range .Subnets}}{{.Subnet}} {{end}}", this.network])
+        )
+            .trim()
+            .split(" ")[0];
         const match = /^(\d+\.\d+\.\d+)\.0\/24$/.exec(subnet);
-        if (!match) throw new Error(`podman gave network ${this.network} the subnet ${subnet}; this harness expects a /24`);
+        if (!match)
+            throw new Error(`podman gave network ${this.network} the subnet ${subnet}; this harness expects a /24`);
         this.subnetPrefix = match[1];
-        await podmanOk(["run", "-d", "--pull=never", "--name", this.anchor, "--label", this.label(), "--network", this.network, "--ip", `${this.subnetPrefix}.2`, "--entrypoint", "sleep", this.anchorImage, "infinity"]);
+        await podmanOk([
+            "run",
+            "-d",
+            "--pull=never",
+            "--name",
+            this.anchor,
+            "--label",
+            this.label(),
+            "--network",
+            this.network,
+            "--ip",
+            `${this.subnetPrefix}.2`,
+            "--entrypoint",
+            "sleep",
+            this.anchorImage,
+            "infinity",
+        ]);
     }
 
     /**
@@ -114,7 +149,13 @@ export class PodmanLab {
      * the compute nodes. Returns the names in the order started.
      */
     async startPending(): Promise<string[]> {
-        const pending = this.startOrder(this.pods().filter((p) => !this.started.has(p.podName)));
+        const byName = new Map<string, PlannedPod>();
+        for (const pod of this.pods())
+            for (const name of this.aliases(pod)) if (!byName.has(name)) byName.set(name, pod);
+        const pending = startOrder(
+            this.pods().filter((p) => !this.started.has(p.podName)),
+            byName,
+        );
         await mapLimited(pending, PODMAN_RUN_PARALLEL, (pod) => this.run(pod));
         return pending.map((p) => p.podName);
     }
@@ -132,7 +173,8 @@ export class PodmanLab {
     /** Runs a shell command in a pod and returns stdout; rejects on a non-zero exit. */
     async sh(podName: string, script: string, timeoutMs = 120_000): Promise<string> {
         const r = await this.exec(podName, ["bash", "-c", script], timeoutMs);
-        if (r.code !== 0) throw new Error(`${podName}: \`${script}\` exited ${r.code}: ${r.stderr.trim() || r.stdout.trim()}`);
+        if (r.code !== 0)
+            throw new Error(`${podName}: \`${script}\` exited ${r.code}: ${r.stderr.trim() || r.stdout.trim()}`);
         return r.stdout;
     }
 
@@ -155,7 +197,12 @@ export class PodmanLab {
 
     /** `running`, `exited`, ...; and when it started, to tell a restart. */
     async state(podName: string): Promise<{ status: string; startedAt: string; exitCode: number }> {
-        const out = await podmanOk(["inspect", "--format", "{{.State.Status}}|{{.State.StartedAt}}|{{.State.ExitCode}}", this.pod(podName).containerName]);
+        const out = await podmanOk([
+            "inspect",
+            "--format",
+            "{{.State.Status}}|{{.State.StartedAt}}|{{.State.ExitCode}}",
+            this.pod(podName).containerName,
+        ]);
         const [status, startedAt, exitCode] = out.trim().split("|");
         return { status, startedAt, exitCode: Number(exitCode) };
     }
@@ -172,14 +219,21 @@ export class PodmanLab {
                 // kubelet bounds the probe command by timeoutSeconds, not its own overhead: so does `timeout` in the
                 // container, while the podman call gets a bound of its own for a loaded machine.
                 if (probe.exec) {
-                    result = await podman(["exec", pod.containerName, "timeout", String(probe.timeoutSeconds ?? 1), ...probe.exec.command]);
+                    result = await podman([
+                        "exec",
+                        pod.containerName,
+                        "timeout",
+                        String(probe.timeoutSeconds ?? 1),
+                        ...probe.exec.command,
+                    ]);
                 } else if (probe.tcpSocket) {
                     const script = `timeout ${probe.timeoutSeconds ?? 1} bash -c '</dev/tcp/${this.addressOf(pod.podName)}/${probe.tcpSocket.port}'`;
                     result = await podman(["exec", this.anchor, "bash", "-c", script]);
                 } else {
                     continue;
                 }
-                if (result.code !== 0) failures.push(`${podName} ${kind} failed (exit ${result.code}): ${result.stderr.trim()}`);
+                if (result.code !== 0)
+                    failures.push(`${podName} ${kind} failed (exit ${result.code}): ${result.stderr.trim()}`);
             }
         }
         return failures;
@@ -194,7 +248,12 @@ export class PodmanLab {
         const started = this.pods().filter((p) => this.started.has(p.podName));
         const computes = started.filter((p) => p.owner === "StatefulSet/compute");
         for (const p of started) {
-            if (p.owner === "StatefulSet/compute" && computes.indexOf(p) >= 3 && (await this.state(p.podName)).status === "running") continue;
+            if (
+                p.owner === "StatefulSet/compute" &&
+                computes.indexOf(p) >= 3 &&
+                (await this.state(p.podName)).status === "running"
+            )
+                continue;
             const r = await podman(["logs", "--tail", String(lines), p.containerName]);
             parts.push(`--- ${p.podName} ---\n${r.stdout}${r.stderr}`);
         }
@@ -238,7 +297,12 @@ export class PodmanLab {
     }
 
     private planned(podName: string, owner: string, template: Obj): PlannedPod {
-        return { podName, owner, containerName: `${this.runId}-${podName}`, spec: { ...template.spec, metadata: template.metadata } };
+        return {
+            podName,
+            owner,
+            containerName: `${this.runId}-${podName}`,
+            spec: { ...template.spec, metadata: template.metadata },
+        };
     }
 
     private find(kind: string, name: string): Obj {
@@ -268,41 +332,33 @@ export class PodmanLab {
         return names;
     }
 
-    /** Pods sorted by how deep they sit in the SLURM_WAIT_FOR chain (nothing to wait for first), then by name. */
-    private startOrder(pods: PlannedPod[]): PlannedPod[] {
-        const byName = new Map<string, PlannedPod>();
-        for (const pod of this.pods()) for (const name of this.aliases(pod)) if (!byName.has(name)) byName.set(name, pod);
-        const depth = new Map<string, number>();
-        const depthOf = (pod: PlannedPod, seen: string[]): number => {
-            if (depth.has(pod.podName)) return depth.get(pod.podName)!;
-            if (seen.includes(pod.podName)) throw new Error(`SLURM_WAIT_FOR forms a cycle: ${[...seen, pod.podName].join(" -> ")}`);
-            const env: Obj[] = pod.spec.containers[0]?.env ?? [];
-            const waitFor = String(env.find((e) => e.name === "SLURM_WAIT_FOR")?.value ?? "").split(/\s+/).filter(Boolean);
-            const needs = waitFor.map((target) => byName.get(target.replace(/:\d+$/, ""))).filter((p): p is PlannedPod => !!p);
-            const d = needs.length ? 1 + Math.max(...needs.map((p) => depthOf(p, [...seen, pod.podName]))) : 0;
-            depth.set(pod.podName, d);
-            return d;
-        };
-        return [...pods].sort((a, b) => depthOf(a, []) - depthOf(b, []) || a.podName.localeCompare(b.podName));
-    }
-
     private async run(pod: PlannedPod): Promise<void> {
-        if (pod.spec.containers.length !== 1) throw new Error(`${pod.podName}: this harness runs single-container pods`);
+        if (pod.spec.containers.length !== 1)
+            throw new Error(`${pod.podName}: this harness runs single-container pods`);
         const container = pod.spec.containers[0];
         const image = this.images(container.image);
         if (!image) throw new Error(`${pod.podName}: no local image for ${container.image}`);
         const args = [
-            "run", "-d", "--pull=never",
-            "--name", pod.containerName,
-            "--label", this.label(),
-            "--hostname", hostnameOf(pod),
-            "--network", this.network,
-            "--ip", this.addressOf(pod.podName),
+            "run",
+            "-d",
+            "--pull=never",
+            "--name",
+            pod.containerName,
+            "--label",
+            this.label(),
+            "--hostname",
+            hostnameOf(pod),
+            "--network",
+            this.network,
+            "--ip",
+            this.addressOf(pod.podName),
             // A fixed MAC too: a restarted container would otherwise come back with a new one, and its peers'
             // stale ARP entries would drop its packets for ~45 s (Kubernetes gives a new pod a new address).
-            "--mac-address", macFor(this.addressOf(pod.podName)),
+            "--mac-address",
+            macFor(this.addressOf(pod.podName)),
             ...this.hostArgs(),
-            "--stop-timeout", String(pod.spec.terminationGracePeriodSeconds ?? 30),
+            "--stop-timeout",
+            String(pod.spec.terminationGracePeriodSeconds ?? 30),
             ...this.podArgs.security(pod, container),
             ...this.podArgs.resources(container),
             ...this.podArgs.env(pod, container),
@@ -327,5 +383,8 @@ function hostnameOf(pod: PlannedPod): string {
 }
 
 function walk(dir: string): string[] {
-    return fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(path.join(dir, e.name)) : [path.join(dir, e.name)])).sort();
+    return fs
+        .readdirSync(dir, { withFileTypes: true })
+        .flatMap((e) => (e.isDirectory() ? walk(path.join(dir, e.name)) : [path.join(dir, e.name)]))
+        .sort();
 }

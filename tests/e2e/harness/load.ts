@@ -17,7 +17,9 @@ export interface Load {
 export function loadFromEnvironment(value = process.env.E2E_LOAD): number {
     if (value === undefined || value === "") return 0;
     if (!/^\d+$/.test(value) || Number(value) > 64) {
-        throw new Error(`E2E_LOAD is "${value}"; allowed: a whole number of CPU workers from 0 to 64 (stress-ng --cpu N)`);
+        throw new Error(
+            `E2E_LOAD is "${value}"; allowed: a whole number of CPU workers from 0 to 64 (stress-ng --cpu N)`,
+        );
     }
     return Number(value);
 }
@@ -33,13 +35,18 @@ export async function startLoad(workers: number, maxSeconds = 7200): Promise<Loa
     });
     await new Promise<void>((resolve, reject) => {
         child.once("spawn", resolve);
-        child.once("error", (error) => reject(new Error(`E2E_LOAD needs stress-ng (apt-get install stress-ng): ${error.message}`)));
+        child.once("error", (error) =>
+            reject(new Error(`E2E_LOAD needs stress-ng (apt-get install stress-ng): ${error.message}`)),
+        );
     });
     const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
     const stop = async () => {
         release(stop);
         killGroup(child, "SIGTERM");
-        const done = await Promise.race([exited.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), 10_000).unref())]);
+        const done = await Promise.race([
+            exited.then(() => true),
+            new Promise<boolean>((r) => setTimeout(() => r(false), 10_000).unref()),
+        ]);
         if (!done) killGroup(child, "SIGKILL");
         await exited;
     };

@@ -42,12 +42,25 @@ export class PodArgs {
     realSecretData(secret: Obj): Record<string, Buffer> {
         const out: Record<string, Buffer> = {};
         for (const [key, text] of Object.entries<string>(secret.stringData ?? {})) {
-            out[key] = Buffer.from(text.replace(PLACEHOLDER_TEXT, (p) => this.randomFor(p, () => randomBytes(24).toString("base64").replace(/[^A-Za-z0-9]/g, "").slice(0, 24).padEnd(24, "x"))));
+            out[key] = Buffer.from(
+                text.replace(PLACEHOLDER_TEXT, (p) =>
+                    this.randomFor(p, () =>
+                        randomBytes(24)
+                            .toString("base64")
+                            .replace(/[^A-Za-z0-9]/g, "")
+                            .slice(0, 24)
+                            .padEnd(24, "x"),
+                    ),
+                ),
+            );
         }
         for (const [key, b64] of Object.entries<string>(secret.data ?? {})) {
             const decoded = Buffer.from(b64, "base64");
             out[key] = decoded.includes("PLACEHOLDER")
-                ? Buffer.from(this.randomFor(b64, () => randomBytes(decoded.length).toString("base64")), "base64")
+                ? Buffer.from(
+                      this.randomFor(b64, () => randomBytes(decoded.length).toString("base64")),
+                      "base64",
+                  )
                 : decoded;
         }
         return out;
@@ -58,7 +71,7 @@ export class PodArgs {
         return this.secretValues.get(placeholder)!;
     }
 
-    /** Lays out a ConfigMap or Secret volume as kubelet does: `..<timestamp>/` files, `..data` link, one link per key. */
+    /** A ConfigMap or Secret volume as kubelet lays it out: `..<timestamp>/` files, a `..data` link, a link per key. */
     private projectedDir(pod: PlannedPod, volumeName: string, files: Record<string, Buffer>, mode: number): string {
         const dir = path.join(this.workDir, pod.podName, volumeName);
         fs.rmSync(dir, { recursive: true, force: true });
@@ -83,10 +96,16 @@ export class PodArgs {
             if (volume?.configMap) {
                 const data = this.find("ConfigMap", volume.configMap.name).data ?? {};
                 const files = Object.fromEntries(Object.entries<string>(data).map(([k, v]) => [k, Buffer.from(v)]));
-                args.push("-v", `${this.projectedDir(pod, mount.name, files, volume.configMap.defaultMode ?? 0o644)}:${mount.mountPath}${ro}`);
+                args.push(
+                    "-v",
+                    `${this.projectedDir(pod, mount.name, files, volume.configMap.defaultMode ?? 0o644)}:${mount.mountPath}${ro}`,
+                );
             } else if (volume?.secret) {
                 const files = this.realSecretData(this.find("Secret", volume.secret.secretName));
-                args.push("-v", `${this.projectedDir(pod, mount.name, files, volume.secret.defaultMode ?? 0o644)}:${mount.mountPath}${ro}`);
+                args.push(
+                    "-v",
+                    `${this.projectedDir(pod, mount.name, files, volume.secret.defaultMode ?? 0o644)}:${mount.mountPath}${ro}`,
+                );
             } else if (volume?.emptyDir) {
                 const dir = path.join(this.workDir, pod.podName, mount.name);
                 fs.mkdirSync(dir, { recursive: true });
@@ -99,7 +118,9 @@ export class PodArgs {
                     const fsGroup = pod.spec.securityContext?.fsGroup;
                     if (fsGroup !== undefined) {
                         // kubelet's fsGroup: the volume's group becomes fsGroup, group-writable, setgid.
-                        const mountpoint = (await podmanOk(["volume", "inspect", "--format", "{{.Mountpoint}}", name])).trim();
+                        const mountpoint = (
+                            await podmanOk(["volume", "inspect", "--format", "{{.Mountpoint}}", name])
+                        ).trim();
                         fs.chownSync(mountpoint, 0, fsGroup);
                         fs.chmodSync(mountpoint, 0o2775);
                     }
@@ -135,12 +156,19 @@ export class PodArgs {
         const context: Obj = { ...podContext, ...(container.securityContext ?? {}) };
         const args: string[] = [];
         if (context.runAsUser !== undefined) {
-            if (context.runAsNonRoot && context.runAsUser === 0) throw new Error(`${pod.podName}: runAsNonRoot with runAsUser 0`);
-            args.push("--user", context.runAsGroup !== undefined ? `${context.runAsUser}:${context.runAsGroup}` : String(context.runAsUser));
+            if (context.runAsNonRoot && context.runAsUser === 0)
+                throw new Error(`${pod.podName}: runAsNonRoot with runAsUser 0`);
+            args.push(
+                "--user",
+                context.runAsGroup !== undefined
+                    ? `${context.runAsUser}:${context.runAsGroup}`
+                    : String(context.runAsUser),
+            );
         }
         if (podContext.fsGroup !== undefined) args.push("--group-add", String(podContext.fsGroup));
         if (context.privileged) args.push("--privileged");
-        for (const cap of context.capabilities?.drop ?? []) args.push("--cap-drop", cap.toLowerCase() === "all" ? "all" : cap);
+        for (const cap of context.capabilities?.drop ?? [])
+            args.push("--cap-drop", cap.toLowerCase() === "all" ? "all" : cap);
         for (const cap of context.capabilities?.add ?? []) args.push("--cap-add", cap);
         if (context.allowPrivilegeEscalation === false) args.push("--security-opt", "no-new-privileges");
         if (context.readOnlyRootFilesystem) args.push("--read-only");
@@ -166,4 +194,3 @@ function toBytes(quantity: string): string {
 function toCpus(quantity: string): number {
     return quantity.endsWith("m") ? Number(quantity.slice(0, -1)) / 1000 : Number(quantity);
 }
-

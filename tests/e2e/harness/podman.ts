@@ -18,7 +18,10 @@ function describe(args: readonly string[]): string {
  * Runs podman; resolves with its result whatever the exit code. `timeoutMs` kills a hung call, and the result then
  * says which call and after how long.
  */
-export function podman(args: readonly string[], options: { timeoutMs?: number; input?: string } = {}): Promise<CommandResult> {
+export function podman(
+    args: readonly string[],
+    options: { timeoutMs?: number; input?: string } = {},
+): Promise<CommandResult> {
     const timeoutMs = options.timeoutMs ?? 120_000;
     return new Promise((resolve, reject) => {
         const child = spawn("podman", args, { stdio: ["pipe", "pipe", "pipe"], env: process.env });
@@ -43,7 +46,10 @@ export function podman(args: readonly string[], options: { timeoutMs?: number; i
 }
 
 /** Runs podman and rejects, with the call and its stderr, unless it exits 0. */
-export async function podmanOk(args: readonly string[], options: { timeoutMs?: number; input?: string } = {}): Promise<string> {
+export async function podmanOk(
+    args: readonly string[],
+    options: { timeoutMs?: number; input?: string } = {},
+): Promise<string> {
     const result = await podman(args, options);
     if (result.code !== 0) {
         throw new Error(`${describe(args)} exited ${result.code}: ${result.stderr.trim() || result.stdout.trim()}`);
@@ -72,7 +78,7 @@ export async function mapLimited<T, R>(items: readonly T[], limit: number, fn: (
 
 /** How `waitFor` polls. */
 export interface WaitOptions {
-    /** Longest pause between two checks; the pause starts at 200 ms (or at this, if smaller) and doubles. Default 2000. */
+    /** Longest pause between two checks; the pause starts at 200 ms (or at this, if smaller), doubling. Default 2000. */
     readonly maxDelayMs?: number;
     /** What the condition looked like at the last check, for the timeout message (e.g. each node's state). */
     readonly lastSeen?: () => string;
@@ -82,7 +88,12 @@ export interface WaitOptions {
  * Polls `check` until it returns a value (not undefined) or `timeoutMs` passes, then fails naming `what` and the
  * last error. Waiting on a condition, never on a fixed time.
  */
-export async function waitFor<T>(what: string, check: () => Promise<T | undefined>, timeoutMs: number, options: WaitOptions = {}): Promise<T> {
+export async function waitFor<T>(
+    what: string,
+    check: () => Promise<T | undefined>,
+    timeoutMs: number,
+    options: WaitOptions = {},
+): Promise<T> {
     const maxDelayMs = options.maxDelayMs ?? 2000;
     const deadline = Date.now() + timeoutMs;
     let delay = Math.min(200, maxDelayMs);
@@ -99,7 +110,11 @@ export async function waitFor<T>(what: string, check: () => Promise<T | undefine
         }
         if (Date.now() > deadline) {
             const seen = options.lastSeen?.();
-            const cause = last ? `; the last check failed: ${(last as Error).message}` : seen ? `; last seen: ${seen}` : "";
+            const cause = last
+                ? `; the last check failed: ${(last as Error).message}`
+                : seen
+                  ? `; last seen: ${seen}`
+                  : "";
             throw new Error(`timed out after ${timeoutMs / 1000} s (${checks} checks) waiting for ${what}${cause}`);
         }
         await new Promise((r) => setTimeout(r, delay));

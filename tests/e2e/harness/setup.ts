@@ -30,7 +30,9 @@ export function localImage(rendered: string): string | undefined {
 
 /** Builds the base, Slurm and MariaDB stand-in images (tests/e2e/build-images.sh) and sets CONTAINERS_CONF. */
 export async function buildImages(): Promise<void> {
-    const { stdout } = await promisify(execFile)("bash", [path.join(ROOT, "tests/e2e/build-images.sh")], { maxBuffer: 64 * 1024 * 1024 });
+    const { stdout } = await promisify(execFile)("bash", [path.join(ROOT, "tests/e2e/build-images.sh")], {
+        maxBuffer: 64 * 1024 * 1024,
+    });
     const match = /^export CONTAINERS_CONF=(.+)$/m.exec(stdout);
     if (!match) throw new Error(`build-images.sh printed no CONTAINERS_CONF: ${stdout}`);
     process.env.CONTAINERS_CONF = match[1].replace(/^'(.*)'$/, "$1");
@@ -41,7 +43,9 @@ export async function buildImages(): Promise<void> {
 export async function removeImages(): Promise<void> {
     release(removeImages);
     if (process.env.E2E_KEEP_IMAGES === "1") return;
-    await podman(["rmi", "-f", SLURM_LOCAL_IMAGE, MARIADB_LOCAL_IMAGE, "localhost/debian:trixie-slim"], { timeoutMs: 300_000 });
+    await podman(["rmi", "-f", SLURM_LOCAL_IMAGE, MARIADB_LOCAL_IMAGE, "localhost/debian:trixie-slim"], {
+        timeoutMs: 300_000,
+    });
 }
 
 /** A lab for one run, removed on an interrupt too; `destroy()` it in the test's `after` hook. */
@@ -62,13 +66,20 @@ export interface RenderOptions {
 }
 
 /** Renders the dev stack with `replicas` compute nodes into `dir` (as `npm run render` would) and returns the files. */
-export async function renderDev(dir: string, replicas: number, options: RenderOptions = {}): Promise<Map<string, string>> {
+export async function renderDev(
+    dir: string,
+    replicas: number,
+    options: RenderOptions = {},
+): Promise<Map<string, string>> {
     const dev = readStackSettings("dev") as { slurm: { compute: Record<string, unknown> } };
     const settings = { ...dev, slurm: { ...dev.slurm, compute: { ...dev.slurm.compute, replicas } } };
     const files = renderResources((await runProgram(settings, "e2e")).resources);
     for (const [name, text] of files) {
         fs.mkdirSync(path.dirname(path.join(dir, name)), { recursive: true });
-        fs.writeFileSync(path.join(dir, name), options.treeWidth === undefined ? text : withTreeWidth(text, options.treeWidth));
+        fs.writeFileSync(
+            path.join(dir, name),
+            options.treeWidth === undefined ? text : withTreeWidth(text, options.treeWidth),
+        );
     }
     return files;
 }
@@ -94,7 +105,13 @@ export async function nodeStates(lab: PodmanLab, login: string): Promise<Map<str
 }
 
 /** Waits until every named node is idle; a timeout names the nodes that were not, and their states. */
-export function waitForIdle(lab: PodmanLab, login: string, nodes: readonly string[], timeoutMs: number, maxDelayMs?: number): Promise<Map<string, string>> {
+export function waitForIdle(
+    lab: PodmanLab,
+    login: string,
+    nodes: readonly string[],
+    timeoutMs: number,
+    maxDelayMs?: number,
+): Promise<Map<string, string>> {
     let notIdle = "no sinfo answer yet";
     return waitFor(
         `${nodes.length} nodes (${abbreviate(nodes)}) idle in sinfo`,
@@ -156,7 +173,8 @@ export async function daemonCpuSeconds(lab: PodmanLab, pod: string, command: str
     for (const pid of descendants(new Set([root]))) {
         const stat = readProc(pid, "stat");
         const fields = stat?.slice(stat.lastIndexOf(")") + 2).split(" ");
-        if (stat && stat.includes(`(${command})`) && fields) return (Number(fields[11]) + Number(fields[12])) / ticksPerSecond;
+        if (stat && stat.includes(`(${command})`) && fields)
+            return (Number(fields[11]) + Number(fields[12])) / ticksPerSecond;
     }
     throw new Error(`no ${command} process in ${pod}`);
 }

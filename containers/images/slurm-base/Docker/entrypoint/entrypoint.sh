@@ -19,7 +19,8 @@ source "$HERE/lib.sh"
 source "$HERE/wait.sh"
 
 usage() {
-    printf 'usage: entrypoint.sh <role> [daemon args...]\n       entrypoint.sh probe <role>\nroles: %s\n' "${ROLES[*]}" >&2
+    printf 'usage: entrypoint.sh <role> [daemon args...]\n       entrypoint.sh probe <role>\n' >&2
+    printf 'roles: %s\n' "${ROLES[*]}" >&2
 }
 
 main() {
@@ -31,7 +32,9 @@ main() {
     role=${1-}
     ROLE=$role
     [[ $action == start ]] || ROLE="probe/${role:-?}"
-    [[ -n "$role" ]] || die "no role given (usage: entrypoint.sh <role> [daemon args...] | entrypoint.sh probe <role>); allowed roles: ${ROLES[*]}"
+    [[ -n "$role" ]] ||
+        die "no role given (usage: entrypoint.sh <role> [daemon args...] | entrypoint.sh probe <role>);" \
+            "allowed roles: ${ROLES[*]}"
     [[ " ${ROLES[*]} " == *" $role "* ]] || die "unknown role \"$role\"; allowed roles: ${ROLES[*]}"
     shift
     # shellcheck source=/dev/null

@@ -85,7 +85,8 @@ check_settings() {
     [[ "$SLURM_WAIT_TIMEOUT_SECONDS" =~ ^[0-9]+$ ]] && ((SLURM_WAIT_TIMEOUT_SECONDS > 0)) ||
         die "SLURM_WAIT_TIMEOUT_SECONDS must be a positive whole number of seconds, not \"$SLURM_WAIT_TIMEOUT_SECONDS\""
     [[ -n "$(to_milliseconds "$SLURM_WAIT_MAX_BACKOFF_SECONDS")" ]] ||
-        die "SLURM_WAIT_MAX_BACKOFF_SECONDS must be a positive number of seconds such as 0.5 or 2, not \"$SLURM_WAIT_MAX_BACKOFF_SECONDS\""
+        die "SLURM_WAIT_MAX_BACKOFF_SECONDS must be a positive number of seconds such as 0.5 or 2," \
+            "not \"$SLURM_WAIT_MAX_BACKOFF_SECONDS\""
 }
 
 # Secrets and ConfigMaps are mounted as symlinks into ..data/: -f and -r follow them.
@@ -177,7 +178,8 @@ start_munge() {
     owned_dir "$MUNGE_RUN_DIR" munge
     log "starting munged"
     # munged forks into the background once its socket is ready; it runs as munge, never as root.
-    if ! setpriv --reuid=munge --regid=munge --clear-groups -- munged --key-file="$MUNGE_ETC/munge.key" --socket="$socket"; then
+    if ! setpriv --reuid=munge --regid=munge --clear-groups -- \
+        munged --key-file="$MUNGE_ETC/munge.key" --socket="$socket"; then
         tail -n 5 /var/log/munge/munged.log >&2 2>/dev/null || true
         die "munged did not start (setpriv needs CAP_SETUID and CAP_SETGID; munged a key of at least 32 bytes)"
     fi
@@ -193,7 +195,8 @@ install_configs() {
     local path
     mkdir -p "$SLURM_ETC"
     for path in "${CONFIG_FILES[@]}"; do
-        place_file "$path" "$SLURM_ETC/$(basename "$path")" root 0644 || die "cannot install $SLURM_ETC/$(basename "$path")"
+        place_file "$path" "$SLURM_ETC/$(basename "$path")" root 0644 ||
+            die "cannot install $SLURM_ETC/$(basename "$path")"
     done
     # Daemons and clients read $SLURM_CONF (slurmdbd.conf from the same directory); say so when not the default.
     [[ "$SLURM_ETC" == /etc/slurm ]] || export SLURM_CONF="$SLURM_ETC/slurm.conf"
@@ -209,7 +212,8 @@ prepare_pid_file() {
     if [[ ! -d "$dir" ]]; then
         owned_dir "$dir" "$user"
     elif [[ "$(stat -c %U "$dir")" != "$user" ]]; then
-        log "note: $user cannot write $file; set $key=/run/$(basename "$file" .pid)/$(basename "$file") in $(basename "$conf")"
+        log "note: $user cannot write $file;" \
+            "set $key=/run/$(basename "$file" .pid)/$(basename "$file") in $(basename "$conf")"
     fi
 }
 

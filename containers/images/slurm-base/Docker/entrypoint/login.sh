@@ -16,5 +16,6 @@ role_plan() {
 role_prepare() { :; }
 
 role_probe() {
-    timeout "$PROBE_TIMEOUT_SECONDS" sinfo >/dev/null 2>&1 || die "sinfo does not answer within ${PROBE_TIMEOUT_SECONDS} s"
+    timeout "$PROBE_TIMEOUT_SECONDS" sinfo >/dev/null 2>&1 ||
+        die "sinfo does not answer within ${PROBE_TIMEOUT_SECONDS} s"
 }

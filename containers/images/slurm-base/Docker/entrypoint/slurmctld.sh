@@ -36,13 +36,15 @@ role_prepare() {
 # address may only resolve once this very probe has made the pod ready. SlurmctldHost is this pod's hostname.
 role_probe() {
     local conf="$SLURM_ETC/slurm.conf" local_conf output status=0
+    local keys='(SlurmctldHost|ControlMachine|ControlAddr|BackupController|BackupAddr)'
     [[ -r "$conf" ]] || die "no $conf yet"
     local_conf=$(mktemp /tmp/probe-slurm.conf.XXXXXX)
     {
-        grep -v -i -E '^[[:space:]]*(SlurmctldHost|ControlMachine|ControlAddr|BackupController|BackupAddr)[[:space:]]*=' "$conf" || true
+        grep -v -i -E "^[[:space:]]*$keys[[:space:]]*=" "$conf" || true
         printf 'SlurmctldHost=%s(127.0.0.1)\n' "$(hostname -s)"
     } >"$local_conf"
     output=$(SLURM_CONF="$local_conf" timeout "$PROBE_TIMEOUT_SECONDS" scontrol ping 2>&1) || status=$?
     rm -f "$local_conf"
-    [[ $status -eq 0 && "$output" == *" is UP"* ]] || die "slurmctld does not answer scontrol ping as UP: ${output:-no answer}"
+    [[ $status -eq 0 && "$output" == *" is UP"* ]] ||
+        die "slurmctld does not answer scontrol ping as UP: ${output:-no answer}"
 }

@@ -21,7 +21,8 @@ parse_wait_for() {
         host=${target%:*}
         port=${target##*:}
         if [[ "$target" != *:* || -z "$host" || "$host" == *[!A-Za-z0-9.-]* ]] || ! is_port "$port"; then
-            die "SLURM_WAIT_FOR has \"$target\"; allowed: space-separated host:port pairs (host: letters, digits, dots, hyphens; port: 1-65535), e.g. \"slurmctld:6817\""
+            die "SLURM_WAIT_FOR has \"$target\"; allowed: space-separated host:port pairs" \
+                "(host: letters, digits, dots, hyphens; port: 1-65535), e.g. \"slurmctld:6817\""
         fi
         WAIT_TARGETS+=("$target")
     done
@@ -78,7 +79,8 @@ wait_for_target() {
         now_ms
         elapsed=$(((NOW_MS - start) / 1000))
         ((NOW_MS - start < SLURM_WAIT_TIMEOUT_SECONDS * 1000)) ||
-            die "timed out after ${elapsed} s waiting for $target (from SLURM_WAIT_FOR; $attempt attempts); raise SLURM_WAIT_TIMEOUT_SECONDS to wait longer"
+            die "timed out after ${elapsed} s waiting for $target (from SLURM_WAIT_FOR; $attempt attempts);" \
+                "raise SLURM_WAIT_TIMEOUT_SECONDS to wait longer"
         if ((logged < 0 || elapsed - logged >= WAIT_LOG_EVERY_SECONDS)); then
             log "waiting for $target: attempt $attempt failed, ${elapsed} s elapsed"
             logged=$elapsed
