@@ -46,6 +46,10 @@ export async function removeImages(): Promise<void> {
     await podman(["rmi", "-f", SLURM_LOCAL_IMAGE, MARIADB_LOCAL_IMAGE, "localhost/debian:trixie-slim"], {
         timeoutMs: 300_000,
     });
+    // Older builds under the same tags left untagged images behind; the Slurm image's carry its title label.
+    await podmanOk(["image", "prune", "-f", "--filter", "label=org.opencontainers.image.title=ai-hyperscaler/slurm"], {
+        timeoutMs: 300_000,
+    });
 }
 
 /** A lab for one run, removed on an interrupt too; `destroy()` it in the test's `after` hook. */
