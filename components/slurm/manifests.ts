@@ -115,6 +115,17 @@ const execProbe = (role: string): Probe => ({
 const STARTUP_PERIOD_SECONDS = 5;
 const STARTUP_FAILURE_THRESHOLD = 72;
 
+/**
+ * What each Slurm role's daemon needs up before it starts, as `host:port` of the Services: slurmctld exits on a first
+ * start while slurmdbd is unreachable, slurmdbd needs its database, and slurmd and the client commands need slurmctld.
+ */
+export const WAIT_FOR: Readonly<Record<keyof typeof CAPABILITIES, string>> = {
+    dbd: `${ROLES.mariadb}:${PORTS.mariadb}`,
+    controller: `${ROLES.dbd}:${PORTS.slurmdbd}`,
+    compute: `${ROLES.controller}:${PORTS.slurmctld}`,
+    login: `${ROLES.controller}:${PORTS.slurmctld}`,
+};
+
 const slurmSecurityContext = (role: keyof typeof CAPABILITIES): SecurityContext => ({
     // Root only to hand the MUNGE key and spool directories to their users and start the daemons as theirs.
     runAsUser: 0,
@@ -139,6 +150,8 @@ function slurmPodSpec(input: SlurmManifestInput, role: keyof typeof CAPABILITIES
                 image: input.image,
                 imagePullPolicy: "IfNotPresent",
                 command: [ENTRYPOINT],
+                // The entrypoint waits for these before the daemon starts (it no longer reads them from configs).
+                env: [{ name: "SLURM_WAIT_FOR", value: WAIT_FOR[role] }],
                 securityContext: slurmSecurityContext(role),
                 ...container,
             },
@@ -235,11 +248,11 @@ export function slurmdbdObjects(input: SlurmManifestInput): KubeObject[] {
                     "dbd",
                     {
                         name: ROLES.dbd,
-                        args: ["dbd"],
+                        args: [ROLES.dbd],
                         ports: [{ name: "slurmdbd", containerPort: PORTS.slurmdbd }],
                         resources: resources("50m", 128, "1", 512),
                         startupProbe: tcpProbe(PORTS.slurmdbd, STARTUP_PERIOD_SECONDS, STARTUP_FAILURE_THRESHOLD),
-                        readinessProbe: execProbe("dbd"),
+                        readinessProbe: execProbe(ROLES.dbd),
                         livenessProbe: tcpProbe(PORTS.slurmdbd, 20, 3),
                         volumeMounts: [mungeKeyMount, { name: "slurmdbd-config", mountPath: MOUNTS.slurmdbdSecretDir, readOnly: true }],
                     },
@@ -264,11 +277,11 @@ export function slurmctldObjects(input: SlurmManifestInput): KubeObject[] {
                     "controller",
                     {
                         name: ROLES.controller,
-                        args: ["controller"],
+                        args: [ROLES.controller],
                         ports: [{ name: "slurmctld", containerPort: PORTS.slurmctld }],
                         resources: resources("100m", 256, "2", 2048),
                         startupProbe: tcpProbe(PORTS.slurmctld, STARTUP_PERIOD_SECONDS, STARTUP_FAILURE_THRESHOLD),
-                        readinessProbe: execProbe("controller"),
+                        readinessProbe: execProbe(ROLES.controller),
                         livenessProbe: tcpProbe(PORTS.slurmctld, 20, 3),
                         volumeMounts: [mungeKeyMount, slurmConfigMount, { name: "state", mountPath: MOUNTS.stateSaveLocation }],
                     },
@@ -310,7 +323,7 @@ export function computeObjects(input: SlurmManifestInput): KubeObject[] {
                     "compute",
                     {
                         name: "slurmd",
-                        args: ["compute", "-Z", "--conf", renderNodeConf(compute)],
+                        args: [ROLES.compute, "-Z", "--conf", renderNodeConf(compute)],
                         ports: [{ name: "slurmd", containerPort: PORTS.slurmd }],
                         // Requests equal limits (Guaranteed QoS): the node offers Slurm exactly what it reserves.
                         resources: {
@@ -318,7 +331,7 @@ export function computeObjects(input: SlurmManifestInput): KubeObject[] {
                             limits: { cpu: String(compute.cpus), memory: mib(memoryMiB), ...gpus },
                         },
                         startupProbe: tcpProbe(PORTS.slurmd, STARTUP_PERIOD_SECONDS, STARTUP_FAILURE_THRESHOLD),
-                        readinessProbe: execProbe("compute"),
+                        readinessProbe: execProbe(ROLES.compute),
                         livenessProbe: tcpProbe(PORTS.slurmd, 20, 3),
                         volumeMounts: [mungeKeyMount, slurmConfigMount, { name: "spool", mountPath: MOUNTS.slurmdSpoolDir }],
                     },
@@ -358,9 +371,9 @@ export function loginObjects(input: SlurmManifestInput): KubeObject[] {
                         "login",
                         {
                             name: ROLES.login,
-                            args: ["login"],
+                            args: [ROLES.login],
                             resources: resources("50m", 64, "1", 1024),
-                            readinessProbe: execProbe("login"),
+                            readinessProbe: execProbe(ROLES.login),
                             // Alive while munged is: without it no command can authenticate.
                             livenessProbe: { exec: { command: ["test", "-S", "/run/munge/munge.socket.2"] }, periodSeconds: 20, failureThreshold: 3 },
                             volumeMounts: [mungeKeyMount, slurmConfigMount],

@@ -3,14 +3,16 @@
 #   localhost/debian:trixie-slim                  debootstrap rootfs standing in for Docker Hub's debian:trixie-slim
 #   localhost/ai-hyperscaler/slurm:24.11          containers/images/slurm-base/Docker, Dockerfile unchanged
 #   localhost/ai-hyperscaler/mariadb-standin:test tests/e2e/images/mariadb (the upstream mariadb image cannot be pulled)
-# and writes the containers.conf that podman needs on these machines (runc, ulimits; see shared/FACTS.md).
+# and writes the containers.conf that podman needs on these machines (runc: crun fails on their cgroup layout;
+# ulimits within the hard nofile limit of 20000).
 #
 # Usage:  eval "$(tests/e2e/build-images.sh)"
 # Logs and timings go to stderr; stdout carries only `export CONTAINERS_CONF=<path>`. Idempotent: an existing base
 # image is kept, and podman's layer cache makes a rebuild of unchanged images take seconds. Safe to run twice at once.
 #
 # Environment (all optional):
-#   E2E_CACHE_DIR        where the rootfs (if debootstrapped), lock and containers.conf live; default /var/tmp/ai-hyperscaler-e2e
+#   E2E_CACHE_DIR        where the rootfs (if debootstrapped), lock and containers.conf live;
+#                        default /var/tmp/ai-hyperscaler-e2e
 #   TRIXIE_ROOTFS        an existing trixie minbase rootfs to reuse; default /var/tmp/trixie
 #   DEBIAN_MIRROR        mirror for debootstrap; default http://deb.debian.org/debian
 #   E2E_CONTAINERS_CONF  path of the containers.conf to write; default $E2E_CACHE_DIR/containers.conf
@@ -50,7 +52,8 @@ require_tools() {
     for tool in "$@"; do
         command -v "$tool" >/dev/null 2>&1 || missing+=("$tool")
     done
-    ((${#missing[@]} == 0)) || die "missing tools: ${missing[*]} (apt-get install podman buildah runc debootstrap netavark aardvark-dns)"
+    ((${#missing[@]} == 0)) ||
+        die "missing tools: ${missing[*]} (apt-get install podman buildah runc debootstrap netavark aardvark-dns)"
 }
 
 # Where podman 4.3 keeps its network helpers; netavark may also sit in /usr/libexec/podman.
@@ -69,7 +72,7 @@ write_containers_conf() {
             "names (apt-get install netavark aardvark-dns)"
     fi
     cat >"$tmp" <<CONF
-# Written by tests/e2e/build-images.sh: podman settings this machine needs (see shared/FACTS.md).
+# Written by tests/e2e/build-images.sh: podman settings this machine needs.
 [containers]
 default_ulimits = ["nofile=20000:20000", "nproc=32768:32768"]
 

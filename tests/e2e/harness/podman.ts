@@ -8,53 +8,116 @@ export interface CommandResult {
     readonly stderr: string;
 }
 
-/** Runs podman; resolves with its result whatever the exit code. `timeoutMs` kills a hung call. */
-export function podman(args: readonly string[], options: { timeoutMs?: number; input?: string } = {}): Promise<CommandResult> {
+/** `podman exec …` as one short line, for messages. */
+function describe(args: readonly string[]): string {
+    const line = ["podman", ...args].join(" ");
+    return line.length > 160 ? `${line.slice(0, 157)}...` : line;
+}
+
+/**
+ * Runs podman; resolves with its result whatever the exit code. `timeoutMs` kills a hung call, and the result then
+ * says which call and after how long.
+ */
+export function podman(
+    args: readonly string[],
+    options: { timeoutMs?: number; input?: string } = {},
+): Promise<CommandResult> {
+    const timeoutMs = options.timeoutMs ?? 120_000;
     return new Promise((resolve, reject) => {
         const child = spawn("podman", args, { stdio: ["pipe", "pipe", "pipe"], env: process.env });
         let stdout = "";
         let stderr = "";
+        let timedOut = false;
         child.stdout.on("data", (d) => (stdout += d));
         child.stderr.on("data", (d) => (stderr += d));
         // Every podman call is bounded: a hung call must fail the test, not stall CI.
-        const timer = setTimeout(() => child.kill("SIGKILL"), options.timeoutMs ?? 120_000);
+        const timer = setTimeout(() => {
+            timedOut = true;
+            child.kill("SIGKILL");
+        }, timeoutMs);
         child.on("error", reject);
         child.on("close", (code, signal) => {
             clearTimeout(timer);
-            resolve({ code: code ?? (signal ? 128 : 1), stdout, stderr: signal === "SIGKILL" ? `${stderr}\n(killed after timeout)` : stderr });
+            const note = timedOut ? `\n(${describe(args)} killed: no answer within ${timeoutMs / 1000} s)` : "";
+            resolve({ code: code ?? (signal ? 128 : 1), stdout, stderr: stderr + note });
         });
         child.stdin.end(options.input ?? "");
     });
 }
 
-/** Runs podman and rejects, with its stderr, unless it exits 0. */
-export async function podmanOk(args: readonly string[], options: { timeoutMs?: number; input?: string } = {}): Promise<string> {
+/** Runs podman and rejects, with the call and its stderr, unless it exits 0. */
+export async function podmanOk(
+    args: readonly string[],
+    options: { timeoutMs?: number; input?: string } = {},
+): Promise<string> {
     const result = await podman(args, options);
     if (result.code !== 0) {
-        throw new Error(`podman ${args.slice(0, 3).join(" ")} ... exited ${result.code}: ${result.stderr.trim() || result.stdout.trim()}`);
+        throw new Error(`${describe(args)} exited ${result.code}: ${result.stderr.trim() || result.stdout.trim()}`);
     }
     return result.stdout;
 }
 
 /**
- * Polls `check` until it returns a value (not undefined) or `timeoutMs` passes; the delay grows from 200 ms to
- * 2 s. Waiting on a condition, never on a fixed time.
+ * Runs `argv` in a running container (`podman exec`), bounded by `timeoutMs`; resolves whatever the exit code.
+ * The one transport every check into a container goes through.
  */
-export async function waitFor<T>(what: string, check: () => Promise<T | undefined>, timeoutMs: number): Promise<T> {
+export function exec(containerName: string, argv: readonly string[], timeoutMs = 120_000): Promise<CommandResult> {
+    return podman(["exec", containerName, ...argv], { timeoutMs });
+}
+
+/** `fn` over every item, at most `limit` at once (podman calls: dozens at once only queue on its locks); in order. */
+export async function mapLimited<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+    const results: R[] = new Array(items.length);
+    let next = 0;
+    const worker = async () => {
+        for (let i = next++; i < items.length; i = next++) results[i] = await fn(items[i]);
+    };
+    await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+    return results;
+}
+
+/** How `waitFor` polls. */
+export interface WaitOptions {
+    /** Longest pause between two checks; the pause starts at 200 ms (or at this, if smaller), doubling. Default 2000. */
+    readonly maxDelayMs?: number;
+    /** What the condition looked like at the last check, for the timeout message (e.g. each node's state). */
+    readonly lastSeen?: () => string;
+}
+
+/**
+ * Polls `check` until it returns a value (not undefined) or `timeoutMs` passes, then fails naming `what` and the
+ * last error. Waiting on a condition, never on a fixed time.
+ */
+export async function waitFor<T>(
+    what: string,
+    check: () => Promise<T | undefined>,
+    timeoutMs: number,
+    options: WaitOptions = {},
+): Promise<T> {
+    const maxDelayMs = options.maxDelayMs ?? 2000;
     const deadline = Date.now() + timeoutMs;
-    let delay = 200;
+    let delay = Math.min(200, maxDelayMs);
     let last: unknown;
+    let checks = 0;
     for (;;) {
+        checks++;
         try {
             const value = await check();
             if (value !== undefined) return value;
+            last = undefined;
         } catch (error) {
             last = error;
         }
         if (Date.now() > deadline) {
-            throw new Error(`timed out after ${timeoutMs / 1000} s waiting for ${what}${last ? `: ${(last as Error).message}` : ""}`);
+            const seen = options.lastSeen?.();
+            const cause = last
+                ? `; the last check failed: ${(last as Error).message}`
+                : seen
+                  ? `; last seen: ${seen}`
+                  : "";
+            throw new Error(`timed out after ${timeoutMs / 1000} s (${checks} checks) waiting for ${what}${cause}`);
         }
         await new Promise((r) => setTimeout(r, delay));
-        delay = Math.min(delay * 2, 2000);
+        delay = Math.min(delay * 2, maxDelayMs);
     }
 }
