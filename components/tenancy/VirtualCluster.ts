@@ -215,7 +215,13 @@ export class VirtualCluster extends pulumi.ComponentResource {
         if (withArgocd) {
             const tenantProvider = new k8s.Provider(
                 `${name}-tenant`,
-                { kubeconfig: this.kubeconfig },
+                {
+                    kubeconfig: this.kubeconfig,
+                    // Everything inside a tenant lives in the vCluster's own datastore and goes with it: when the
+                    // tenant's API is gone (its vCluster or the Kind cluster deleted), drop Argo CD from the state
+                    // instead of failing every refresh and destroy on it.
+                    deleteUnreachable: true,
+                },
                 { parent: this },
             );
             const argocd = new k8s.helm.v3.Release(
