@@ -101,12 +101,14 @@ export function gpuOperatorValues(
 /** Everything wrong with `args`, one line each; empty when usable. */
 export function gpuOperatorProblems(args: GpuOperatorArgs): string[] {
     const problems = [...check("namespace", args.namespace, dnsLabel())];
-    if (typeof args.driverEnabled !== "boolean")
+    if (typeof args.driverEnabled !== "boolean") {
         problems.push(problem("driverEnabled", args.driverEnabled, "must be true or false"));
+    }
     for (const field of ["toolkitEnabled", "dcgmExporterEnabled"] as const) {
         const value = args[field];
-        if (value !== undefined && typeof value !== "boolean")
+        if (value !== undefined && typeof value !== "boolean") {
             problems.push(problem(field, value, "must be true, false or left out"));
+        }
     }
     if (args.chartVersion !== undefined) problems.push(...check("chartVersion", args.chartVersion, chartVersion));
     return problems;

@@ -38,7 +38,7 @@ interface InspectedContainer {
     readonly Mounts?: readonly { readonly Source?: string; readonly Destination?: string }[] | null;
 }
 
-/** kind's node order: control plane first, then `worker`, `worker2`, ..., `worker10` by number (not as text). */
+/** Orders node names as kind numbers them: by stem, then `worker`, `worker2`, ..., `worker10` (not as text). */
 function nodeOrder(a: string, b: string): number {
     const split = (name: string): [string, number] => {
         const match = /^(.*?)(\d*)$/.exec(name) as RegExpExecArray;

@@ -95,8 +95,9 @@ export function gpusReadyProblems(args: GpusReadyArgs): string[] {
         problems.push(...check("operatorNamespace", args.operatorNamespace, dnsLabel()));
     }
     if (args.minGpus !== undefined) problems.push(...check("minGpus", args.minGpus, wholeNumber(1, 1024)));
-    if (args.timeoutSeconds !== undefined)
+    if (args.timeoutSeconds !== undefined) {
         problems.push(...check("timeoutSeconds", args.timeoutSeconds, wholeNumber(0, 7200)));
+    }
     if (args.pollIntervalSeconds !== undefined) {
         problems.push(...check("pollIntervalSeconds", args.pollIntervalSeconds, wholeNumber(0, 300)));
     }

@@ -103,6 +103,8 @@ export async function waitForGpus(inputs: GpuWaitInputs, clock: Clock = realCloc
         let nodesError: string | undefined;
         for (;;) {
             const ran = await runTool(kubectl, [...target, "get", "nodes", "-o", "json"]);
+            // No kubectl will not mend itself: say so now rather than after the whole timeout.
+            if (ran.code === "ENOENT") throw new Error(`the kubectl CLI is needed to wait for GPUs: ${ran.stderr}`);
             // The API server may be briefly away (containerd restarts on the nodes): a failed look is not the end.
             try {
                 if (ran.code !== 0) throw new Error(ran.stderr.trim() || `exit code ${ran.code}`);

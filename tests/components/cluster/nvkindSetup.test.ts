@@ -4,7 +4,7 @@
  * the params file, a failure at each step, idempotency, and the serialized copy Pulumi would run.
  */
 import assert from "node:assert/strict";
-import { CHECKS, INSTALL_TOOLKIT, MASK_PARAMS } from "../../../components/cluster/nvkind";
+import { CHECKS, CONFIGURE_CONTAINERD, INSTALL_TOOLKIT, MASK_PARAMS } from "../../../components/cluster/nvkind";
 import {
     GpuNodeSetupInputs,
     gpuNodeSetupProvider,
@@ -232,6 +232,18 @@ describe("GPU node setup provider (fake docker)", () => {
             (await rejection(prepareGpuNodes({ ...INPUTS, dockerPath: "/nowhere/docker" }))).message,
             /the docker CLI was not found at \/nowhere\/docker/,
         );
+    });
+
+    it("uses a fake that refuses what it does not know, so a changed script cannot pass unnoticed", async () => {
+        const { spawnSync } = await import("node:child_process");
+        const unknown = spawnSync("docker", ["exec", "lab-worker", "bash", "-c", "set -euo pipefail\nrm -rf /etc"], {
+            encoding: "utf8",
+        });
+        assert.equal(unknown.status, 127);
+        assert.match(unknown.stderr, /unknown script line: rm -rf \/etc/);
+        const cli = spawnSync("docker", ["exec", "lab-worker", ...CONFIGURE_CONTAINERD.argv], { encoding: "utf8" });
+        assert.equal(cli.status, 126, "nvidia-ctk is not installed yet");
+        assert.match(cli.stderr, /exec: "nvidia-ctk": executable file not found in \$PATH/);
     });
 
     describe("as a Pulumi provider", () => {

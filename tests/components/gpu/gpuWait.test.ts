@@ -98,6 +98,16 @@ describe("GPU wait (fake kubectl and docker, injected clock)", () => {
         );
     });
 
+    it("fails at once, without waiting out the timeout, when kubectl is missing", async () => {
+        const clock = fakeClock();
+        const error = await rejection(waitForGpus({ ...KIND, kubectlPath: "/nowhere/kubectl" }, clock));
+        assert.equal(
+            error.message,
+            "the kubectl CLI is needed to wait for GPUs: /nowhere/kubectl was not found (on PATH, or at that path)",
+        );
+        assert.deepEqual(clock.slept, []);
+    });
+
     it("with timeoutSeconds 0 looks once and does not sleep", async () => {
         tools.kubectlAnswer("nodes.json", nodeList({ "lab-worker": undefined }));
         const clock = fakeClock();
