@@ -42,7 +42,9 @@ const afterGpus = gpuOperator && config.slurm.compute.gpus > 0 ? { dependsOn: [g
 // One owner of the Slurm namespace in both modes, so that switching modes relabels it instead of re-creating it.
 const slurmMode = config.slurm.mode;
 const slurmNamespace =
-    slurmMode === "none" ? undefined : new SlurmNamespace("slurm", { namespace: config.slurm.namespace, mode: slurmMode }, onCluster);
+    slurmMode === "none"
+        ? undefined
+        : new SlurmNamespace("slurm", { namespace: config.slurm.namespace, mode: slurmMode }, onCluster);
 const slurm =
     slurmNamespace && slurmMode === "static"
         ? new StaticSlurm("slurm", { ...config.slurm, namespace: slurmNamespace }, { ...onCluster, ...afterGpus })

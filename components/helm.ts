@@ -59,7 +59,9 @@ export function chartProblems(where: string, chart: ChartRef & { readonly releas
     if (typeof chart.chart !== "string" || chart.chart.length === 0) {
         problems.push(problem(`${where}.chart`, chart.chart, "must be a chart name or an oci:// reference"));
     } else if (oci && chart.repo !== undefined) {
-        problems.push(problem(`${where}.repo`, chart.repo, "must be absent for an oci:// chart, which names its registry"));
+        problems.push(
+            problem(`${where}.repo`, chart.repo, "must be absent for an oci:// chart, which names its registry"),
+        );
     } else if (!oci && (typeof chart.repo !== "string" || !HTTPS_URL.test(chart.repo))) {
         problems.push(problem(`${where}.repo`, chart.repo, "must be the chart repository's https:// URL"));
     }
@@ -94,7 +96,11 @@ export function podSecurityNamespace(
 }
 
 /** Registers a Helm release of a pinned chart. Throws on a bad chart reference (check it before `super()`). */
-export function pinnedRelease(resourceName: string, args: PinnedReleaseArgs, opts: pulumi.CustomResourceOptions): k8s.helm.v3.Release {
+export function pinnedRelease(
+    resourceName: string,
+    args: PinnedReleaseArgs,
+    opts: pulumi.CustomResourceOptions,
+): k8s.helm.v3.Release {
     const problems = chartProblems(resourceName, args);
     if (problems.length > 0) throw new Error(`pinnedRelease ${resourceName}: ${problems.join("; ")}`);
     return new k8s.helm.v3.Release(

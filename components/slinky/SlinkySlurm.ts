@@ -81,7 +81,11 @@ export class SlinkySlurm extends pulumi.ComponentResource {
                 aliases: [
                     {
                         name: `${name}-cert-manager-helm`,
-                        parent: pulumi.createUrn(`${name}-cert-manager`, "kubernetes-cert-manager:index:CertManager", this),
+                        parent: pulumi.createUrn(
+                            `${name}-cert-manager`,
+                            "kubernetes-cert-manager:index:CertManager",
+                            this,
+                        ),
                     },
                 ],
             },
@@ -117,7 +121,11 @@ export class SlinkySlurm extends pulumi.ComponentResource {
 
         const keySecrets = (["slurmKey", "jwtKey"] as const).map((which) => {
             const ref = SLINKY_KEY_SECRETS[which];
-            const key = new random.RandomBytes(`${name}-${ref.key.replace(".", "-")}`, { length: AUTH_KEY_BYTES }, { parent: this });
+            const key = new random.RandomBytes(
+                `${name}-${ref.key.replace(".", "-")}`,
+                { length: AUTH_KEY_BYTES },
+                { parent: this },
+            );
             return new k8s.core.v1.Secret(
                 `${name}-${ref.name}`,
                 {
@@ -171,7 +179,13 @@ function problems(args: SlinkySlurmArgs): string[] {
     if (!(args.namespace instanceof SlurmNamespace)) {
         found.push(problem("args.namespace", typeof args.namespace, "must be a SlurmNamespace component"));
     } else if (args.namespace.mode !== "slinky") {
-        found.push(problem("args.namespace.mode", args.namespace.mode, 'must be "slinky": its Pod Security level is for that mode'));
+        found.push(
+            problem(
+                "args.namespace.mode",
+                args.namespace.mode,
+                'must be "slinky": its Pod Security level is for that mode',
+            ),
+        );
     }
     if (args.mariadbImage !== undefined) found.push(...check("args.mariadbImage", args.mariadbImage, imageReference));
     found.push(...check("args.compute.replicas", args.compute?.replicas, wholeNumber(0, 100_000)));
@@ -187,9 +201,11 @@ function problems(args: SlinkySlurmArgs): string[] {
     const names = args.partitions.map((p) => p.name);
     args.partitions.forEach((p, i) => {
         found.push(...check(`args.partitions[${i}].name`, p.name, dnsLabel(40)));
-        if (names.indexOf(p.name) !== i) found.push(problem(`args.partitions[${i}].name`, p.name, "partition names must be unique"));
+        if (names.indexOf(p.name) !== i)
+            found.push(problem(`args.partitions[${i}].name`, p.name, "partition names must be unique"));
     });
     const defaults = args.partitions.filter((p) => p.default).map((p) => p.name);
-    if (defaults.length > 1) found.push(problem("args.partitions", defaults, "at most one partition may be the default"));
+    if (defaults.length > 1)
+        found.push(problem("args.partitions", defaults, "at most one partition may be the default"));
     return found;
 }

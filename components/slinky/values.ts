@@ -63,7 +63,10 @@ export const DATABASE_PASSWORD_REF: SecretKeyRef = { name: NAMES.mariadbSecret, 
 export type SlinkyOperatorValues = {
     /** CRDs in this release. */
     readonly crds: {
-        /** Always false: the CRDs come from the separate `slurm-operator-crds` release, so they outlive operator upgrades. */
+        /**
+         * Always false: the CRDs come from the separate `slurm-operator-crds` release, so they outlive operator
+         * upgrades.
+         */
         readonly enabled: boolean;
     };
     /** Webhook certificates. */
@@ -73,7 +76,10 @@ export type SlinkyOperatorValues = {
     };
 };
 
-/** Helm values for the `slurm-operator` chart. Pure. Both values restate the chart's defaults on purpose: the install depends on them. */
+/**
+ * Helm values for the `slurm-operator` chart. Pure. Both values restate the chart's defaults on purpose: the install
+ * depends on them.
+ */
 export function slinkyOperatorValues(): SlinkyOperatorValues {
     return { crds: { enabled: false }, certManager: { enabled: true } };
 }
@@ -92,7 +98,10 @@ export type SlinkyNodeSetValues = {
     readonly oversubscribeNode: boolean;
     /** The slurmd container. */
     readonly slurmd: {
-        /** Requests = limits = `compute.cpus` CPUs and `compute.memoryMiB` MiB, plus `nvidia.com/gpu` when `compute.gpus` > 0. */
+        /**
+         * Requests = limits = `compute.cpus` CPUs and `compute.memoryMiB` MiB, plus `nvidia.com/gpu` (limits) when
+         * `compute.gpus` > 0.
+         */
         readonly resources: { readonly requests: ResourceList; readonly limits: ResourceList };
     };
     /** slurmd `--conf` node parameters: `CPUs`, `RealMemory` (MiB) and, with GPUs, `Gres=gpu:<n>`. */
@@ -105,7 +114,10 @@ export type SlinkyPartitionValues = {
     readonly enabled: boolean;
     /** NodeSet keys in the partition: always the one compute NodeSet. */
     readonly nodesets: readonly string[];
-    /** Partition line options: `Default` (YES/NO) and `MaxTime` (minutes or UNLIMITED); Slurm's own default `State=UP` holds. */
+    /**
+     * Partition line options: `Default` (YES/NO) and `MaxTime` (minutes or UNLIMITED); Slurm's own default
+     * `State=UP` holds.
+     */
     readonly configMap: Readonly<Record<string, string>>;
 };
 
@@ -116,7 +128,7 @@ export type SlinkyLoginSetValues = {
     /** The login Service. */
     readonly service: {
         readonly spec: {
-            /** Always `ClusterIP`: the chart's LoadBalancer default stays pending forever on Kind; use `kubectl exec`. */
+            /** Always `ClusterIP`: the chart's LoadBalancer default stays pending on Kind; use `kubectl exec`. */
             readonly type: string;
         };
     };

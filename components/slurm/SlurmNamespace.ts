@@ -26,7 +26,9 @@ export interface SlurmNamespaceArgs {
  * run privileged (cgroups and job containment inside the pod).
  */
 export function slurmPodSecurity(mode: SlurmNamespaceMode): { enforce: PodSecurityLevel; audit: PodSecurityLevel } {
-    return mode === "static" ? { enforce: "baseline", audit: "restricted" } : { enforce: "privileged", audit: "privileged" };
+    return mode === "static"
+        ? { enforce: "baseline", audit: "restricted" }
+        : { enforce: "privileged", audit: "privileged" };
 }
 
 /** Type tokens of the components that owned the Slurm Namespace before this one did (for aliases). */

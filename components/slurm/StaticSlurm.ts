@@ -33,7 +33,9 @@ export interface StaticSlurmArgs extends Omit<SlurmSettings, "namespace" | "mode
 }
 
 /** Every object of the static stack but the Namespace, ConfigMap and Secrets, in role order. Pure. */
-export function staticSlurmObjects(input: SlurmRolesInput & { readonly mariadbImage: string; readonly databaseSizeGiB: number }): KubeObject[] {
+export function staticSlurmObjects(
+    input: SlurmRolesInput & { readonly mariadbImage: string; readonly databaseSizeGiB: number },
+): KubeObject[] {
     return [
         ...mariadbObjects(input),
         ...slurmdbdObjects(input),
@@ -53,12 +55,20 @@ export class StaticSlurm extends pulumi.ComponentResource {
 
     constructor(name: string, args: StaticSlurmArgs, opts?: pulumi.ComponentResourceOptions) {
         refuse("StaticSlurm", name, problems(args));
-        super(STATIC_SLURM_TYPE, name, {}, {
-            ...opts,
-            aliases: [...(opts?.aliases ?? []), { type: PREVIOUS_STATIC_SLURM_TYPE }],
-            // First, so that transformations the caller adds see the aliases too.
-            transformations: [legacyAliases(name, args.namespace.namespaceName, opts?.parent), ...(opts?.transformations ?? [])],
-        });
+        super(
+            STATIC_SLURM_TYPE,
+            name,
+            {},
+            {
+                ...opts,
+                aliases: [...(opts?.aliases ?? []), { type: PREVIOUS_STATIC_SLURM_TYPE }],
+                // First, so that transformations the caller adds see the aliases too.
+                transformations: [
+                    legacyAliases(name, args.namespace.namespaceName, opts?.parent),
+                    ...(opts?.transformations ?? []),
+                ],
+            },
+        );
         const ns = args.namespace.namespaceName;
         // Namespaced objects fail until the Namespace exists.
         const inNamespace: pulumi.CustomResourceOptions = { parent: this, dependsOn: [args.namespace] };
@@ -118,7 +128,9 @@ export function staticConnection(ns: string): SlurmConnection {
             shell: `kubectl -n ${ns} exec -it deploy/${login} -- bash`,
             submit: `${exec} sbatch --wrap 'srun hostname'`,
             accounting: `${exec} sacct --allusers`,
-            database: `kubectl -n ${ns} exec ${ROLE_SPECS.mariadb.name}-0 -- mariadb -u ${DATABASE.user} -p ${DATABASE.name}`,
+            database:
+                `kubectl -n ${ns} exec ${ROLE_SPECS.mariadb.name}-0 --` +
+                ` mariadb -u ${DATABASE.user} -p ${DATABASE.name}`,
         },
         secretNames: [NAMES.mungeKeySecret, NAMES.mariadbSecret, NAMES.slurmdbdSecret],
     };
@@ -129,7 +141,13 @@ function problems(args: StaticSlurmArgs): string[] {
     if (!(args.namespace instanceof SlurmNamespace)) {
         found.push(problem("args.namespace", typeof args.namespace, "must be a SlurmNamespace component"));
     } else if (args.namespace.mode !== "static") {
-        found.push(problem("args.namespace.mode", args.namespace.mode, 'must be "static": its Pod Security level is for that mode'));
+        found.push(
+            problem(
+                "args.namespace.mode",
+                args.namespace.mode,
+                'must be "static": its Pod Security level is for that mode',
+            ),
+        );
     }
     found.push(...check("args.image", args.image, imageReference));
     if (args.mariadbImage !== undefined) found.push(...check("args.mariadbImage", args.mariadbImage, imageReference));

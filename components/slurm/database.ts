@@ -6,7 +6,18 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
-import { KubeObject, ObjectPlacement, clusterIpService, labelsFor, podTemplate, resources, startupProbe, statefulSet, tcpProbe, volumeClaim } from "./objects";
+import {
+    KubeObject,
+    ObjectPlacement,
+    clusterIpService,
+    labelsFor,
+    podTemplate,
+    resources,
+    startupProbe,
+    statefulSet,
+    tcpProbe,
+    volumeClaim,
+} from "./objects";
 import { DATABASE, MARIADB_SECRET_KEYS, MOUNTS, NAMES, PORTS, ROLE_SPECS } from "./topology";
 
 /** MariaDB image: the upstream image's 11.8 LTS line. */
@@ -36,34 +47,38 @@ export function mariadbObjects(input: MariadbInput): KubeObject[] {
         clusterIpService(input, role.name, PORTS.mariadb),
         statefulSet(input, role.name, {
             replicas: 1,
-            template: podTemplate(role.name, {}, {
-                enableServiceLinks: false,
-                // The upstream image runs as mysql (999) when started as it; fsGroup gives it the volume.
-                securityContext: {
-                    runAsUser: 999,
-                    runAsGroup: 999,
-                    fsGroup: 999,
-                    runAsNonRoot: true,
-                    seccompProfile: { type: "RuntimeDefault" },
-                },
-                containers: [
-                    {
-                        name: role.container,
-                        image: input.mariadbImage,
-                        imagePullPolicy: "IfNotPresent",
-                        args,
-                        env,
-                        ports: [{ name: role.portName, containerPort: PORTS.mariadb }],
-                        securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] } },
-                        resources: resources("100m", 384, "1", 1024),
-                        // The first start initialises the database before it listens; give it time.
-                        startupProbe: startupProbe(PORTS.mariadb),
-                        readinessProbe: tcpProbe(PORTS.mariadb, 10, 3),
-                        livenessProbe: tcpProbe(PORTS.mariadb, 20, 3),
-                        volumeMounts: [{ name: "data", mountPath: MOUNTS.mariadbData }],
+            template: podTemplate(
+                role.name,
+                {},
+                {
+                    enableServiceLinks: false,
+                    // The upstream image runs as mysql (999) when started as it; fsGroup gives it the volume.
+                    securityContext: {
+                        runAsUser: 999,
+                        runAsGroup: 999,
+                        fsGroup: 999,
+                        runAsNonRoot: true,
+                        seccompProfile: { type: "RuntimeDefault" },
                     },
-                ],
-            }),
+                    containers: [
+                        {
+                            name: role.container,
+                            image: input.mariadbImage,
+                            imagePullPolicy: "IfNotPresent",
+                            args,
+                            env,
+                            ports: [{ name: role.portName, containerPort: PORTS.mariadb }],
+                            securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] } },
+                            resources: resources("100m", 384, "1", 1024),
+                            // The first start initialises the database before it listens; give it time.
+                            startupProbe: startupProbe(PORTS.mariadb),
+                            readinessProbe: tcpProbe(PORTS.mariadb, 10, 3),
+                            livenessProbe: tcpProbe(PORTS.mariadb, 20, 3),
+                            volumeMounts: [{ name: "data", mountPath: MOUNTS.mariadbData }],
+                        },
+                    ],
+                },
+            ),
             volumeClaimTemplates: [volumeClaim(input, "data", input.databaseSizeGiB)],
         }),
     ];

@@ -31,7 +31,11 @@ export function legacyResourceName(type: string, objectName: string, namespace: 
  * A transformation for the component `component` (whose own parent is `parent`) that gives each Kubernetes child
  * an alias to the URN the previous component gave it.
  */
-export function legacyAliases(component: string, namespace: string, parent?: pulumi.Resource): pulumi.ResourceTransformation {
+export function legacyAliases(
+    component: string,
+    namespace: string,
+    parent?: pulumi.Resource,
+): pulumi.ResourceTransformation {
     const previousParent = pulumi.createUrn(component, PREVIOUS_TYPE, parent);
     return (args) => {
         const objectName = (args.props as { metadata?: { name?: unknown } }).metadata?.name;

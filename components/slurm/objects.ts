@@ -41,7 +41,11 @@ export interface ObjectPlacement {
 
 /** Labels of one role's objects. */
 export function labelsFor(role: string): Record<string, string> {
-    return { ...selectorFor(role), "app.kubernetes.io/part-of": "ai-hyperscaler", "app.kubernetes.io/managed-by": "pulumi" };
+    return {
+        ...selectorFor(role),
+        "app.kubernetes.io/part-of": "ai-hyperscaler",
+        "app.kubernetes.io/managed-by": "pulumi",
+    };
 }
 
 /** The labels that select one role's pods. */
@@ -58,7 +62,12 @@ export function metadata(placement: ObjectPlacement, name: string, role: string)
 export const mib = (n: number): string => `${n}Mi`;
 
 /** Requests and limits of CPU (a quantity) and memory (MiB). */
-export function resources(cpuRequest: string, memoryRequestMiB: number, cpuLimit: string, memoryLimitMiB: number): ResourceRequirements {
+export function resources(
+    cpuRequest: string,
+    memoryRequestMiB: number,
+    cpuLimit: string,
+    memoryLimitMiB: number,
+): ResourceRequirements {
     return {
         requests: { cpu: cpuRequest, memory: mib(memoryRequestMiB) },
         limits: { cpu: cpuLimit, memory: mib(memoryLimitMiB) },

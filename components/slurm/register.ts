@@ -24,7 +24,11 @@ export function resourceName(component: string, object: KubeObject): string {
 }
 
 /** Registers `object` as a resource of its kind, named by {@link resourceName}. */
-export function registerObject(component: string, object: KubeObject, opts: pulumi.CustomResourceOptions): pulumi.CustomResource {
+export function registerObject(
+    component: string,
+    object: KubeObject,
+    opts: pulumi.CustomResourceOptions,
+): pulumi.CustomResource {
     const Class = CLASSES[object.kind];
     if (!Class) throw new Error(`registerObject: no resource type for kind ${object.kind}`);
     return new Class(resourceName(component, object), object as never, opts);

@@ -47,18 +47,35 @@ export const ENTRYPOINT = "/usr/local/bin/entrypoint.sh";
 
 /** The readiness probe of a Slurm role: the entrypoint's own check of its daemon. */
 export function roleProbe(role: SlurmRole): Probe {
-    return { exec: { command: [ENTRYPOINT, "probe", ROLE_SPECS[role].name] }, periodSeconds: 10, timeoutSeconds: 8, failureThreshold: 3 };
+    return {
+        exec: { command: [ENTRYPOINT, "probe", ROLE_SPECS[role].name] },
+        periodSeconds: 10,
+        timeoutSeconds: 8,
+        failureThreshold: 3,
+    };
 }
 
 const mungeKeyVolume: Volume = { name: "munge-key", secret: { secretName: NAMES.mungeKeySecret, defaultMode: 0o400 } };
 const mungeKeyMount: VolumeMount = { name: "munge-key", mountPath: MOUNTS.mungeKeyDir, readOnly: true };
 const slurmConfigVolume: Volume = { name: "slurm-config", configMap: { name: NAMES.configMap, defaultMode: 0o644 } };
 const slurmConfigMount: VolumeMount = { name: "slurm-config", mountPath: MOUNTS.slurmConfigDir, readOnly: true };
-const slurmdbdConfigVolume: Volume = { name: "slurmdbd-config", secret: { secretName: NAMES.slurmdbdSecret, defaultMode: 0o400 } };
-const slurmdbdConfigMount: VolumeMount = { name: "slurmdbd-config", mountPath: MOUNTS.slurmdbdSecretDir, readOnly: true };
+const slurmdbdConfigVolume: Volume = {
+    name: "slurmdbd-config",
+    secret: { secretName: NAMES.slurmdbdSecret, defaultMode: 0o400 },
+};
+const slurmdbdConfigMount: VolumeMount = {
+    name: "slurmdbd-config",
+    mountPath: MOUNTS.slurmdbdSecretDir,
+    readOnly: true,
+};
 
 /** The pod of a Slurm role: its container (named, run, confined and told what to wait for from the role table). */
-function slurmPodSpec(input: SlurmRolesInput, role: SlurmRole, container: Partial<Container>, volumes: Volume[]): PodSpec {
+function slurmPodSpec(
+    input: SlurmRolesInput,
+    role: SlurmRole,
+    container: Partial<Container>,
+    volumes: Volume[],
+): PodSpec {
     const spec = ROLE_SPECS[role];
     const waitFor = slurmWaitFor(role);
     return {
@@ -76,7 +93,8 @@ function slurmPodSpec(input: SlurmRolesInput, role: SlurmRole, container: Partia
                 ...(waitFor ? { env: [{ name: "SLURM_WAIT_FOR", value: waitFor }] } : {}),
                 ...(spec.port ? { ports: [{ name: spec.portName, containerPort: spec.port }] } : {}),
                 securityContext: {
-                    // Root only to hand the MUNGE key and spool directories to their users and start the daemons as theirs.
+                    // Root only to hand the MUNGE key and spool directories to their users and start the daemons as
+                    // theirs.
                     runAsUser: 0,
                     allowPrivilegeEscalation: false,
                     capabilities: { drop: ["ALL"], add: [...spec.capabilities] },
@@ -135,7 +153,11 @@ export function slurmctldObjects(input: SlurmRolesInput): KubeObject[] {
                     {
                         resources: resources("100m", 256, "2", 2048),
                         ...daemonProbes(PORTS.slurmctld),
-                        volumeMounts: [mungeKeyMount, slurmConfigMount, { name: "state", mountPath: MOUNTS.stateSaveLocation }],
+                        volumeMounts: [
+                            mungeKeyMount,
+                            slurmConfigMount,
+                            { name: "state", mountPath: MOUNTS.stateSaveLocation },
+                        ],
                     },
                     [mungeKeyVolume, slurmConfigVolume],
                 ),
@@ -182,7 +204,11 @@ export function computeObjects(input: SlurmRolesInput): KubeObject[] {
                             limits: { cpu: String(compute.cpus), memory: mib(memoryMiB), ...gpus },
                         },
                         ...daemonProbes(PORTS.slurmd),
-                        volumeMounts: [mungeKeyMount, slurmConfigMount, { name: "spool", mountPath: MOUNTS.slurmdSpoolDir }],
+                        volumeMounts: [
+                            mungeKeyMount,
+                            slurmConfigMount,
+                            { name: "spool", mountPath: MOUNTS.slurmdSpoolDir },
+                        ],
                     },
                     [mungeKeyVolume, slurmConfigVolume, { name: "spool", emptyDir: {} }],
                 ),
@@ -215,25 +241,29 @@ export function loginObjects(input: SlurmRolesInput): KubeObject[] {
                 // One login pod at a time: two would share the hostname slurmctld resolves.
                 strategy: { type: "Recreate" },
                 selector: { matchLabels: selectorFor(role) },
-                template: podTemplate(role, { "checksum/slurm-config": input.slurmConfigChecksum }, {
-                    ...slurmPodSpec(
-                        input,
-                        role,
-                        {
-                            resources: resources("50m", 64, "1", 1024),
-                            // Alive while munged is: without it no command can authenticate.
-                            livenessProbe: {
-                                exec: { command: ["test", "-S", "/run/munge/munge.socket.2"] },
-                                periodSeconds: 20,
-                                failureThreshold: 3,
+                template: podTemplate(
+                    role,
+                    { "checksum/slurm-config": input.slurmConfigChecksum },
+                    {
+                        ...slurmPodSpec(
+                            input,
+                            role,
+                            {
+                                resources: resources("50m", 64, "1", 1024),
+                                // Alive while munged is: without it no command can authenticate.
+                                livenessProbe: {
+                                    exec: { command: ["test", "-S", "/run/munge/munge.socket.2"] },
+                                    periodSeconds: 20,
+                                    failureThreshold: 3,
+                                },
+                                volumeMounts: [mungeKeyMount, slurmConfigMount],
                             },
-                            volumeMounts: [mungeKeyMount, slurmConfigMount],
-                        },
-                        [mungeKeyVolume, slurmConfigVolume],
-                    ),
-                    hostname: role,
-                    subdomain: role,
-                }),
+                            [mungeKeyVolume, slurmConfigVolume],
+                        ),
+                        hostname: role,
+                        subdomain: role,
+                    },
+                ),
             },
         },
     ];

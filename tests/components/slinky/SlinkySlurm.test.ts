@@ -3,7 +3,14 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { SlurmSettings } from "../../../config/schema";
 import { SlinkySlurm } from "../../../components/slinky/SlinkySlurm";
-import { CERT_MANAGER_CHART_VERSION, SLINKY_CHART_REGISTRY, certManagerValues, slinkyConnection, slinkyOperatorValues, slinkySlurmValues } from "../../../components/slinky/values";
+import {
+    CERT_MANAGER_CHART_VERSION,
+    SLINKY_CHART_REGISTRY,
+    certManagerValues,
+    slinkyConnection,
+    slinkyOperatorValues,
+    slinkySlurmValues,
+} from "../../../components/slinky/values";
 import { SlurmNamespace } from "../../../components/slurm/SlurmNamespace";
 import { PLACEHOLDER_MARK } from "../../../offline/evaluate";
 import { isKubeObject, validateKubeObject } from "../../kubeSchema";
@@ -19,7 +26,11 @@ describe("SlinkySlurm", () => {
 
     /** Slinky as index.ts builds it: the namespace component, then Slinky in it. */
     async function build(settings: SlurmSettings, opts?: pulumi.ComponentResourceOptions) {
-        const namespace = new SlurmNamespace("slurm", { namespace: settings.namespace, mode: "slinky" }, opts?.provider ? { provider: opts.provider } : {});
+        const namespace = new SlurmNamespace(
+            "slurm",
+            { namespace: settings.namespace, mode: "slinky" },
+            opts?.provider ? { provider: opts.provider } : {},
+        );
         const component = new SlinkySlurm("slurm", { ...settings, namespace }, opts);
         await settle();
         return component;
@@ -40,17 +51,20 @@ describe("SlinkySlurm", () => {
             "random:index/randomBytes:RandomBytes",
             "random:index/randomPassword:RandomPassword",
         ]);
-        assert.deepEqual(engine.ofType("kubernetes:helm.sh/v3:Release").map((r) => r.name).sort(), [
-            "slurm-cert-manager",
-            "slurm-operator",
-            "slurm-operator-crds",
-            "slurm-slurm",
-        ]);
-        assert.deepEqual(engine.ofType("kubernetes:core/v1:Secret").map((r) => r.inputs.metadata.name).sort(), [
-            "mariadb-credentials",
-            "slurm-auth-jwt",
-            "slurm-auth-slurm",
-        ]);
+        assert.deepEqual(
+            engine
+                .ofType("kubernetes:helm.sh/v3:Release")
+                .map((r) => r.name)
+                .sort(),
+            ["slurm-cert-manager", "slurm-operator", "slurm-operator-crds", "slurm-slurm"],
+        );
+        assert.deepEqual(
+            engine
+                .ofType("kubernetes:core/v1:Secret")
+                .map((r) => r.inputs.metadata.name)
+                .sort(),
+            ["mariadb-credentials", "slurm-auth-jwt", "slurm-auth-slurm"],
+        );
         for (const r of engine.resources.filter((r) => isKubeObject(r.type))) validateKubeObject(r);
     });
 
@@ -89,14 +103,21 @@ describe("SlinkySlurm", () => {
         const slurm = release("slurm-slurm");
         assert.equal(slurm.inputs.namespace, "hpc");
         assert.deepEqual(slurm.inputs.values, slinkySlurmValues(settings));
-        const namespaces = engine.ofType("kubernetes:core/v1:Namespace").map((n) => n.inputs.metadata.name).sort();
+        const namespaces = engine
+            .ofType("kubernetes:core/v1:Namespace")
+            .map((n) => n.inputs.metadata.name)
+            .sort();
         assert.deepEqual(namespaces, ["hpc", "slinky"]);
     });
 
     it("makes every Secret the chart reads, with the name and key its values point at, marked secret", async () => {
         await build(slinkySettings());
         const values = release("slurm-slurm").inputs.values;
-        const refs = [values.slurmKey.secretRef, values.jwtKey.secretRef, values.accounting.storageConfig.passwordKeyRef];
+        const refs = [
+            values.slurmKey.secretRef,
+            values.jwtKey.secretRef,
+            values.accounting.storageConfig.passwordKeyRef,
+        ];
         for (const ref of refs) {
             const found = engine.ofType("kubernetes:core/v1:Secret").find((s) => s.inputs.metadata.name === ref.name);
             assert.ok(found, `no Secret ${ref.name}`);
@@ -143,12 +164,15 @@ describe("SlinkySlurm", () => {
         const slurm = await build(slinkySettings({ compute: { gpus: 1 } }, true));
         for (const r of engine.resources) {
             if (r.type === "kubernetes:core/v1:Secret" || r.type.startsWith("random:")) continue;
-            assert.ok(!JSON.stringify(r.inputs).includes(PLACEHOLDER_MARK), `${r.type} ${r.name} holds a generated secret`);
+            assert.ok(
+                !JSON.stringify(r.inputs).includes(PLACEHOLDER_MARK),
+                `${r.type} ${r.name} holds a generated secret`,
+            );
         }
         assert.ok(!JSON.stringify(await valueOf(slurm.connection)).includes(PLACEHOLDER_MARK));
     });
 
-    it("orders cert-manager and CRDs before the operator, and the operator, Secrets and MariaDB before the slurm chart", async () => {
+    it("orders cert-manager, CRDs before the operator; operator, Secrets, MariaDB before slurm", async () => {
         const deps = dependencyRecorder();
         await build(slinkySettings(), { transformations: [deps.transformation] });
         assert.deepEqual(deps.dependsOn("slurm-operator"), ["slurm-cert-manager", "slurm-operator-crds"]);
@@ -186,7 +210,11 @@ describe("SlinkySlurm", () => {
         const provider = new k8s.Provider("lab", { kubeconfig: "{}" });
         await build(slinkySettings(), { provider });
         for (const r of engine.resources.filter((r) => r.custom && r.type.startsWith("kubernetes:"))) {
-            assert.match(r.provider ?? "", /pulumi:providers:kubernetes::lab::/, `${r.type} ${r.name} should use the provider "lab"`);
+            assert.match(
+                r.provider ?? "",
+                /pulumi:providers:kubernetes::lab::/,
+                `${r.type} ${r.name} should use the provider "lab"`,
+            );
         }
     });
 
@@ -200,7 +228,13 @@ describe("SlinkySlurm", () => {
         engine.reset();
         const namespace = {} as SlurmNamespace;
         assert.throws(
-            () => new SlinkySlurm("s", { ...settings, namespace, compute: { ...settings.compute, replicas: 1.5 }, partitions: [] }),
+            () =>
+                new SlinkySlurm("s", {
+                    ...settings,
+                    namespace,
+                    compute: { ...settings.compute, replicas: 1.5 },
+                    partitions: [],
+                }),
             (e: Error) =>
                 /args\.namespace = "object": must be a SlurmNamespace component/.test(e.message) &&
                 /args\.compute\.replicas = 1\.5: must be a whole number from 0 to 100000/.test(e.message) &&

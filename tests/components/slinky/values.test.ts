@@ -26,7 +26,9 @@ const SLURM_TEMPLATES = { nodesets: "nodesetDefaults", loginsets: "loginsetDefau
  */
 function documentedSecretRef(section: string): Record<string, string> {
     const text = fs.readFileSync(path.join(CHARTS_DIR, SLURM_VALUES), "utf8");
-    const match = new RegExp(`^${section}:\\n(?:  .*\\n)*?  secretRef: \\{\\}\\n((?:    # \\w+: .*\\n)+)`, "m").exec(text);
+    const match = new RegExp(`^${section}:\\n(?:  .*\\n)*?  secretRef: \\{\\}\\n((?:    # \\w+: .*\\n)+)`, "m").exec(
+        text,
+    );
     assert.ok(match, `no documented ${section}.secretRef in ${SLURM_VALUES}`);
     return Object.fromEntries([...match[1].matchAll(/# (\w+): (\S+)/g)].map((m) => [m[1], m[2]]));
 }
@@ -64,7 +66,11 @@ describe("slinkySlurmValues", () => {
         // The same shape, names and keys as the chart documents for release "slurm".
         assert.deepEqual(values.slurmKey.secretRef, documentedSecretRef("slurmKey"));
         assert.deepEqual(values.jwtKey.secretRef, documentedSecretRef("jwtKey"));
-        assert.equal(loadChartYamlAt(["slurmKey", "create"]), true, "the chart would make its own key unless told not to");
+        assert.equal(
+            loadChartYamlAt(["slurmKey", "create"]),
+            true,
+            "the chart would make its own key unless told not to",
+        );
     });
 
     it("turns accounting on against the project's MariaDB, the password from its Secret", () => {
@@ -81,7 +87,10 @@ describe("slinkySlurmValues", () => {
         });
         assert.deepEqual(accounting.storageConfig.passwordKeyRef, DATABASE_PASSWORD_REF);
         // Every storageConfig key is one the chart has (passwordKeyRef included, with its name and key).
-        assert.deepEqual(Object.keys(accounting.storageConfig).sort(), Object.keys(loadChartYamlAt(["accounting", "storageConfig"])).sort());
+        assert.deepEqual(
+            Object.keys(accounting.storageConfig).sort(),
+            Object.keys(loadChartYamlAt(["accounting", "storageConfig"])).sort(),
+        );
         assert.deepEqual(Object.keys(accounting.storageConfig.passwordKeyRef).sort(), ["key", "name"]);
     });
 
@@ -97,9 +106,14 @@ describe("slinkySlurmValues", () => {
     });
 
     it("sets the cluster name, the state volume and a ClusterIP login", () => {
-        const values = slinkySlurmValues(slinkySettings({ clusterName: "hpc", storage: { stateSizeGiB: 3, storageClassName: "fast" } }));
+        const values = slinkySlurmValues(
+            slinkySettings({ clusterName: "hpc", storage: { stateSizeGiB: 3, storageClassName: "fast" } }),
+        );
         assert.equal(values.clusterName, "hpc");
-        assert.deepEqual(values.controller.persistence, { storageClassName: "fast", resources: { requests: { storage: "3Gi" } } });
+        assert.deepEqual(values.controller.persistence, {
+            storageClassName: "fast",
+            resources: { requests: { storage: "3Gi" } },
+        });
         assert.deepEqual(values.loginsets, { slinky: { enabled: true, service: { spec: { type: "ClusterIP" } } } });
         assert.equal("storageClassName" in slinkySlurmValues(slinkySettings()).controller.persistence, false);
     });
@@ -107,10 +121,21 @@ describe("slinkySlurmValues", () => {
     it("sets only keys that exist in the slurm chart's values.yaml", () => {
         const upstream = loadChartYaml(SLURM_VALUES);
         const values = slinkySlurmValues(
-            slinkySettings({ compute: { gpus: 1 }, partitions: [{ name: "batch" }, { name: "gpu", maxTimeMinutes: 60 }], storage: { storageClassName: "standard" } }, true),
+            slinkySettings(
+                {
+                    compute: { gpus: 1 },
+                    partitions: [{ name: "batch" }, { name: "gpu", maxTimeMinutes: 60 }],
+                    storage: { storageClassName: "standard" },
+                },
+                true,
+            ),
         );
         assert.deepEqual(unknownValueKeys(values, upstream, SLURM_TEMPLATES), []);
-        for (const leaf of ["nodesets.compute.replicas", "accounting.storageConfig.passwordKeyRef.key", "controller.extraConfMap.GresTypes"]) {
+        for (const leaf of [
+            "nodesets.compute.replicas",
+            "accounting.storageConfig.passwordKeyRef.key",
+            "controller.extraConfMap.GresTypes",
+        ]) {
             assert.ok(leafPaths(values).includes(leaf), leaf);
         }
         // The check can fail: a key the NodeSet shape does not have, and one the chart does not have at all.
@@ -159,8 +184,15 @@ describe("slinkyConnection", () => {
         assert.equal(info.namespace, "hpc");
         assert.equal(info.controllerAddress, "slurm-controller.hpc.svc.cluster.local:6817");
         assert.equal(info.commands.sinfo, "kubectl --namespace hpc exec deployment/slurm-login-slinky -- sinfo");
-        assert.equal(info.commands.accounting, "kubectl --namespace hpc exec deployment/slurm-login-slinky -- sacct --allusers");
+        assert.equal(
+            info.commands.accounting,
+            "kubectl --namespace hpc exec deployment/slurm-login-slinky -- sacct --allusers",
+        );
         assert.equal(info.commands.restapi, "kubectl --namespace hpc port-forward service/slurm-restapi 6820");
-        assert.deepEqual(info.secretNames, [SLINKY_KEY_SECRETS.slurmKey.name, SLINKY_KEY_SECRETS.jwtKey.name, "mariadb-credentials"]);
+        assert.deepEqual(info.secretNames, [
+            SLINKY_KEY_SECRETS.slurmKey.name,
+            SLINKY_KEY_SECRETS.jwtKey.name,
+            "mariadb-credentials",
+        ]);
     });
 });

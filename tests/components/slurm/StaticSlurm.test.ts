@@ -6,7 +6,8 @@ import { PLACEHOLDER_MARK, RecordedResource, containsSecret, resolve, underMocks
 import { isKubeObject, validateKubeObject } from "../../kubeSchema";
 
 const settings = (raw: Record<string, unknown> = {}, gpus = false) =>
-    parseStackConfig({ cluster: { type: "existing" }, slurm: raw, ...(gpus ? { gpuOperator: { enabled: true } } : {}) }).slurm;
+    parseStackConfig({ cluster: { type: "existing" }, slurm: raw, ...(gpus ? { gpuOperator: { enabled: true } } : {}) })
+        .slurm;
 
 /** The static stack as index.ts builds it: its namespace component, then the stack in it. */
 function staticSlurm(raw: Record<string, unknown> = {}, gpus = false): StaticSlurm {
@@ -20,7 +21,10 @@ async function build(raw: Record<string, unknown> = {}) {
     if (error) throw error;
     const named = (type: string, name: string) => {
         const found = resources.find((r) => r.type === type && r.name === name);
-        assert.ok(found, `${type} ${name} was not registered; got ${resources.map((r) => `${r.type} ${r.name}`).join(", ")}`);
+        assert.ok(
+            found,
+            `${type} ${name} was not registered; got ${resources.map((r) => `${r.type} ${r.name}`).join(", ")}`,
+        );
         return found;
     };
     return { resources, cluster: result!, named };
@@ -77,7 +81,9 @@ describe("StaticSlurm", () => {
     it("asks for GPUs on compute pods when nodes have them", async () => {
         const { resources, error } = await underMocks(() => staticSlurm({ compute: { gpus: 2 } }, true));
         assert.ifError(error);
-        const compute = resources.find((r) => r.name === "slurm-compute" && r.type === "kubernetes:apps/v1:StatefulSet")!;
+        const compute = resources.find(
+            (r) => r.name === "slurm-compute" && r.type === "kubernetes:apps/v1:StatefulSet",
+        )!;
         assert.equal(compute.inputs.spec.template.spec.containers[0].resources.limits["nvidia.com/gpu"], "2");
         const configMap = resources.find((r) => r.type === "kubernetes:core/v1:ConfigMap")!;
         assert.match(configMap.inputs.data["gres.conf"], /Name=gpu Count=2/);
@@ -92,7 +98,11 @@ describe("StaticSlurm", () => {
             .map((r) => r.name);
         assert.deepEqual(differing, ["slurm-compute"]);
         const spec = (run: typeof small) => run.named("kubernetes:apps/v1:StatefulSet", "slurm-compute").inputs.spec;
-        assert.deepEqual({ ...spec(small), replicas: 0 }, { ...spec(large), replicas: 0 }, "only the replica count differs");
+        assert.deepEqual(
+            { ...spec(small), replicas: 0 },
+            { ...spec(large), replicas: 0 },
+            "only the replica count differs",
+        );
     });
 
     it("rolls the pods that mount slurm.conf when it changes, through a checksum annotation", async () => {
@@ -103,19 +113,24 @@ describe("StaticSlurm", () => {
             ["kubernetes:apps/v1:StatefulSet", "slurm-compute"],
             ["kubernetes:apps/v1:Deployment", "slurm-login"],
         ]) {
-            const checksum = (run: typeof before) => run.named(type, name).inputs.spec.template.metadata.annotations["checksum/slurm-config"];
+            const checksum = (run: typeof before) =>
+                run.named(type, name).inputs.spec.template.metadata.annotations["checksum/slurm-config"];
             assert.match(checksum(before), /^[0-9a-f]{64}$/);
             assert.notEqual(checksum(before), checksum(after), `${name} would not roll`);
         }
-        const dbd = (run: typeof before) => run.named("kubernetes:apps/v1:StatefulSet", "slurm-slurmdbd").inputs.spec.template.metadata.annotations;
+        const dbd = (run: typeof before) =>
+            run.named("kubernetes:apps/v1:StatefulSet", "slurm-slurmdbd").inputs.spec.template.metadata.annotations;
         assert.deepEqual(dbd(before), dbd(after), "slurmdbd does not mount slurm.conf and must not roll");
     });
 
-    it("keeps generated secrets in Secrets only: not in ConfigMaps, annotations, other objects or outputs", async () => {
+    it("keeps generated secrets in Secrets only: not in ConfigMaps, annotations, objects, outputs", async () => {
         const { resources, cluster } = await build();
         for (const r of resources) {
             if (r.type === "kubernetes:core/v1:Secret" || r.type.startsWith("random:")) continue;
-            assert.ok(!JSON.stringify(r.inputs).includes(PLACEHOLDER_MARK), `${r.type} ${r.name} holds a generated secret`);
+            assert.ok(
+                !JSON.stringify(r.inputs).includes(PLACEHOLDER_MARK),
+                `${r.type} ${r.name} holds a generated secret`,
+            );
         }
         const connection = await resolve(cluster.connection);
         assert.ok(!JSON.stringify(connection).includes(PLACEHOLDER_MARK));
@@ -125,7 +140,10 @@ describe("StaticSlurm", () => {
         for (const s of secrets) {
             const field = s.inputs.data ? "data" : "stringData";
             assert.deepEqual(s.secretPaths, [field], `${s.name}'s values are marked secret in Pulumi state`);
-            assert.ok(JSON.stringify(s.inputs[field]).includes(field === "data" ? "UExBQ0VIT0xERVI" : PLACEHOLDER_MARK), `${s.name} holds the generated value`);
+            assert.ok(
+                JSON.stringify(s.inputs[field]).includes(field === "data" ? "UExBQ0VIT0xERVI" : PLACEHOLDER_MARK),
+                `${s.name} holds the generated value`,
+            );
         }
     });
 
@@ -144,13 +162,16 @@ describe("StaticSlurm", () => {
         const ctld = named("kubernetes:apps/v1:StatefulSet", "slurm-slurmctld").inputs.spec;
         assert.equal(ctld.replicas, 1, "one pod, named slurmctld-0");
         assert.equal(ctld.volumeClaimTemplates[0].metadata.name, "state");
-        assert.equal(ctld.template.spec.containers[0].volumeMounts.find((m: { name: string }) => m.name === "state").mountPath, "/var/spool/slurmctld");
+        assert.equal(
+            ctld.template.spec.containers[0].volumeMounts.find((m: { name: string }) => m.name === "state").mountPath,
+            "/var/spool/slurmctld",
+        );
         const dbd = named("kubernetes:core/v1:Secret", "slurm-slurmdbd-config").inputs.stringData["slurmdbd.conf"];
         assert.match(dbd, /^DbdHost=slurmdbd-0$/m);
         assert.equal(named("kubernetes:apps/v1:StatefulSet", "slurm-slurmdbd").inputs.spec.replicas, 1);
     });
 
-    it("has readiness and liveness probes, resources and least-privilege security contexts on every container", async () => {
+    it("has probes, resources and least-privilege security contexts on every container", async () => {
         const { resources } = await build();
         const workloads = resources.filter((r) => /StatefulSet|Deployment/.test(r.type));
         assert.equal(workloads.length, 5);
@@ -174,7 +195,8 @@ describe("StaticSlurm", () => {
         const { named } = await build();
         const peers = (name: string) =>
             named("kubernetes:networking.k8s.io/v1:NetworkPolicy", name).inputs.spec.ingress[0].from.map(
-                (f: { podSelector: { matchLabels: Record<string, string> } }) => f.podSelector.matchLabels["app.kubernetes.io/component"],
+                (f: { podSelector: { matchLabels: Record<string, string> } }) =>
+                    f.podSelector.matchLabels["app.kubernetes.io/component"],
             );
         assert.deepEqual(peers("slurm-mariadb-ingress"), ["slurmdbd"]);
         assert.deepEqual(peers("slurm-slurmdbd-ingress"), ["slurmctld", "login"]);
@@ -197,7 +219,10 @@ describe("StaticSlurm", () => {
         assert.equal(pod.subdomain, "login");
         const service = named("kubernetes:core/v1:Service", "slurm-login").inputs.spec;
         assert.equal(service.clusterIP, "None");
-        assert.deepEqual(service.selector, { "app.kubernetes.io/name": "slurm", "app.kubernetes.io/component": "login" });
+        assert.deepEqual(service.selector, {
+            "app.kubernetes.io/name": "slurm",
+            "app.kubernetes.io/component": "login",
+        });
     });
 
     it("labels the namespace for Pod Security", async () => {

@@ -38,11 +38,15 @@ describe("the Slurm namespace across modes", () => {
     it("has the same URN whether slurm.mode is static or slinky, so switching modes updates it in place", async () => {
         const namespaceUrns = async (mode: string) => {
             await runProgram({ cluster: { type: "existing" }, slurm: { mode } });
-            return registeredUrns().filter((urn) => urn.includes("$kubernetes:core/v1:Namespace::") && urn.includes("SlurmNamespace"));
+            return registeredUrns().filter(
+                (urn) => urn.includes("$kubernetes:core/v1:Namespace::") && urn.includes("SlurmNamespace"),
+            );
         };
         const staticUrns = await namespaceUrns("static");
         const slinkyUrns = await namespaceUrns("slinky");
-        assert.deepEqual(staticUrns, [`${PREFIX}hyperscaler:slurm:SlurmNamespace$kubernetes:core/v1:Namespace::slurm-namespace`]);
+        assert.deepEqual(staticUrns, [
+            `${PREFIX}hyperscaler:slurm:SlurmNamespace$kubernetes:core/v1:Namespace::slurm-namespace`,
+        ]);
         assert.deepEqual(slinkyUrns, staticUrns);
     });
 
@@ -63,7 +67,14 @@ describe("the Slurm namespace across modes", () => {
 
     it("is aliased to the Namespace each mode's component registered before", async () => {
         const deps = dependencyRecorder();
-        await underMocks(() => new SlurmNamespace("slurm", { namespace: "hpc", mode: "static" }, { transformations: [deps.transformation] }));
+        await underMocks(
+            () =>
+                new SlurmNamespace(
+                    "slurm",
+                    { namespace: "hpc", mode: "static" },
+                    { transformations: [deps.transformation] },
+                ),
+        );
         const aliases = named(deps.options("slurm-namespace").aliases);
         const urns = await Promise.all(aliases.map((a) => aliasUrn(a, "kubernetes:core/v1:Namespace")));
         assert.deepEqual(urns, [
@@ -73,7 +84,9 @@ describe("the Slurm namespace across modes", () => {
     });
 
     it("refuses a bad name or mode before registering anything", async () => {
-        const { resources, error } = await underMocks(() => new SlurmNamespace("s", { namespace: "Bad_NS", mode: "none" as "static" }));
+        const { resources, error } = await underMocks(
+            () => new SlurmNamespace("s", { namespace: "Bad_NS", mode: "none" as "static" }),
+        );
         assert.match(error?.message ?? "", /SlurmNamespace "s" has invalid arguments/);
         assert.match(error!.message, /args\.namespace = "Bad_NS": must be a DNS-1123 label/);
         assert.match(error!.message, /args\.mode = "none": must be "static" or "slinky"/);
@@ -135,18 +148,26 @@ describe("StaticSlurm, formerly SlurmCluster", () => {
         const { deps, resources } = await build();
         assert.ok(resources.some((r) => r.type === "hyperscaler:slurm:StaticSlurm" && r.name === "slurm"));
         assert.ok(!resources.some((r) => r.type === "hyperscaler:slurm:SlurmCluster"));
-        assert.deepEqual(deps.options("hyperscaler:slurm:StaticSlurm slurm").aliases, [{ type: "hyperscaler:slurm:SlurmCluster" }]);
+        assert.deepEqual(deps.options("hyperscaler:slurm:StaticSlurm slurm").aliases, [
+            { type: "hyperscaler:slurm:SlurmCluster" },
+        ]);
     });
 
     it("names every child after the component, each aliased to the URN the old component gave it", async () => {
         const { deps, resources } = await build();
-        const renamed = resources.filter((r) => r.custom && !r.type.startsWith("random:") && r.type !== "kubernetes:core/v1:Namespace");
+        const renamed = resources.filter(
+            (r) => r.custom && !r.type.startsWith("random:") && r.type !== "kubernetes:core/v1:Namespace",
+        );
         assert.deepEqual(renamed.map((r) => `${r.type} ${r.name}`).sort(), Object.keys(OLD_NAMES).sort());
         for (const r of renamed) {
             assert.ok(r.name.startsWith("slurm-"), r.name);
             const aliases = named(deps.options(`${r.type} ${r.name}`).aliases);
             const urns = await Promise.all(aliases.map((a) => aliasUrn(a, r.type)));
-            assert.deepEqual(urns, [`${PREFIX}hyperscaler:slurm:SlurmCluster$${r.type}::${OLD_NAMES[`${r.type} ${r.name}`]}`], r.name);
+            assert.deepEqual(
+                urns,
+                [`${PREFIX}hyperscaler:slurm:SlurmCluster$${r.type}::${OLD_NAMES[`${r.type} ${r.name}`]}`],
+                r.name,
+            );
         }
         // Generated secrets kept their names: the component's own alias carries them over.
         for (const r of resources.filter((r) => r.type.startsWith("random:"))) {

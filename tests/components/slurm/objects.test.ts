@@ -69,7 +69,9 @@ describe("the static stack's objects", () => {
     });
 
     it("let each role in only from its peers, on its port: all five NetworkPolicies exactly", () => {
-        const selector = (role: string) => ({ matchLabels: { "app.kubernetes.io/name": "slurm", "app.kubernetes.io/component": role } });
+        const selector = (role: string) => ({
+            matchLabels: { "app.kubernetes.io/name": "slurm", "app.kubernetes.io/component": role },
+        });
         const expected: Record<string, { from: string[]; port?: number }> = {
             mariadb: { from: ["slurmdbd"], port: 3306 },
             slurmdbd: { from: ["slurmctld", "login"], port: 6819 },
@@ -78,7 +80,12 @@ describe("the static stack's objects", () => {
             login: { from: ["slurmctld", "compute"] },
         };
         const policies = resources.filter((r) => r.type === "kubernetes:networking.k8s.io/v1:NetworkPolicy");
-        assert.deepEqual(policies.map((p) => p.name).sort(), Object.keys(expected).map((r) => `slurm-${r}-ingress`).sort());
+        assert.deepEqual(
+            policies.map((p) => p.name).sort(),
+            Object.keys(expected)
+                .map((r) => `slurm-${r}-ingress`)
+                .sort(),
+        );
         for (const [role, { from, port }] of Object.entries(expected)) {
             const policy = object("kubernetes:networking.k8s.io/v1:NetworkPolicy", `slurm-${role}-ingress`);
             assert.deepEqual(policy.metadata.name, `${role}-ingress`);
@@ -86,7 +93,12 @@ describe("the static stack's objects", () => {
             assert.deepEqual(policy.spec, {
                 podSelector: selector(role),
                 policyTypes: ["Ingress"],
-                ingress: [{ from: from.map((peer) => ({ podSelector: selector(peer) })), ...(port ? { ports: [{ protocol: "TCP", port }] } : {}) }],
+                ingress: [
+                    {
+                        from: from.map((peer) => ({ podSelector: selector(peer) })),
+                        ...(port ? { ports: [{ protocol: "TCP", port }] } : {}),
+                    },
+                ],
             });
         }
     });
@@ -99,13 +111,20 @@ describe("the static stack's objects", () => {
             login: ["Deployment", ["CHOWN", "SETGID", "SETUID"]],
         };
         for (const [role, [kind, add]] of Object.entries(expected)) {
-            assert.deepEqual(container(kind, role).securityContext, {
-                runAsUser: 0,
-                allowPrivilegeEscalation: false,
-                capabilities: { drop: ["ALL"], add },
-            }, role);
+            assert.deepEqual(
+                container(kind, role).securityContext,
+                {
+                    runAsUser: 0,
+                    allowPrivilegeEscalation: false,
+                    capabilities: { drop: ["ALL"], add },
+                },
+                role,
+            );
         }
-        assert.deepEqual(container("StatefulSet", "mariadb").securityContext, { allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] } });
+        assert.deepEqual(container("StatefulSet", "mariadb").securityContext, {
+            allowPrivilegeEscalation: false,
+            capabilities: { drop: ["ALL"] },
+        });
     });
 
     it("run each role under its one name: container, entrypoint role, readiness probe and SLURM_WAIT_FOR", () => {
@@ -125,11 +144,16 @@ describe("the static stack's objects", () => {
             assert.equal(slurmWaitFor(ROLE_SPECS[role as keyof typeof ROLE_SPECS].name), waitFor);
             assert.equal(c.image, FIXED.image);
         }
-        assert.deepEqual(container("StatefulSet", "compute").args, ["compute", "-Z", "--conf", "CPUs=2 RealMemory=2048 Feature=compute Gres=gpu:1"]);
+        assert.deepEqual(container("StatefulSet", "compute").args, [
+            "compute",
+            "-Z",
+            "--conf",
+            "CPUs=2 RealMemory=2048 Feature=compute Gres=gpu:1",
+        ]);
         assert.deepEqual(SLURM_ROLES, ["mariadb", "slurmdbd", "slurmctld", "compute", "login"]);
     });
 
-    it("give slurmdbd its config from the slurmdbd-config Secret, and MariaDB its passwords from mariadb-credentials", () => {
+    it("give slurmdbd its config from its Secret, and MariaDB its passwords from mariadb-credentials", () => {
         const dbdPod = object("kubernetes:apps/v1:StatefulSet", "slurm-slurmdbd").spec.template.spec;
         assert.deepEqual(dbdPod.volumes, [
             { name: "munge-key", secret: { secretName: "slurm-munge-key", defaultMode: 0o400 } },
@@ -140,7 +164,10 @@ describe("the static stack's objects", () => {
             { name: "slurmdbd-config", mountPath: "/etc/slurm-secret", readOnly: true },
         ]);
         assert.deepEqual(container("StatefulSet", "mariadb").env, [
-            { name: "MARIADB_ROOT_PASSWORD", valueFrom: { secretKeyRef: { name: "mariadb-credentials", key: "root-password" } } },
+            {
+                name: "MARIADB_ROOT_PASSWORD",
+                valueFrom: { secretKeyRef: { name: "mariadb-credentials", key: "root-password" } },
+            },
             { name: "MARIADB_DATABASE", value: "slurm_acct_db" },
             { name: "MARIADB_USER", value: "slurm" },
             { name: "MARIADB_PASSWORD", valueFrom: { secretKeyRef: { name: "mariadb-credentials", key: "password" } } },
@@ -149,14 +176,28 @@ describe("the static stack's objects", () => {
         assert.deepEqual(Object.keys(secret.stringData).sort(), ["password", "root-password"]);
     });
 
-    it("put every volume claim in storage.storageClassName, sized from the settings, and in the default class when unset", async () => {
+    it("put every volume claim in storage.storageClassName (else the default class), sized", async () => {
         const claims = (rs: RecordedResource[]) =>
             rs
                 .filter((r) => r.type === "kubernetes:apps/v1:StatefulSet")
                 .flatMap((r) => (r.inputs.spec.volumeClaimTemplates ?? []).map((c: any) => [r.name, c.spec]));
         assert.deepEqual(claims(resources), [
-            ["slurm-mariadb", { accessModes: ["ReadWriteOnce"], storageClassName: "fast", resources: { requests: { storage: "5Gi" } } }],
-            ["slurm-slurmctld", { accessModes: ["ReadWriteOnce"], storageClassName: "fast", resources: { requests: { storage: "3Gi" } } }],
+            [
+                "slurm-mariadb",
+                {
+                    accessModes: ["ReadWriteOnce"],
+                    storageClassName: "fast",
+                    resources: { requests: { storage: "5Gi" } },
+                },
+            ],
+            [
+                "slurm-slurmctld",
+                {
+                    accessModes: ["ReadWriteOnce"],
+                    storageClassName: "fast",
+                    resources: { requests: { storage: "3Gi" } },
+                },
+            ],
         ]);
         const unset = claims(await register({ ...FIXED, storage: { stateSizeGiB: 3, databaseSizeGiB: 5 } }));
         assert.equal(unset.length, 2);
