@@ -230,4 +230,25 @@ describe("StaticSlurm", () => {
         const labels = named("kubernetes:core/v1:Namespace", "slurm-namespace").inputs.metadata.labels;
         assert.equal(labels["pod-security.kubernetes.io/enforce"], "baseline");
     });
+
+    it("refuses a namespace labelled for Slinky and bad arguments, registering nothing of its own", async () => {
+        const slurm = settings();
+        const { resources, error } = await underMocks(() => {
+            const namespace = new SlurmNamespace("slurm", { namespace: "slurm", mode: "slinky" });
+            return new StaticSlurm("slurm", {
+                ...slurm,
+                namespace,
+                image: "Not An Image",
+                compute: { ...slurm.compute, replicas: 5, maxNodes: 4 },
+            });
+        });
+        assert.match(error?.message ?? "", /StaticSlurm "slurm" has invalid arguments/);
+        assert.match(error!.message, /args\.namespace\.mode = "slinky": must be "static"/);
+        assert.match(error!.message, /args\.image = "Not An Image": must be a container image reference/);
+        assert.match(error!.message, /args\.compute\.replicas = 5: must not exceed compute\.maxNodes \(4\)/);
+        assert.deepEqual(
+            resources.map((r) => r.type),
+            ["hyperscaler:slurm:SlurmNamespace", "kubernetes:core/v1:Namespace"],
+        );
+    });
 });
