@@ -9,7 +9,8 @@ import { ExistingCluster } from "./components/cluster/ExistingCluster";
 import { KindCluster } from "./components/cluster/KindCluster";
 import { GpuOperator } from "./components/GpuOperator";
 import { SlinkySlurm } from "./components/slinky/SlinkySlurm";
-import { SlurmCluster } from "./components/slurm/SlurmCluster";
+import { SlurmNamespace } from "./components/slurm/SlurmNamespace";
+import { StaticSlurm } from "./components/slurm/StaticSlurm";
 import { VirtualCluster } from "./components/VirtualCluster";
 
 const config = loadStackConfig();
@@ -38,11 +39,17 @@ const gpuOperator = config.gpuOperator.enabled
 // GPU compute pods ask for nvidia.com/gpu, which only exists once the operator's device plugin runs.
 const afterGpus = gpuOperator && config.slurm.compute.gpus > 0 ? { dependsOn: [gpuOperator] } : {};
 
+// One owner of the Slurm namespace in both modes, so that switching modes relabels it instead of re-creating it.
+const slurmMode = config.slurm.mode;
+const slurmNamespace =
+    slurmMode === "none"
+        ? undefined
+        : new SlurmNamespace("slurm", { namespace: config.slurm.namespace, mode: slurmMode }, onCluster);
 const slurm =
-    config.slurm.mode === "static"
-        ? new SlurmCluster("slurm", config.slurm, { ...onCluster, ...afterGpus })
-        : config.slurm.mode === "slinky"
-          ? new SlinkySlurm("slurm", config.slurm, { ...onCluster, ...afterGpus })
+    slurmNamespace && slurmMode === "static"
+        ? new StaticSlurm("slurm", { ...config.slurm, namespace: slurmNamespace }, { ...onCluster, ...afterGpus })
+        : slurmNamespace && slurmMode === "slinky"
+          ? new SlinkySlurm("slurm", { ...config.slurm, namespace: slurmNamespace }, { ...onCluster, ...afterGpus })
           : undefined;
 
 const tenants = config.vcluster.tenants.map((tenant) => new VirtualCluster(tenant.name, { tenantName: tenant.name }, onCluster));

@@ -38,7 +38,7 @@ describe("the program (index.ts) under mocks", () => {
                 "hyperscaler:cluster:KindCluster",
                 "pulumi-nodejs:dynamic:Resource",
                 "pulumi:providers:kubernetes",
-                "hyperscaler:slurm:SlurmCluster",
+                "hyperscaler:slurm:StaticSlurm",
                 "hyperscaler:tenancy:VirtualCluster",
                 "random:index/randomBytes:RandomBytes",
                 "random:index/randomPassword:RandomPassword",
@@ -66,11 +66,8 @@ describe("the program (index.ts) under mocks", () => {
                 "the Slurm image, tagged by content, is loaded into Kind",
             );
             assert.equal((kind.inputs.configYaml.match(/role: worker/g) ?? []).length, 2);
-            assert.equal(run.get("kubernetes:apps/v1:StatefulSet", "slurm/compute").inputs.spec.replicas, 2);
-            assert.match(
-                run.get("kubernetes:core/v1:ConfigMap", "slurm-config").inputs.data["slurm.conf"],
-                /^PartitionName=debug .*MaxTime=30/m,
-            );
+            assert.equal(run.get("kubernetes:apps/v1:StatefulSet", "slurm-compute").inputs.spec.replicas, 2);
+            assert.match(run.get("kubernetes:core/v1:ConfigMap", "slurm-slurm-config").inputs.data["slurm.conf"], /^PartitionName=debug .*MaxTime=30/m);
         });
 
         it("gives every Kubernetes object a valid schema and keeps secrets out of plaintext", () =>
@@ -111,13 +108,9 @@ describe("the program (index.ts) under mocks", () => {
         });
 
         it("offers one GPU per Slurm compute node", () => {
-            const compute = run.get("kubernetes:apps/v1:StatefulSet", "slurm/compute").inputs.spec.template.spec
-                .containers[0];
+            const compute = run.get("kubernetes:apps/v1:StatefulSet", "slurm-compute").inputs.spec.template.spec.containers[0];
             assert.equal(compute.resources.limits["nvidia.com/gpu"], "1");
-            assert.match(
-                run.get("kubernetes:core/v1:ConfigMap", "slurm-config").inputs.data["gres.conf"],
-                /Name=gpu Count=1/,
-            );
+            assert.match(run.get("kubernetes:core/v1:ConfigMap", "slurm-slurm-config").inputs.data["gres.conf"], /Name=gpu Count=1/);
         });
 
         it("gives every Kubernetes object a valid schema and keeps secrets out of plaintext", () =>
@@ -129,15 +122,15 @@ describe("the program (index.ts) under mocks", () => {
         assert.ok(types(run).has("hyperscaler:cluster:ExistingCluster"));
         assert.ok(!types(run).has("pulumi-nodejs:dynamic:Resource"));
         assert.equal(run.get("pulumi:providers:kubernetes", "lab").inputs.context, "prod");
-        assert.ok(!types(run).has("hyperscaler:slurm:SlurmCluster"));
+        assert.ok(!types(run).has("hyperscaler:slurm:StaticSlurm"));
         assert.equal(run.outputs.clusterName, "prod");
     });
 
     it("deploys Slinky instead of the static stack when slurm.mode is slinky", async () => {
         const run = await runProgram({ cluster: { type: "existing" }, slurm: { mode: "slinky" } });
         assert.ok(types(run).has("hyperscaler:slurm:SlinkySlurm"));
-        assert.ok(types(run).has("kubernetes-cert-manager:index:CertManager"));
-        assert.ok(!types(run).has("hyperscaler:slurm:SlurmCluster"));
+        assert.ok(run.ofType("kubernetes:helm.sh/v3:Release").some((r) => r.inputs.chart === "cert-manager"));
+        assert.ok(!types(run).has("hyperscaler:slurm:StaticSlurm"));
         assertSafeAndValid(run);
     });
 

@@ -1,72 +1,100 @@
 /**
  * Slurm through SchedMD's Slinky operator: cert-manager, the Slinky CRDs and operator, and a `slurm` chart release
- * whose Controller/NodeSet/LoginSet resources the operator turns into slurmctld, slurmd and login pods.
+ * whose Controller/NodeSet/LoginSet/Accounting/RestApi resources the operator turns into slurmctld, slurmd, login,
+ * slurmdbd and slurmrestd pods. Pulumi makes the auth keys and the accounting database (the static stack's MariaDB)
+ * so that Pulumi state is their one source, as in static mode.
  */
 import * as k8s from "@pulumi/kubernetes";
-import { CertManager } from "@pulumi/kubernetes-cert-manager";
 import * as pulumi from "@pulumi/pulumi";
+import * as random from "@pulumi/random";
 import type { SlurmSettings } from "../../config/schema";
+import { check, dnsLabel, imageReference, problem, refuse, wholeNumber } from "../../config/rules";
+import { pinnedRelease, podSecurityNamespace } from "../helm";
 import type { SlurmConnection } from "../slurm/connection";
-import { podSecurityLabels } from "../podSecurity";
+import { DEFAULT_MARIADB_IMAGE, databaseCredentials, mariadbObjects } from "../slurm/database";
+import { labelsFor } from "../slurm/objects";
+import { registerObject } from "../slurm/register";
+import { SlurmNamespace } from "../slurm/SlurmNamespace";
 import {
-    certManagerInputs,
+    CERT_MANAGER_CHART_REPO,
+    CERT_MANAGER_CHART_VERSION,
+    CERT_MANAGER_NAMESPACE,
     SLINKY_CHART_REGISTRY,
     SLINKY_CHART_VERSION,
+    SLINKY_KEY_SECRETS,
     SLINKY_OPERATOR_NAMESPACE,
-    CERT_MANAGER_NAMESPACE,
     SLURM_RELEASE_NAME,
+    certManagerValues,
     slinkyConnection,
     slinkyOperatorValues,
     slinkySlurmValues,
 } from "./values";
 
-const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
-const CLUSTER_NAME = /^[a-z][a-z0-9_]{0,39}$/;
+/** Arguments of {@link SlinkySlurm}: the stack's `slurm` settings (`mode: slinky`) with their namespace. */
+export interface SlinkySlurmArgs extends Omit<SlurmSettings, "namespace" | "mode" | "image"> {
+    /** The Slurm namespace (created in `slinky` mode). Required. */
+    readonly namespace: SlurmNamespace;
+    /** MariaDB image of the accounting database. Default {@link DEFAULT_MARIADB_IMAGE}. */
+    readonly mariadbImage?: string;
+}
 
-/** Slurm on Kubernetes with the Slinky operator. Args are the stack's `slurm` settings (`mode: slinky`). */
+/** Bytes of each generated auth key (the chart's own generator makes 1024 characters). */
+const AUTH_KEY_BYTES = 1024;
+
+/** Slurm on Kubernetes with the Slinky operator, in a {@link SlurmNamespace}. */
 export class SlinkySlurm extends pulumi.ComponentResource {
     /** Namespace, controller address, ready-to-paste commands and Secret names of the Slurm cluster. */
     readonly connection: pulumi.Output<SlurmConnection>;
 
-    constructor(name: string, args: SlurmSettings, opts?: pulumi.ComponentResourceOptions) {
-        validate(name, args);
-        // Validated before registering anything: bad arguments leave no half-made component behind.
+    constructor(name: string, args: SlinkySlurmArgs, opts?: pulumi.ComponentResourceOptions) {
+        refuse("SlinkySlurm", name, problems(args));
         super("hyperscaler:slurm:SlinkySlurm", name, {}, opts);
+        const ns = args.namespace.namespaceName;
+        const inNamespace: pulumi.CustomResourceOptions = { parent: this, dependsOn: [args.namespace] };
 
-        const namespace = new k8s.core.v1.Namespace(
-            `${name}-namespace`,
-            {
-                metadata: {
-                    name: args.namespace,
-                    // Slinky runs slurmd privileged (cgroups and job containment inside the pod); a stricter Pod
-                    // Security level would reject the NodeSet's pods.
-                    labels: podSecurityLabels("privileged"),
-                },
-            },
-            { parent: this },
-        );
-        const operatorNamespace = new k8s.core.v1.Namespace(
+        const operatorNamespace = podSecurityNamespace(
             `${name}-operator-namespace`,
-            { metadata: { name: SLINKY_OPERATOR_NAMESPACE } },
+            // The operator and webhook pods ask for nothing beyond "baseline"; "restricted" is the audited target.
+            { name: SLINKY_OPERATOR_NAMESPACE, enforce: "baseline", audit: "restricted" },
             { parent: this },
         );
 
         // The operator's admission webhooks need a serving certificate, and its chart asks cert-manager for one
         // (Issuer + Certificate): cert-manager and its CRDs must be there first.
-        // It is a remote component: the Kubernetes provider does not reach it through `parent` (its package is
-        // kubernetes-cert-manager), so the one this component received is handed over explicitly.
-        const kubernetesProvider = this.getProvider("kubernetes:core/v1:Namespace");
-        const certManager = new CertManager(`${name}-cert-manager`, certManagerInputs(), {
-            parent: this,
-            ...(kubernetesProvider ? { providers: [kubernetesProvider] } : {}),
-        });
+        const certManager = pinnedRelease(
+            `${name}-cert-manager`,
+            {
+                releaseName: "cert-manager",
+                chart: "cert-manager",
+                repo: CERT_MANAGER_CHART_REPO,
+                version: CERT_MANAGER_CHART_VERSION,
+                namespace: CERT_MANAGER_NAMESPACE,
+                // Helm makes the namespace, as the `@pulumi/kubernetes-cert-manager` component did for stacks made
+                // before: a Namespace resource would fail there with "already exists".
+                createNamespace: true,
+                values: certManagerValues(),
+            },
+            {
+                parent: this,
+                // The release the `@pulumi/kubernetes-cert-manager` component (`<name>-cert-manager`) made as its
+                // child `<name>-cert-manager-helm`: upgraded in place rather than installed twice.
+                aliases: [
+                    {
+                        name: `${name}-cert-manager-helm`,
+                        parent: pulumi.createUrn(
+                            `${name}-cert-manager`,
+                            "kubernetes-cert-manager:index:CertManager",
+                            this,
+                        ),
+                    },
+                ],
+            },
+        );
 
-        const crds = new k8s.helm.v3.Release(
+        const crds = pinnedRelease(
             `${name}-operator-crds`,
             {
-                name: "slurm-operator-crds",
-                // An oci:// chart reference names its registry itself; Pulumi's Release would treat
-                // `repositoryOpts.repo` as a classic index repository, which an OCI registry is not.
+                releaseName: "slurm-operator-crds",
                 chart: `${SLINKY_CHART_REGISTRY}/slurm-operator-crds`,
                 version: SLINKY_CHART_VERSION,
                 namespace: operatorNamespace.metadata.name,
@@ -74,10 +102,10 @@ export class SlinkySlurm extends pulumi.ComponentResource {
             { parent: this },
         );
 
-        const operator = new k8s.helm.v3.Release(
+        const operator = pinnedRelease(
             `${name}-operator`,
             {
-                name: "slurm-operator",
+                releaseName: "slurm-operator",
                 chart: `${SLINKY_CHART_REGISTRY}/slurm-operator`,
                 version: SLINKY_CHART_VERSION,
                 namespace: operatorNamespace.metadata.name,
@@ -91,74 +119,93 @@ export class SlinkySlurm extends pulumi.ComponentResource {
             },
         );
 
-        const slurm = new k8s.helm.v3.Release(
+        const keySecrets = (["slurmKey", "jwtKey"] as const).map((which) => {
+            const ref = SLINKY_KEY_SECRETS[which];
+            const key = new random.RandomBytes(
+                `${name}-${ref.key.replace(".", "-")}`,
+                { length: AUTH_KEY_BYTES },
+                { parent: this },
+            );
+            return new k8s.core.v1.Secret(
+                `${name}-${ref.name}`,
+                {
+                    metadata: { name: ref.name, namespace: ns, labels: labelsFor("auth") },
+                    type: "Opaque",
+                    data: { [ref.key]: pulumi.secret(key.base64) },
+                },
+                inNamespace,
+            );
+        });
+
+        // Accounting's database: the static stack's MariaDB, its Secret read by the chart through passwordKeyRef.
+        const database = databaseCredentials(name, ns, inNamespace);
+        const mariadb = mariadbObjects({
+            namespace: ns,
+            storageClassName: args.storage.storageClassName,
+            mariadbImage: args.mariadbImage ?? DEFAULT_MARIADB_IMAGE,
+            databaseSizeGiB: args.storage.databaseSizeGiB,
+        }).map((object) =>
+            // The pod reads its passwords from the Secret; ordering avoids pods stuck in CreateContainerConfigError.
+            registerObject(name, object, { ...inNamespace, dependsOn: [args.namespace, database.secret] }),
+        );
+
+        const slurm = pinnedRelease(
             `${name}-slurm`,
             {
-                name: SLURM_RELEASE_NAME,
+                releaseName: SLURM_RELEASE_NAME,
                 chart: `${SLINKY_CHART_REGISTRY}/slurm`,
                 version: SLINKY_CHART_VERSION,
-                namespace: namespace.metadata.name,
-                values: slinkySlurmValues(args),
+                namespace: args.namespace.namespace,
+                values: slinkySlurmValues({ ...args, namespace: ns }),
             },
             {
                 parent: this,
                 // The chart's Controller/NodeSet/LoginSet objects need Slinky's CRDs, and the operator's validating
-                // webhook (failurePolicy Fail) must answer before the API server accepts them.
-                dependsOn: [operator, crds],
+                // webhook (failurePolicy Fail) must answer before the API server accepts them. The operator reads
+                // the key and database Secrets when it writes slurm.conf and slurmdbd.conf, and slurmdbd needs
+                // MariaDB's Service.
+                dependsOn: [operator, crds, ...keySecrets, database.secret, ...mariadb],
             },
         );
 
         // Read through the release so that whoever uses the connection waits for the Slurm release.
-        this.connection = slurm.urn.apply(() => slinkyConnection(args));
+        this.connection = slurm.urn.apply(() => slinkyConnection({ namespace: ns }));
         this.registerOutputs({ connection: this.connection });
     }
 }
 
-function validate(name: string, args: SlurmSettings): void {
-    const fail = (path: string, value: unknown, rule: string): never => {
-        throw new Error(`SlinkySlurm ${name}: args.${path} = ${JSON.stringify(value)}: ${rule}`);
-    };
-    const wholeNumber = (path: string, value: unknown, min: number): void => {
-        if (typeof value !== "number" || !Number.isInteger(value) || value < min) {
-            fail(path, value, `must be a whole number >= ${min}`);
-        }
-    };
-
-    if (args.mode !== "slinky") {
-        fail("mode", args.mode, 'must be "slinky" (SlurmCluster serves "static")');
+function problems(args: SlinkySlurmArgs): string[] {
+    const found: string[] = [];
+    if (!(args.namespace instanceof SlurmNamespace)) {
+        found.push(problem("args.namespace", typeof args.namespace, "must be a SlurmNamespace component"));
+    } else if (args.namespace.mode !== "slinky") {
+        found.push(
+            problem(
+                "args.namespace.mode",
+                args.namespace.mode,
+                'must be "slinky": its Pod Security level is for that mode',
+            ),
+        );
     }
-    if (typeof args.namespace !== "string" || args.namespace.length > 63 || !DNS_LABEL.test(args.namespace)) {
-        fail("namespace", args.namespace, "must be a DNS-1123 label (at most 63 lowercase letters, digits or '-')");
-    }
-    if ([SLINKY_OPERATOR_NAMESPACE, CERT_MANAGER_NAMESPACE].includes(args.namespace)) {
-        fail("namespace", args.namespace, `is used by the Slinky operator or cert-manager; choose another, e.g. "slurm"`);
-    }
-    if (typeof args.clusterName !== "string" || !CLUSTER_NAME.test(args.clusterName)) {
-        fail("clusterName", args.clusterName, "must be 1-40 lowercase letters, digits or '_', starting with a letter");
-    }
-    wholeNumber("compute.replicas", args.compute?.replicas, 0);
-    wholeNumber("compute.cpus", args.compute.cpus, 1);
-    wholeNumber("compute.memoryMiB", args.compute.memoryMiB, 64);
-    wholeNumber("compute.gpus", args.compute.gpus, 0);
-    wholeNumber("storage.stateSizeGiB", args.storage?.stateSizeGiB, 1);
-
+    if (args.mariadbImage !== undefined) found.push(...check("args.mariadbImage", args.mariadbImage, imageReference));
+    found.push(...check("args.compute.replicas", args.compute?.replicas, wholeNumber(0, 100_000)));
+    found.push(...check("args.compute.cpus", args.compute?.cpus, wholeNumber(1, 4096)));
+    found.push(...check("args.compute.memoryMiB", args.compute?.memoryMiB, wholeNumber(64, 16 * 1024 * 1024)));
+    found.push(...check("args.compute.gpus", args.compute?.gpus, wholeNumber(0, 64)));
+    found.push(...check("args.storage.stateSizeGiB", args.storage?.stateSizeGiB, wholeNumber(1, 10_000)));
+    found.push(...check("args.storage.databaseSizeGiB", args.storage?.databaseSizeGiB, wholeNumber(1, 10_000)));
     if (!Array.isArray(args.partitions) || args.partitions.length === 0) {
-        fail("partitions", args.partitions, "must list at least one partition");
+        found.push(problem("args.partitions", args.partitions, "must list at least one partition"));
+        return found;
     }
     const names = args.partitions.map((p) => p.name);
     args.partitions.forEach((p, i) => {
-        if (typeof p.name !== "string" || p.name.length > 40 || !DNS_LABEL.test(p.name)) {
-            fail(`partitions[${i}].name`, p.name, "must be a DNS-1123 label of at most 40 characters");
-        }
-        if (names.indexOf(p.name) !== i) {
-            fail(`partitions[${i}].name`, p.name, "partition names must be unique");
-        }
-        if (p.maxTimeMinutes !== undefined) {
-            wholeNumber(`partitions[${i}].maxTimeMinutes`, p.maxTimeMinutes, 1);
-        }
+        found.push(...check(`args.partitions[${i}].name`, p.name, dnsLabel(40)));
+        if (names.indexOf(p.name) !== i)
+            found.push(problem(`args.partitions[${i}].name`, p.name, "partition names must be unique"));
     });
     const defaults = args.partitions.filter((p) => p.default).map((p) => p.name);
-    if (defaults.length > 1) {
-        fail("partitions", defaults, "at most one partition may be the default");
-    }
+    if (defaults.length > 1)
+        found.push(problem("args.partitions", defaults, "at most one partition may be the default"));
+    return found;
 }

@@ -6,12 +6,18 @@
  * - CRDs come from their own chart `slurm-operator-crds`; the operator chart's `crds.enabled` stays false.
  * - The operator's webhook certificates are issued by cert-manager (`certManager.enabled`).
  * - Object names derive from the `slurm` release's full name: `<full>-controller` (Service, port 6817),
- *   `<full>-login-<loginset>`, `<full>-worker-<nodeset>`, Secrets `<full>-auth-slurm` and `<full>-auth-jwt`.
+ *   `<full>-login-<loginset>`, `<full>-worker-<nodeset>`.
+ * - The auth keys are read from `slurmKey.secretRef` / `jwtKey.secretRef` (`{name, key}`; defaults
+ *   `<full>-auth-slurm` / `slurm.key` and `<full>-auth-jwt` / `jwt.key`); with `create: false` the chart makes none.
+ * - `accounting.enabled` adds an Accounting (slurmdbd) whose slurmdbd.conf the operator writes from
+ *   `accounting.storageConfig`, reading the password from the Secret `storageConfig.passwordKeyRef` names.
+ * - `controller.extraConfMap` adds lines to slurm.conf (a map of key -> value or list of values).
  * - `nodesets.<key>`, `loginsets.<key>` inherit `nodesetDefaults`/`loginsetDefaults`; `partitions.<name>` lists the
  *   NodeSet keys it spans.
  */
 import type { PartitionSettings, SlurmSettings } from "../../config/schema";
 import type { SlurmConnection } from "../slurm/connection";
+import { DATABASE, MARIADB_SECRET_KEYS, NAMES, PORTS, ROLE_SPECS } from "../slurm/topology";
 
 /** Slinky's chart registry (OCI): the charts' `oci://` references carry it. */
 export const SLINKY_CHART_REGISTRY = "oci://ghcr.io/slinkyproject/charts";
@@ -21,22 +27,46 @@ export const SLINKY_CHART_VERSION = "1.2.1";
 export const SLINKY_OPERATOR_NAMESPACE = "slinky";
 /** Namespace of cert-manager, as in cert-manager's and Slinky's install guides. */
 export const CERT_MANAGER_NAMESPACE = "cert-manager";
-/** cert-manager chart version installed by the CertManager component, pinned. */
-export const CERT_MANAGER_CHART_VERSION = "v1.18.2";
+/** cert-manager's chart repository (Jetstack's, the only one cert-manager supports). */
+export const CERT_MANAGER_CHART_REPO = "https://charts.jetstack.io";
+/** cert-manager chart version, pinned: the current supported line. */
+export const CERT_MANAGER_CHART_VERSION = "v1.21.1";
 /** Helm release name of the `slurm` chart; every Slurm object name starts with it. */
 export const SLURM_RELEASE_NAME = "slurm";
 /** Key of the one NodeSet (slurmd pods `compute-<n>`). */
 export const COMPUTE_NODESET = "compute";
 /** Key of the one LoginSet (Deployment `slurm-login-slinky`, named as in Slinky's install guide). */
 export const LOGINSET = "slinky";
-/** slurmctld's port. */
-export const SLURMCTLD_PORT = 6817;
+/** slurmrestd's port on the operator's `<full>-restapi` Service. */
+export const SLURMRESTD_PORT = 6820;
+
+/** A Secret key the chart reads (`secretKeyRef` shape). */
+export type SecretKeyRef = {
+    /** Secret name. */
+    readonly name: string;
+    /** Key in the Secret. */
+    readonly key: string;
+};
+
+/** The Secrets holding Slurm's auth keys; Pulumi makes them (`create: false` in the chart). */
+export const SLINKY_KEY_SECRETS: Readonly<Record<"slurmKey" | "jwtKey", SecretKeyRef>> = {
+    /** auth/slurm key shared by every Slurm daemon and client (the chart's default name and key). */
+    slurmKey: { name: `${SLURM_RELEASE_NAME}-auth-slurm`, key: "slurm.key" },
+    /** JWT (HS256) key of slurmctld, slurmdbd and slurmrestd (the chart's default name and key). */
+    jwtKey: { name: `${SLURM_RELEASE_NAME}-auth-jwt`, key: "jwt.key" },
+};
+
+/** The accounting database password as the chart reads it: the static stack's MariaDB Secret. */
+export const DATABASE_PASSWORD_REF: SecretKeyRef = { name: NAMES.mariadbSecret, key: MARIADB_SECRET_KEYS.password };
 
 /** Helm values set on the `slurm-operator` chart; everything else keeps the chart's default. */
 export type SlinkyOperatorValues = {
     /** CRDs in this release. */
     readonly crds: {
-        /** Always false: the CRDs come from the separate `slurm-operator-crds` release, so they outlive operator upgrades. */
+        /**
+         * Always false: the CRDs come from the separate `slurm-operator-crds` release, so they outlive operator
+         * upgrades.
+         */
         readonly enabled: boolean;
     };
     /** Webhook certificates. */
@@ -46,7 +76,10 @@ export type SlinkyOperatorValues = {
     };
 };
 
-/** Helm values for the `slurm-operator` chart. Pure. Both values restate the chart's defaults on purpose: the install depends on them. */
+/**
+ * Helm values for the `slurm-operator` chart. Pure. Both values restate the chart's defaults on purpose: the install
+ * depends on them.
+ */
 export function slinkyOperatorValues(): SlinkyOperatorValues {
     return { crds: { enabled: false }, certManager: { enabled: true } };
 }
@@ -65,7 +98,10 @@ export type SlinkyNodeSetValues = {
     readonly oversubscribeNode: boolean;
     /** The slurmd container. */
     readonly slurmd: {
-        /** Requests = limits = `compute.cpus` CPUs and `compute.memoryMiB` MiB, plus `nvidia.com/gpu` when `compute.gpus` > 0. */
+        /**
+         * Requests = limits = `compute.cpus` CPUs and `compute.memoryMiB` MiB, plus `nvidia.com/gpu` (limits) when
+         * `compute.gpus` > 0.
+         */
         readonly resources: { readonly requests: ResourceList; readonly limits: ResourceList };
     };
     /** slurmd `--conf` node parameters: `CPUs`, `RealMemory` (MiB) and, with GPUs, `Gres=gpu:<n>`. */
@@ -78,7 +114,10 @@ export type SlinkyPartitionValues = {
     readonly enabled: boolean;
     /** NodeSet keys in the partition: always the one compute NodeSet. */
     readonly nodesets: readonly string[];
-    /** Partition line options: `Default` (YES/NO) and `MaxTime` (minutes or UNLIMITED); Slurm's own default `State=UP` holds. */
+    /**
+     * Partition line options: `Default` (YES/NO) and `MaxTime` (minutes or UNLIMITED); Slurm's own default
+     * `State=UP` holds.
+     */
     readonly configMap: Readonly<Record<string, string>>;
 };
 
@@ -89,9 +128,36 @@ export type SlinkyLoginSetValues = {
     /** The login Service. */
     readonly service: {
         readonly spec: {
-            /** Always `ClusterIP`: the chart's LoadBalancer default stays pending forever on Kind; use `kubectl exec`. */
+            /** Always `ClusterIP`: the chart's LoadBalancer default stays pending on Kind; use `kubectl exec`. */
             readonly type: string;
         };
+    };
+};
+
+/** `slurmKey` / `jwtKey`: an auth key the chart reads from a Secret it does not create. */
+export type SlinkyKeyValues = {
+    /** Always false: Pulumi creates the Secret, so the key lives in Pulumi state and survives re-installs. */
+    readonly create: boolean;
+    /** The Secret and key, {@link SLINKY_KEY_SECRETS}. */
+    readonly secretRef: SecretKeyRef;
+};
+
+/** `accounting`: slurmdbd against the MariaDB this project deploys. */
+export type SlinkyAccountingValues = {
+    /** Always true: `sacct` and job history, as in static mode. */
+    readonly enabled: boolean;
+    /** Where the database is. */
+    readonly storageConfig: {
+        /** The MariaDB Service, `mariadb`. */
+        readonly host: string;
+        /** 3306. */
+        readonly port: number;
+        /** `slurm_acct_db`. */
+        readonly database: string;
+        /** `slurm`. */
+        readonly username: string;
+        /** {@link DATABASE_PASSWORD_REF}. */
+        readonly passwordKeyRef: SecretKeyRef;
     };
 };
 
@@ -99,10 +165,21 @@ export type SlinkyLoginSetValues = {
 export type SlinkySlurmValues = {
     /** Slurm `ClusterName`. From `clusterName`. */
     readonly clusterName: string;
+    /** The auth/slurm key's Secret. */
+    readonly slurmKey: SlinkyKeyValues;
+    /** The JWT key's Secret. */
+    readonly jwtKey: SlinkyKeyValues;
+    /** Accounting (slurmdbd). */
+    readonly accounting: SlinkyAccountingValues;
     /** Extra files in `/etc/slurm`: `gres.conf` (`AutoDetect=nvidia`) when nodes have GPUs, else none. */
     readonly configFiles: Readonly<Record<string, string>>;
     /** slurmctld. */
     readonly controller: {
+        /**
+         * Extra slurm.conf lines. With GPUs: `GresTypes: [gpu]` (without it slurmctld drops the nodes' `Gres=gpu:N`;
+         * the operator does not add it) and `AccountingStorageTRES: [gres/gpu]`. Else empty.
+         */
+        readonly extraConfMap: Readonly<Record<string, readonly string[]>>;
         /** StateSaveLocation volume. */
         readonly persistence: {
             /** From `storage.storageClassName`; absent means the cluster's default class. */
@@ -123,9 +200,9 @@ export type SlinkySlurmValues = {
 export type SlinkySettings = Pick<SlurmSettings, "namespace" | "clusterName" | "compute" | "partitions" | "storage">;
 
 /**
- * Helm values for the `slurm` chart from the typed settings. Pure. `image`, `compute.maxNodes` and
- * `storage.databaseSizeGiB` do not apply: Slinky brings its own images, registers slurmd pods as dynamic nodes and
- * leaves accounting (and its database) off by default.
+ * Helm values for the `slurm` chart from the typed settings. Pure. `image` and `compute.maxNodes` do not apply:
+ * Slinky brings its own images and registers slurmd pods as dynamic nodes. `storage.databaseSizeGiB` sizes the
+ * MariaDB the component deploys for accounting.
  */
 export function slinkySlurmValues(settings: SlinkySettings): SlinkySlurmValues {
     const { compute } = settings;
@@ -136,7 +213,10 @@ export function slinkySlurmValues(settings: SlinkySettings): SlinkySlurmValues {
         RealMemory: String(compute.memoryMiB),
     };
     const configFiles: Record<string, string> = {};
+    const controllerConf: Record<string, string[]> = {};
     if (compute.gpus > 0) {
+        controllerConf.GresTypes = ["gpu"];
+        controllerConf.AccountingStorageTRES = ["gres/gpu"];
         // Extended resources are requested through limits; the device plugin hands the pod that many GPUs.
         limits["nvidia.com/gpu"] = String(compute.gpus);
         extraConfMap.Gres = [`gpu:${compute.gpus}`];
@@ -150,8 +230,20 @@ export function slinkySlurmValues(settings: SlinkySettings): SlinkySlurmValues {
 
     return {
         clusterName: settings.clusterName,
+        slurmKey: { create: false, secretRef: { ...SLINKY_KEY_SECRETS.slurmKey } },
+        jwtKey: { create: false, secretRef: { ...SLINKY_KEY_SECRETS.jwtKey } },
+        accounting: {
+            enabled: true,
+            storageConfig: {
+                host: ROLE_SPECS.mariadb.name,
+                port: PORTS.mariadb,
+                database: DATABASE.name,
+                username: DATABASE.user,
+                passwordKeyRef: { ...DATABASE_PASSWORD_REF },
+            },
+        },
         configFiles,
-        controller: { persistence },
+        controller: { extraConfMap: controllerConf, persistence },
         nodesets: {
             [COMPUTE_NODESET]: {
                 replicas: compute.replicas,
@@ -178,34 +270,18 @@ function partitionValues(partition: PartitionSettings): SlinkyPartitionValues {
     };
 }
 
-/** The cert-manager component's inputs (`@pulumi/kubernetes-cert-manager` CertManager). Pure. */
-export type CertManagerInputs = {
-    /** Always true: Slinky's operator chart creates cert-manager Issuers and Certificates, which need the CRDs. */
-    readonly installCRDs: boolean;
-    /** The underlying Helm release. */
-    readonly helmOptions: {
-        /** Release name `cert-manager`. */
-        readonly name: string;
-        /** {@link CERT_MANAGER_NAMESPACE}. */
-        readonly namespace: string;
-        /** Always true: the release creates its own namespace. */
-        readonly createNamespace: boolean;
-        /** {@link CERT_MANAGER_CHART_VERSION}: the component would otherwise install the latest chart. */
-        readonly version: string;
+/** Helm values set on Jetstack's `cert-manager` chart; everything else keeps the chart's default. */
+export type CertManagerValues = {
+    /** The chart's CRDs. */
+    readonly crds: {
+        /** Always true: Slinky's operator chart creates cert-manager Issuers and Certificates, which need them. */
+        readonly enabled: boolean;
     };
 };
 
-/** Inputs of the cert-manager component. Pure. */
-export function certManagerInputs(): CertManagerInputs {
-    return {
-        installCRDs: true,
-        helmOptions: {
-            name: "cert-manager",
-            namespace: CERT_MANAGER_NAMESPACE,
-            createNamespace: true,
-            version: CERT_MANAGER_CHART_VERSION,
-        },
-    };
+/** Helm values for the `cert-manager` chart. Pure. `crds.enabled` replaces `installCRDs`, deprecated since 1.15. */
+export function certManagerValues(): CertManagerValues {
+    return { crds: { enabled: true } };
 }
 
 /** What a user needs to reach the Slinky Slurm cluster in `namespace`. Pure; names only, never secret values. */
@@ -215,14 +291,17 @@ export function slinkyConnection(settings: Pick<SlurmSettings, "namespace">): Sl
     const controller = `${SLURM_RELEASE_NAME}-controller`;
     return {
         namespace: ns,
-        controllerAddress: `${controller}.${ns}.svc.cluster.local:${SLURMCTLD_PORT}`,
+        controllerAddress: `${controller}.${ns}.svc.cluster.local:${PORTS.slurmctld}`,
         commands: {
             sinfo: `kubectl --namespace ${ns} exec ${login} -- sinfo`,
             squeue: `kubectl --namespace ${ns} exec ${login} -- squeue`,
             srun: `kubectl --namespace ${ns} exec ${login} -- srun hostname`,
             pods: `kubectl --namespace ${ns} get pods`,
             controllerLogs: `kubectl --namespace ${ns} logs statefulset/${controller} -c slurmctld`,
+            accounting: `kubectl --namespace ${ns} exec ${login} -- sacct --allusers`,
+            // slurmrestd; a token comes from `scontrol token` on the login pod.
+            restapi: `kubectl --namespace ${ns} port-forward service/${SLURM_RELEASE_NAME}-restapi ${SLURMRESTD_PORT}`,
         },
-        secretNames: [`${SLURM_RELEASE_NAME}-auth-slurm`, `${SLURM_RELEASE_NAME}-auth-jwt`],
+        secretNames: [SLINKY_KEY_SECRETS.slurmKey.name, SLINKY_KEY_SECRETS.jwtKey.name, DATABASE_PASSWORD_REF.name],
     };
 }

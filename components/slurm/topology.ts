@@ -1,13 +1,99 @@
 /**
- * Names, ports and paths shared by the renderers, the Kubernetes objects and the image's entrypoint
- * (`containers/images/slurm-base/Docker/entrypoint.sh`). Change one here and there together.
+ * The static Slurm stack's roles, ports, names and paths: the one table the renderers, the Kubernetes objects and
+ * the image's entrypoint (`containers/images/slurm-base/Docker`) agree on. Change one here and there together.
  */
 
-/** The Slurm daemons' ports, Slurm's defaults. */
+/** The Slurm daemons' ports, Slurm's defaults, and MariaDB's. */
 export const PORTS = { slurmctld: 6817, slurmd: 6818, slurmdbd: 6819, mariadb: 3306 } as const;
 
-/** One pod role each; also the Service / StatefulSet / Deployment names and the `app.kubernetes.io/component` label. */
-export const ROLES = { mariadb: "mariadb", dbd: "slurmdbd", controller: "slurmctld", compute: "compute", login: "login" } as const;
+/** A role of the static stack: one pod kind, named the same everywhere. */
+export type SlurmRole = "mariadb" | "slurmdbd" | "slurmctld" | "compute" | "login";
+
+/** Roles in the order their objects are built and listed. */
+export const SLURM_ROLES: readonly SlurmRole[] = ["mariadb", "slurmdbd", "slurmctld", "compute", "login"];
+
+/** What one role is, in every place that names it. */
+export interface RoleSpec {
+    /**
+     * The role's one name: its Service, StatefulSet or Deployment, its `app.kubernetes.io/component` label, and (for
+     * Slurm roles) the entrypoint's role argument and `entrypoint.sh probe <role>`.
+     */
+    readonly name: SlurmRole;
+    /** Whether the project's Slurm image runs it (through its entrypoint); false for MariaDB's upstream image. */
+    readonly slurmImage: boolean;
+    /** Name of the role's container. */
+    readonly container: string;
+    /** The port its daemon listens on; absent for the login pod, which serves nothing. */
+    readonly port?: number;
+    /** Port name on the container and Service (at most 15 characters). */
+    readonly portName?: string;
+    /**
+     * Linux capabilities the container keeps, all others dropped; each one was found necessary by removing it in
+     * turn with the real daemons. CHOWN: the entrypoint gives the MUNGE key and spool directories to their users.
+     * SETUID/SETGID: munged, slurmctld and slurmdbd run as their own users, and slurmd starts job steps as the
+     * submitting user. KILL (slurmd): signal job processes of other users, e.g. on scancel. All are in the Pod
+     * Security "baseline" set. Jobs of non-root users would also need SYS_NICE on slurmd (task/affinity binds their
+     * CPUs), which "baseline" forbids: users submit as root from the login pod in this lab.
+     */
+    readonly capabilities: readonly string[];
+    /** Roles whose port must answer before this role's daemon starts (the container's `SLURM_WAIT_FOR`). */
+    readonly waitsFor: readonly SlurmRole[];
+}
+
+const DAEMON_CAPABILITIES = ["CHOWN", "SETGID", "SETUID"] as const;
+
+/** Every role of the static stack. */
+export const ROLE_SPECS: Readonly<Record<SlurmRole, RoleSpec>> = {
+    mariadb: {
+        name: "mariadb",
+        slurmImage: false,
+        container: "mariadb",
+        port: PORTS.mariadb,
+        portName: "mysql",
+        capabilities: [],
+        waitsFor: [],
+    },
+    slurmdbd: {
+        name: "slurmdbd",
+        slurmImage: true,
+        container: "slurmdbd",
+        port: PORTS.slurmdbd,
+        portName: "slurmdbd",
+        capabilities: DAEMON_CAPABILITIES,
+        waitsFor: ["mariadb"],
+    },
+    slurmctld: {
+        name: "slurmctld",
+        slurmImage: true,
+        container: "slurmctld",
+        port: PORTS.slurmctld,
+        portName: "slurmctld",
+        capabilities: DAEMON_CAPABILITIES,
+        // slurmctld exits on a first start while slurmdbd is unreachable ("no TRES").
+        waitsFor: ["slurmdbd"],
+    },
+    compute: {
+        name: "compute",
+        slurmImage: true,
+        container: "slurmd",
+        port: PORTS.slurmd,
+        portName: "slurmd",
+        capabilities: ["CHOWN", "KILL", "SETGID", "SETUID"],
+        waitsFor: ["slurmctld"],
+    },
+    login: {
+        name: "login",
+        slurmImage: true,
+        container: "login",
+        capabilities: DAEMON_CAPABILITIES,
+        waitsFor: ["slurmctld"],
+    },
+};
+
+/** `SLURM_WAIT_FOR` of a role: the `host:port` (Service name and port) of each role it waits for, space-separated. */
+export function slurmWaitFor(role: SlurmRole): string {
+    return ROLE_SPECS[role].waitsFor.map((other) => `${ROLE_SPECS[other].name}:${ROLE_SPECS[other].port}`).join(" ");
+}
 
 /** Kubernetes object names that are not roles. */
 export const NAMES = {
@@ -16,6 +102,9 @@ export const NAMES = {
     mariadbSecret: "mariadb-credentials",
     slurmdbdSecret: "slurmdbd-config",
 } as const;
+
+/** Keys of the `mariadb-credentials` Secret. */
+export const MARIADB_SECRET_KEYS = { rootPassword: "root-password", password: "password" } as const;
 
 /** Where the entrypoint expects each mount. */
 export const MOUNTS = {
@@ -34,9 +123,9 @@ export const DATABASE = { name: "slurm_acct_db", user: "slurm" } as const;
  * Pods of a StatefulSet are named `<set>-<ordinal>`; Slurm checks its own hostname against `SlurmctldHost` and
  * `DbdHost`, so the single controller and dbd pods are `<name>-0`.
  */
-export const CONTROLLER_HOSTNAME = `${ROLES.controller}-0`;
+export const CONTROLLER_HOSTNAME = `${ROLE_SPECS.slurmctld.name}-0`;
 /** See {@link CONTROLLER_HOSTNAME}. */
-export const DBD_HOSTNAME = `${ROLES.dbd}-0`;
+export const DBD_HOSTNAME = `${ROLE_SPECS.slurmdbd.name}-0`;
 
 /** Compute nodes carry this feature; the partitions select nodes through a NodeSet of it. */
 export const COMPUTE_FEATURE = "compute";

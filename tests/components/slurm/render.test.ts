@@ -2,7 +2,12 @@ import { strict as assert } from "node:assert";
 import * as fs from "fs";
 import * as path from "path";
 import { parseStackConfig } from "../../../config/schema";
-import { renderNodeConf, renderSlurmConfigFiles, renderSlurmdbdConf, SlurmConfInput } from "../../../components/slurm/render";
+import {
+    renderNodeConf,
+    renderSlurmConfigFiles,
+    renderSlurmdbdConf,
+    SlurmConfInput,
+} from "../../../components/slurm/render";
 
 const GOLDEN = path.join(__dirname, "golden");
 
@@ -10,10 +15,15 @@ const GOLDEN = path.join(__dirname, "golden");
 function assertGolden(name: string, actual: string): void {
     const file = path.join(GOLDEN, name);
     if (process.env.UPDATE_GOLDEN === "1") fs.writeFileSync(file, actual);
-    assert.equal(actual, fs.readFileSync(file, "utf8"), `${name} differs from its golden file (UPDATE_GOLDEN=1 to accept)`);
+    assert.equal(
+        actual,
+        fs.readFileSync(file, "utf8"),
+        `${name} differs from its golden file (UPDATE_GOLDEN=1 to accept)`,
+    );
 }
 
-const slurmSettings = (raw: Record<string, unknown>) => parseStackConfig({ gpuOperator: { enabled: true }, cluster: { type: "existing" }, slurm: raw }).slurm;
+const slurmSettings = (raw: Record<string, unknown>) =>
+    parseStackConfig({ gpuOperator: { enabled: true }, cluster: { type: "existing" }, slurm: raw }).slurm;
 
 describe("Slurm config renderers", () => {
     const cpuLab: SlurmConfInput = slurmSettings({
@@ -21,7 +31,10 @@ describe("Slurm config renderers", () => {
         compute: { replicas: 3, cpus: 2, memoryMiB: 2048 },
         partitions: [{ name: "batch" }, { name: "debug", maxTimeMinutes: 30 }],
     });
-    const gpuLab: SlurmConfInput = slurmSettings({ clusterName: "gpulab", compute: { replicas: 1, cpus: 4, memoryMiB: 8192, gpus: 2 } });
+    const gpuLab: SlurmConfInput = slurmSettings({
+        clusterName: "gpulab",
+        compute: { replicas: 1, cpus: 4, memoryMiB: 8192, gpus: 2 },
+    });
 
     it("renders slurm.conf, cgroup.conf and gres.conf as the golden files", () => {
         const cpu = renderSlurmConfigFiles(cpuLab);
@@ -38,13 +51,22 @@ describe("Slurm config renderers", () => {
     });
 
     it("re-renders byte-identical output", () => {
-        const again = slurmSettings({ clusterName: "lab", compute: { replicas: 3, cpus: 2, memoryMiB: 2048 }, partitions: [{ name: "batch" }, { name: "debug", maxTimeMinutes: 30 }] });
+        const again = slurmSettings({
+            clusterName: "lab",
+            compute: { replicas: 3, cpus: 2, memoryMiB: 2048 },
+            partitions: [{ name: "batch" }, { name: "debug", maxTimeMinutes: 30 }],
+        });
         assert.equal(JSON.stringify(renderSlurmConfigFiles(again)), JSON.stringify(renderSlurmConfigFiles(cpuLab)));
     });
 
     it("does not depend on the replica count: 3 and 10,000 nodes give the same, compact slurm.conf", () => {
         const three = renderSlurmConfigFiles({ ...cpuLab, compute: { ...cpuLab.compute, maxNodes: 10_000 } });
-        const many = renderSlurmConfigFiles(slurmSettings({ ...{ clusterName: "lab", partitions: [{ name: "batch" }, { name: "debug", maxTimeMinutes: 30 }] }, compute: { replicas: 10_000, maxNodes: 10_000, cpus: 2, memoryMiB: 2048 } }));
+        const many = renderSlurmConfigFiles(
+            slurmSettings({
+                ...{ clusterName: "lab", partitions: [{ name: "batch" }, { name: "debug", maxTimeMinutes: 30 }] },
+                compute: { replicas: 10_000, maxNodes: 10_000, cpus: 2, memoryMiB: 2048 },
+            }),
+        );
         assert.equal(many["slurm.conf"], three["slurm.conf"]);
         assert.ok(Buffer.byteLength(many["slurm.conf"]) < 4096, "slurm.conf stays under 4 KiB");
         assert.ok(!/NodeName=/.test(many["slurm.conf"]), "no line per node");

@@ -1,17 +1,30 @@
 import { strict as assert } from "node:assert";
 import { parseStackConfig } from "../../../config/schema";
-import { SlurmCluster } from "../../../components/slurm/SlurmCluster";
+import { SlurmNamespace } from "../../../components/slurm/SlurmNamespace";
+import { StaticSlurm } from "../../../components/slurm/StaticSlurm";
 import { PLACEHOLDER_MARK, RecordedResource, containsSecret, resolve, underMocks } from "../../../offline/evaluate";
 import { isKubeObject, validateKubeObject } from "../../kubeSchema";
 
-const settings = (raw: Record<string, unknown> = {}) => parseStackConfig({ cluster: { type: "existing" }, slurm: raw }).slurm;
+const settings = (raw: Record<string, unknown> = {}, gpus = false) =>
+    parseStackConfig({ cluster: { type: "existing" }, slurm: raw, ...(gpus ? { gpuOperator: { enabled: true } } : {}) })
+        .slurm;
+
+/** The static stack as index.ts builds it: its namespace component, then the stack in it. */
+function staticSlurm(raw: Record<string, unknown> = {}, gpus = false): StaticSlurm {
+    const slurm = settings(raw, gpus);
+    const namespace = new SlurmNamespace("slurm", { namespace: slurm.namespace, mode: "static" });
+    return new StaticSlurm("slurm", { ...slurm, namespace });
+}
 
 async function build(raw: Record<string, unknown> = {}) {
-    const { resources, result, error } = await underMocks(() => new SlurmCluster("slurm", settings(raw)));
+    const { resources, result, error } = await underMocks(() => staticSlurm(raw));
     if (error) throw error;
     const named = (type: string, name: string) => {
         const found = resources.find((r) => r.type === type && r.name === name);
-        assert.ok(found, `${type} ${name} was not registered; got ${resources.map((r) => `${r.type} ${r.name}`).join(", ")}`);
+        assert.ok(
+            found,
+            `${type} ${name} was not registered; got ${resources.map((r) => `${r.type} ${r.name}`).join(", ")}`,
+        );
         return found;
     };
     return { resources, cluster: result!, named };
@@ -19,11 +32,12 @@ async function build(raw: Record<string, unknown> = {}) {
 
 const kinds = (resources: RecordedResource[]) => resources.map((r) => r.type).sort();
 
-describe("SlurmCluster", () => {
+describe("StaticSlurm", () => {
     it("registers the whole static stack", async () => {
         const { resources } = await build();
         const count = (type: string) => resources.filter((r) => r.type === type).length;
-        assert.equal(count("hyperscaler:slurm:SlurmCluster"), 1);
+        assert.equal(count("hyperscaler:slurm:StaticSlurm"), 1);
+        assert.equal(count("hyperscaler:slurm:SlurmNamespace"), 1);
         assert.equal(count("kubernetes:core/v1:Namespace"), 1);
         assert.equal(count("random:index/randomBytes:RandomBytes"), 1);
         assert.equal(count("random:index/randomPassword:RandomPassword"), 2);
@@ -53,22 +67,23 @@ describe("SlurmCluster", () => {
 
     it("runs compute.replicas slurmd pods as dynamic nodes with the configured shape", async () => {
         const { named } = await build({ compute: { replicas: 7, cpus: 2, memoryMiB: 3000 } });
-        const compute = named("kubernetes:apps/v1:StatefulSet", "slurm/compute");
+        const compute = named("kubernetes:apps/v1:StatefulSet", "slurm-compute");
         assert.equal(compute.inputs.spec.replicas, 7);
         assert.equal(compute.inputs.spec.podManagementPolicy, "Parallel");
         const container = compute.inputs.spec.template.spec.containers[0];
         assert.deepEqual(container.args, ["compute", "-Z", "--conf", "CPUs=2 RealMemory=3000 Feature=compute"]);
         assert.deepEqual(container.resources.limits, { cpu: "2", memory: "3256Mi" });
         assert.deepEqual(container.resources.requests, container.resources.limits);
-        const service = named("kubernetes:core/v1:Service", "slurm/compute-svc");
+        const service = named("kubernetes:core/v1:Service", "slurm-compute");
         assert.equal(service.inputs.spec.clusterIP, "None");
     });
 
     it("asks for GPUs on compute pods when nodes have them", async () => {
-        const raw = { compute: { gpus: 2 } };
-        const { resources, error } = await underMocks(() => new SlurmCluster("slurm", parseStackConfig({ cluster: { type: "existing" }, gpuOperator: { enabled: true }, slurm: raw }).slurm));
+        const { resources, error } = await underMocks(() => staticSlurm({ compute: { gpus: 2 } }, true));
         assert.ifError(error);
-        const compute = resources.find((r) => r.name === "slurm/compute" && r.type === "kubernetes:apps/v1:StatefulSet")!;
+        const compute = resources.find(
+            (r) => r.name === "slurm-compute" && r.type === "kubernetes:apps/v1:StatefulSet",
+        )!;
         assert.equal(compute.inputs.spec.template.spec.containers[0].resources.limits["nvidia.com/gpu"], "2");
         const configMap = resources.find((r) => r.type === "kubernetes:core/v1:ConfigMap")!;
         assert.match(configMap.inputs.data["gres.conf"], /Name=gpu Count=2/);
@@ -81,32 +96,41 @@ describe("SlurmCluster", () => {
         const differing = small.resources
             .filter((r, i) => JSON.stringify(r.inputs) !== JSON.stringify(large.resources[i].inputs))
             .map((r) => r.name);
-        assert.deepEqual(differing, ["slurm/compute"]);
-        const spec = (run: typeof small) => run.named("kubernetes:apps/v1:StatefulSet", "slurm/compute").inputs.spec;
-        assert.deepEqual({ ...spec(small), replicas: 0 }, { ...spec(large), replicas: 0 }, "only the replica count differs");
+        assert.deepEqual(differing, ["slurm-compute"]);
+        const spec = (run: typeof small) => run.named("kubernetes:apps/v1:StatefulSet", "slurm-compute").inputs.spec;
+        assert.deepEqual(
+            { ...spec(small), replicas: 0 },
+            { ...spec(large), replicas: 0 },
+            "only the replica count differs",
+        );
     });
 
     it("rolls the pods that mount slurm.conf when it changes, through a checksum annotation", async () => {
         const before = await build({ compute: { cpus: 1 } });
         const after = await build({ partitions: [{ name: "batch" }, { name: "long" }] });
         for (const [type, name] of [
-            ["kubernetes:apps/v1:StatefulSet", "slurm/slurmctld"],
-            ["kubernetes:apps/v1:StatefulSet", "slurm/compute"],
-            ["kubernetes:apps/v1:Deployment", "slurm/login"],
+            ["kubernetes:apps/v1:StatefulSet", "slurm-slurmctld"],
+            ["kubernetes:apps/v1:StatefulSet", "slurm-compute"],
+            ["kubernetes:apps/v1:Deployment", "slurm-login"],
         ]) {
-            const checksum = (run: typeof before) => run.named(type, name).inputs.spec.template.metadata.annotations["checksum/slurm-config"];
+            const checksum = (run: typeof before) =>
+                run.named(type, name).inputs.spec.template.metadata.annotations["checksum/slurm-config"];
             assert.match(checksum(before), /^[0-9a-f]{64}$/);
             assert.notEqual(checksum(before), checksum(after), `${name} would not roll`);
         }
-        const dbd = (run: typeof before) => run.named("kubernetes:apps/v1:StatefulSet", "slurm/slurmdbd").inputs.spec.template.metadata.annotations;
+        const dbd = (run: typeof before) =>
+            run.named("kubernetes:apps/v1:StatefulSet", "slurm-slurmdbd").inputs.spec.template.metadata.annotations;
         assert.deepEqual(dbd(before), dbd(after), "slurmdbd does not mount slurm.conf and must not roll");
     });
 
-    it("keeps generated secrets in Secrets only: not in ConfigMaps, annotations, other objects or outputs", async () => {
+    it("keeps generated secrets in Secrets only: not in ConfigMaps, annotations, objects, outputs", async () => {
         const { resources, cluster } = await build();
         for (const r of resources) {
             if (r.type === "kubernetes:core/v1:Secret" || r.type.startsWith("random:")) continue;
-            assert.ok(!JSON.stringify(r.inputs).includes(PLACEHOLDER_MARK), `${r.type} ${r.name} holds a generated secret`);
+            assert.ok(
+                !JSON.stringify(r.inputs).includes(PLACEHOLDER_MARK),
+                `${r.type} ${r.name} holds a generated secret`,
+            );
         }
         const connection = await resolve(cluster.connection);
         assert.ok(!JSON.stringify(connection).includes(PLACEHOLDER_MARK));
@@ -116,32 +140,38 @@ describe("SlurmCluster", () => {
         for (const s of secrets) {
             const field = s.inputs.data ? "data" : "stringData";
             assert.deepEqual(s.secretPaths, [field], `${s.name}'s values are marked secret in Pulumi state`);
-            assert.ok(JSON.stringify(s.inputs[field]).includes(field === "data" ? "UExBQ0VIT0xERVI" : PLACEHOLDER_MARK), `${s.name} holds the generated value`);
+            assert.ok(
+                JSON.stringify(s.inputs[field]).includes(field === "data" ? "UExBQ0VIT0xERVI" : PLACEHOLDER_MARK),
+                `${s.name} holds the generated value`,
+            );
         }
     });
 
     it("puts the database password into slurmdbd.conf and MariaDB's Secret consistently", async () => {
         const { named } = await build();
-        const mariadb = named("kubernetes:core/v1:Secret", "mariadb-credentials").inputs.stringData;
-        const dbd = named("kubernetes:core/v1:Secret", "slurmdbd-config").inputs.stringData["slurmdbd.conf"];
+        const mariadb = named("kubernetes:core/v1:Secret", "slurm-mariadb-credentials").inputs.stringData;
+        const dbd = named("kubernetes:core/v1:Secret", "slurm-slurmdbd-config").inputs.stringData["slurmdbd.conf"];
         assert.match(dbd, new RegExp(`^StoragePass=${mariadb.password}$`, "m"));
         assert.notEqual(mariadb.password, mariadb["root-password"]);
     });
 
     it("gives the daemons the stable hostnames Slurm checks", async () => {
         const { named } = await build();
-        const configMap = named("kubernetes:core/v1:ConfigMap", "slurm-config").inputs.data["slurm.conf"];
+        const configMap = named("kubernetes:core/v1:ConfigMap", "slurm-slurm-config").inputs.data["slurm.conf"];
         assert.match(configMap, /^SlurmctldHost=slurmctld-0\(slurmctld\)$/m);
-        const ctld = named("kubernetes:apps/v1:StatefulSet", "slurm/slurmctld").inputs.spec;
+        const ctld = named("kubernetes:apps/v1:StatefulSet", "slurm-slurmctld").inputs.spec;
         assert.equal(ctld.replicas, 1, "one pod, named slurmctld-0");
         assert.equal(ctld.volumeClaimTemplates[0].metadata.name, "state");
-        assert.equal(ctld.template.spec.containers[0].volumeMounts.find((m: { name: string }) => m.name === "state").mountPath, "/var/spool/slurmctld");
-        const dbd = named("kubernetes:core/v1:Secret", "slurmdbd-config").inputs.stringData["slurmdbd.conf"];
+        assert.equal(
+            ctld.template.spec.containers[0].volumeMounts.find((m: { name: string }) => m.name === "state").mountPath,
+            "/var/spool/slurmctld",
+        );
+        const dbd = named("kubernetes:core/v1:Secret", "slurm-slurmdbd-config").inputs.stringData["slurmdbd.conf"];
         assert.match(dbd, /^DbdHost=slurmdbd-0$/m);
-        assert.equal(named("kubernetes:apps/v1:StatefulSet", "slurm/slurmdbd").inputs.spec.replicas, 1);
+        assert.equal(named("kubernetes:apps/v1:StatefulSet", "slurm-slurmdbd").inputs.spec.replicas, 1);
     });
 
-    it("has readiness and liveness probes, resources and least-privilege security contexts on every container", async () => {
+    it("has probes, resources and least-privilege security contexts on every container", async () => {
         const { resources } = await build();
         const workloads = resources.filter((r) => /StatefulSet|Deployment/.test(r.type));
         assert.equal(workloads.length, 5);
@@ -157,7 +187,7 @@ describe("SlurmCluster", () => {
             }
             assert.equal(pod.securityContext.seccompProfile.type, "RuntimeDefault");
         }
-        const mariadb = workloads.find((w) => w.name === "slurm/mariadb")!.inputs.spec.template.spec;
+        const mariadb = workloads.find((w) => w.name === "slurm-mariadb")!.inputs.spec.template.spec;
         assert.equal(mariadb.securityContext.runAsNonRoot, true);
     });
 
@@ -165,11 +195,12 @@ describe("SlurmCluster", () => {
         const { named } = await build();
         const peers = (name: string) =>
             named("kubernetes:networking.k8s.io/v1:NetworkPolicy", name).inputs.spec.ingress[0].from.map(
-                (f: { podSelector: { matchLabels: Record<string, string> } }) => f.podSelector.matchLabels["app.kubernetes.io/component"],
+                (f: { podSelector: { matchLabels: Record<string, string> } }) =>
+                    f.podSelector.matchLabels["app.kubernetes.io/component"],
             );
-        assert.deepEqual(peers("slurm/mariadb-ingress"), ["slurmdbd"]);
-        assert.deepEqual(peers("slurm/slurmdbd-ingress"), ["slurmctld", "login"]);
-        assert.deepEqual(peers("slurm/slurmctld-ingress").sort(), ["compute", "login", "slurmdbd"]);
+        assert.deepEqual(peers("slurm-mariadb-ingress"), ["slurmdbd"]);
+        assert.deepEqual(peers("slurm-slurmdbd-ingress"), ["slurmctld", "login"]);
+        assert.deepEqual(peers("slurm-slurmctld-ingress").sort(), ["compute", "login", "slurmdbd"]);
     });
 
     it("outputs ready-to-paste commands and Secret names, never a value", async () => {
@@ -183,17 +214,41 @@ describe("SlurmCluster", () => {
 
     it("gives the login pod a hostname other pods resolve, since slurmctld calls srun back by it", async () => {
         const { named } = await build();
-        const pod = named("kubernetes:apps/v1:Deployment", "slurm/login").inputs.spec.template.spec;
+        const pod = named("kubernetes:apps/v1:Deployment", "slurm-login").inputs.spec.template.spec;
         assert.equal(pod.hostname, "login");
         assert.equal(pod.subdomain, "login");
-        const service = named("kubernetes:core/v1:Service", "slurm/login-svc").inputs.spec;
+        const service = named("kubernetes:core/v1:Service", "slurm-login").inputs.spec;
         assert.equal(service.clusterIP, "None");
-        assert.deepEqual(service.selector, { "app.kubernetes.io/name": "slurm", "app.kubernetes.io/component": "login" });
+        assert.deepEqual(service.selector, {
+            "app.kubernetes.io/name": "slurm",
+            "app.kubernetes.io/component": "login",
+        });
     });
 
     it("labels the namespace for Pod Security", async () => {
         const { named } = await build();
-        const labels = named("kubernetes:core/v1:Namespace", "slurm").inputs.metadata.labels;
+        const labels = named("kubernetes:core/v1:Namespace", "slurm-namespace").inputs.metadata.labels;
         assert.equal(labels["pod-security.kubernetes.io/enforce"], "baseline");
+    });
+
+    it("refuses a namespace labelled for Slinky and bad arguments, registering nothing of its own", async () => {
+        const slurm = settings();
+        const { resources, error } = await underMocks(() => {
+            const namespace = new SlurmNamespace("slurm", { namespace: "slurm", mode: "slinky" });
+            return new StaticSlurm("slurm", {
+                ...slurm,
+                namespace,
+                image: "Not An Image",
+                compute: { ...slurm.compute, replicas: 5, maxNodes: 4 },
+            });
+        });
+        assert.match(error?.message ?? "", /StaticSlurm "slurm" has invalid arguments/);
+        assert.match(error!.message, /args\.namespace\.mode = "slinky": must be "static"/);
+        assert.match(error!.message, /args\.image = "Not An Image": must be a container image reference/);
+        assert.match(error!.message, /args\.compute\.replicas = 5: must not exceed compute\.maxNodes \(4\)/);
+        assert.deepEqual(
+            resources.map((r) => r.type),
+            ["hyperscaler:slurm:SlurmNamespace", "kubernetes:core/v1:Namespace"],
+        );
     });
 });

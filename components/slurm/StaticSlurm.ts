@@ -1,0 +1,162 @@
+/**
+ * The static Slurm stack (`slurm.mode: static`): MariaDB, slurmdbd, slurmctld, a StatefulSet of slurmd dynamic
+ * nodes and a login pod, from this project's image, configured from the typed settings, with the MUNGE key and
+ * database passwords generated here and kept only in Kubernetes Secrets (and, encrypted, in Pulumi state).
+ */
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import * as random from "@pulumi/random";
+import type { SlurmSettings } from "../../config/schema";
+import { check, imageReference, problem, refuse } from "../../config/rules";
+import { SlurmConnection } from "./connection";
+import { DEFAULT_MARIADB_IMAGE, databaseCredentials, mariadbObjects } from "./database";
+import { networkPolicyObjects } from "./networkPolicies";
+import { KubeObject, labelsFor } from "./objects";
+import { registerObject } from "./register";
+import { renderSlurmdbdConf, slurmConfigMap, slurmdbdConfChecksum } from "./render";
+import { SlurmRolesInput, computeObjects, loginObjects, slurmctldObjects, slurmdbdObjects } from "./roles";
+import { SlurmNamespace } from "./SlurmNamespace";
+import { DATABASE, NAMES, PORTS, ROLE_SPECS } from "./topology";
+import { legacyAliases } from "./legacyNames";
+
+/** Type token of {@link StaticSlurm}. */
+export const STATIC_SLURM_TYPE = "hyperscaler:slurm:StaticSlurm";
+/** Type token the component had when it was called `SlurmCluster`; aliased so existing stacks keep their state. */
+export const PREVIOUS_STATIC_SLURM_TYPE = "hyperscaler:slurm:SlurmCluster";
+
+/** Arguments of {@link StaticSlurm}: the stack's `slurm` settings with their namespace, plus what tests change. */
+export interface StaticSlurmArgs extends Omit<SlurmSettings, "namespace" | "mode"> {
+    /** The Slurm namespace (created in `static` mode). Required. */
+    readonly namespace: SlurmNamespace;
+    /** MariaDB image. Default {@link DEFAULT_MARIADB_IMAGE}. */
+    readonly mariadbImage?: string;
+}
+
+/** Every object of the static stack but the Namespace, ConfigMap and Secrets, in role order. Pure. */
+export function staticSlurmObjects(
+    input: SlurmRolesInput & { readonly mariadbImage: string; readonly databaseSizeGiB: number },
+): KubeObject[] {
+    return [
+        ...mariadbObjects(input),
+        ...slurmdbdObjects(input),
+        ...slurmctldObjects(input),
+        ...computeObjects(input),
+        ...loginObjects(input),
+        ...networkPolicyObjects(input),
+    ];
+}
+
+/** The static Slurm stack in a {@link SlurmNamespace}. */
+export class StaticSlurm extends pulumi.ComponentResource {
+    /** Namespace of every object. */
+    public readonly namespace: pulumi.Output<string>;
+    /** Connection info for the stack outputs; holds no secret. */
+    public readonly connection: pulumi.Output<SlurmConnection>;
+
+    constructor(name: string, args: StaticSlurmArgs, opts?: pulumi.ComponentResourceOptions) {
+        refuse("StaticSlurm", name, problems(args));
+        super(
+            STATIC_SLURM_TYPE,
+            name,
+            {},
+            {
+                ...opts,
+                aliases: [...(opts?.aliases ?? []), { type: PREVIOUS_STATIC_SLURM_TYPE }],
+                // First, so that transformations the caller adds see the aliases too.
+                transformations: [
+                    legacyAliases(name, args.namespace.namespaceName, opts?.parent),
+                    ...(opts?.transformations ?? []),
+                ],
+            },
+        );
+        const ns = args.namespace.namespaceName;
+        // Namespaced objects fail until the Namespace exists.
+        const inNamespace: pulumi.CustomResourceOptions = { parent: this, dependsOn: [args.namespace] };
+
+        // 1024 random bytes, far above munged's 32-byte minimum.
+        const mungeKey = new random.RandomBytes(`${name}-munge-key`, { length: 1024 }, { parent: this });
+        const database = databaseCredentials(name, ns, inNamespace);
+        const secret = (secretName: string, role: string, body: Record<string, Record<string, pulumi.Input<string>>>) =>
+            new k8s.core.v1.Secret(
+                `${name}-${secretName}`,
+                { metadata: { name: secretName, namespace: ns, labels: labelsFor(role) }, type: "Opaque", ...body },
+                inNamespace,
+            );
+        const secrets = [
+            secret(NAMES.mungeKeySecret, "munge", { data: { "munge.key": pulumi.secret(mungeKey.base64) } }),
+            database.secret,
+            secret(NAMES.slurmdbdSecret, ROLE_SPECS.slurmdbd.name, {
+                stringData: { "slurmdbd.conf": pulumi.secret(database.password.apply(renderSlurmdbdConf)) },
+            }),
+        ];
+        const config = slurmConfigMap({ namespace: ns }, args);
+        registerObject(name, config.object, inNamespace);
+
+        // Everything else is created at once: each daemon's entrypoint waits for what it needs (SLURM_WAIT_FOR), so
+        // no chain of Pulumi waits is needed, only the namespace (above) and the Secrets their pods mount.
+        const objects = staticSlurmObjects({
+            namespace: ns,
+            storageClassName: args.storage.storageClassName,
+            image: args.image,
+            mariadbImage: args.mariadbImage ?? DEFAULT_MARIADB_IMAGE,
+            compute: args.compute,
+            stateSizeGiB: args.storage.stateSizeGiB,
+            databaseSizeGiB: args.storage.databaseSizeGiB,
+            slurmConfigChecksum: config.checksum,
+            slurmdbdConfigChecksum: slurmdbdConfChecksum(),
+        });
+        for (const object of objects) {
+            // Pods that start before their Secrets exist sit in ContainerCreating; ordering avoids that noise.
+            registerObject(name, object, { ...inNamespace, dependsOn: [args.namespace, ...secrets] });
+        }
+
+        this.namespace = args.namespace.namespace;
+        this.connection = pulumi.output(staticConnection(ns));
+        this.registerOutputs({ namespace: this.namespace, connection: this.connection });
+    }
+}
+
+/** What a user needs to reach the static stack in `ns`. Pure; names only, never secret values. */
+export function staticConnection(ns: string): SlurmConnection {
+    const login = ROLE_SPECS.login.name;
+    const exec = `kubectl -n ${ns} exec deploy/${login} --`;
+    return {
+        namespace: ns,
+        controllerAddress: `${ROLE_SPECS.slurmctld.name}.${ns}.svc.cluster.local:${PORTS.slurmctld}`,
+        commands: {
+            sinfo: `${exec} sinfo`,
+            shell: `kubectl -n ${ns} exec -it deploy/${login} -- bash`,
+            submit: `${exec} sbatch --wrap 'srun hostname'`,
+            accounting: `${exec} sacct --allusers`,
+            database:
+                `kubectl -n ${ns} exec ${ROLE_SPECS.mariadb.name}-0 --` +
+                ` mariadb -u ${DATABASE.user} -p ${DATABASE.name}`,
+        },
+        secretNames: [NAMES.mungeKeySecret, NAMES.mariadbSecret, NAMES.slurmdbdSecret],
+    };
+}
+
+function problems(args: StaticSlurmArgs): string[] {
+    const found: string[] = [];
+    if (!(args.namespace instanceof SlurmNamespace)) {
+        found.push(problem("args.namespace", typeof args.namespace, "must be a SlurmNamespace component"));
+    } else if (args.namespace.mode !== "static") {
+        found.push(
+            problem(
+                "args.namespace.mode",
+                args.namespace.mode,
+                'must be "static": its Pod Security level is for that mode',
+            ),
+        );
+    }
+    found.push(...check("args.image", args.image, imageReference));
+    if (args.mariadbImage !== undefined) found.push(...check("args.mariadbImage", args.mariadbImage, imageReference));
+    const { replicas, maxNodes } = args.compute;
+    if (replicas > maxNodes) {
+        found.push(problem("args.compute.replicas", replicas, `must not exceed compute.maxNodes (${maxNodes})`));
+    }
+    if (args.partitions.length === 0) {
+        found.push(problem("args.partitions", args.partitions, "must list at least one partition for jobs to run in"));
+    }
+    return found;
+}

@@ -1,0 +1,270 @@
+/**
+ * Pure builders of the Slurm roles' Kubernetes objects (slurmdbd, slurmctld, compute, login), each from the role
+ * table in `topology.ts`: one name per role for its Service, workload, container, entrypoint role and probe.
+ */
+import type { ComputeSettings } from "../../config/schema";
+import {
+    Container,
+    KubeObject,
+    ObjectPlacement,
+    PodSpec,
+    Probe,
+    Volume,
+    VolumeMount,
+    clusterIpService,
+    metadata,
+    mib,
+    podTemplate,
+    resources,
+    selectorFor,
+    startupProbe,
+    statefulSet,
+    tcpProbe,
+    volumeClaim,
+} from "./objects";
+import { renderNodeConf } from "./render";
+import { MOUNTS, NAMES, PORTS, ROLE_SPECS, SlurmRole, slurmWaitFor } from "./topology";
+
+/** What the Slurm role builders need besides the role table. */
+export interface SlurmRolesInput extends ObjectPlacement {
+    /** Image of every Slurm role. */
+    readonly image: string;
+    /** Compute node shape and count. */
+    readonly compute: ComputeSettings;
+    /** Size of slurmctld's StateSaveLocation volume, in GiB. */
+    readonly stateSizeGiB: number;
+    /** sha256 of the `slurm-config` ConfigMap's files: a change rolls the pods that mount it. */
+    readonly slurmConfigChecksum: string;
+    /** sha256 of slurmdbd.conf as rendered without its password: a change rolls slurmdbd. */
+    readonly slurmdbdConfigChecksum: string;
+}
+
+/** Memory slurmd, slurmstepd and munged need on top of what a node offers to jobs. */
+export const SLURMD_OVERHEAD_MIB = 256;
+
+/** The Slurm image's entrypoint: `entrypoint.sh <role> [args]` runs a role, `entrypoint.sh probe <role>` checks it. */
+export const ENTRYPOINT = "/usr/local/bin/entrypoint.sh";
+
+/** The readiness probe of a Slurm role: the entrypoint's own check of its daemon. */
+export function roleProbe(role: SlurmRole): Probe {
+    return {
+        exec: { command: [ENTRYPOINT, "probe", ROLE_SPECS[role].name] },
+        periodSeconds: 10,
+        timeoutSeconds: 8,
+        failureThreshold: 3,
+    };
+}
+
+const mungeKeyVolume: Volume = { name: "munge-key", secret: { secretName: NAMES.mungeKeySecret, defaultMode: 0o400 } };
+const mungeKeyMount: VolumeMount = { name: "munge-key", mountPath: MOUNTS.mungeKeyDir, readOnly: true };
+const slurmConfigVolume: Volume = { name: "slurm-config", configMap: { name: NAMES.configMap, defaultMode: 0o644 } };
+const slurmConfigMount: VolumeMount = { name: "slurm-config", mountPath: MOUNTS.slurmConfigDir, readOnly: true };
+const slurmdbdConfigVolume: Volume = {
+    name: "slurmdbd-config",
+    secret: { secretName: NAMES.slurmdbdSecret, defaultMode: 0o400 },
+};
+const slurmdbdConfigMount: VolumeMount = {
+    name: "slurmdbd-config",
+    mountPath: MOUNTS.slurmdbdSecretDir,
+    readOnly: true,
+};
+
+/** The pod of a Slurm role: its container (named, run, confined and told what to wait for from the role table). */
+function slurmPodSpec(
+    input: SlurmRolesInput,
+    role: SlurmRole,
+    container: Partial<Container>,
+    volumes: Volume[],
+): PodSpec {
+    const spec = ROLE_SPECS[role];
+    const waitFor = slurmWaitFor(role);
+    return {
+        // Job processes and munged must not outlive a stop by much; slurmctld saves state on SIGTERM.
+        terminationGracePeriodSeconds: 30,
+        enableServiceLinks: false,
+        securityContext: { seccompProfile: { type: "RuntimeDefault" } },
+        containers: [
+            {
+                name: spec.container,
+                image: input.image,
+                imagePullPolicy: "IfNotPresent",
+                command: [ENTRYPOINT],
+                args: [spec.name],
+                ...(waitFor ? { env: [{ name: "SLURM_WAIT_FOR", value: waitFor }] } : {}),
+                ...(spec.port ? { ports: [{ name: spec.portName, containerPort: spec.port }] } : {}),
+                securityContext: {
+                    // Root only to hand the MUNGE key and spool directories to their users and start the daemons as
+                    // theirs.
+                    runAsUser: 0,
+                    allowPrivilegeEscalation: false,
+                    capabilities: { drop: ["ALL"], add: [...spec.capabilities] },
+                },
+                readinessProbe: roleProbe(role),
+                ...container,
+            },
+        ],
+        volumes,
+    };
+}
+
+/** The probes of a role's daemon on its port: patient at startup, then liveness by the open port. */
+function daemonProbes(port: number): Pick<Container, "startupProbe" | "livenessProbe"> {
+    return { startupProbe: startupProbe(port), livenessProbe: tcpProbe(port, 20, 3) };
+}
+
+/** slurmdbd: one replica whose hostname is the `DbdHost` of slurmdbd.conf; slurmdbd.conf comes from a Secret. */
+export function slurmdbdObjects(input: SlurmRolesInput): KubeObject[] {
+    const role = ROLE_SPECS.slurmdbd.name;
+    return [
+        clusterIpService(input, role, PORTS.slurmdbd),
+        statefulSet(input, role, {
+            replicas: 1,
+            template: podTemplate(
+                role,
+                { "checksum/slurmdbd-config": input.slurmdbdConfigChecksum },
+                slurmPodSpec(
+                    input,
+                    role,
+                    {
+                        resources: resources("50m", 128, "1", 512),
+                        ...daemonProbes(PORTS.slurmdbd),
+                        volumeMounts: [mungeKeyMount, slurmdbdConfigMount],
+                    },
+                    [mungeKeyVolume, slurmdbdConfigVolume],
+                ),
+            ),
+        }),
+    ];
+}
+
+/** slurmctld: one replica, hostname `slurmctld-0` as slurm.conf names it, StateSaveLocation on a volume. */
+export function slurmctldObjects(input: SlurmRolesInput): KubeObject[] {
+    const role = ROLE_SPECS.slurmctld.name;
+    return [
+        clusterIpService(input, role, PORTS.slurmctld),
+        statefulSet(input, role, {
+            replicas: 1,
+            template: podTemplate(
+                role,
+                { "checksum/slurm-config": input.slurmConfigChecksum },
+                slurmPodSpec(
+                    input,
+                    role,
+                    {
+                        resources: resources("100m", 256, "2", 2048),
+                        ...daemonProbes(PORTS.slurmctld),
+                        volumeMounts: [
+                            mungeKeyMount,
+                            slurmConfigMount,
+                            { name: "state", mountPath: MOUNTS.stateSaveLocation },
+                        ],
+                    },
+                    [mungeKeyVolume, slurmConfigVolume],
+                ),
+            ),
+            volumeClaimTemplates: [volumeClaim(input, "state", input.stateSizeGiB)],
+        }),
+    ];
+}
+
+/** The slurmd StatefulSet: `compute.replicas` dynamic nodes, and its headless Service. */
+export function computeObjects(input: SlurmRolesInput): KubeObject[] {
+    const spec = ROLE_SPECS.compute;
+    const { compute } = input;
+    const memoryMiB = compute.memoryMiB + SLURMD_OVERHEAD_MIB;
+    const gpus: Record<string, string> = compute.gpus > 0 ? { "nvidia.com/gpu": String(compute.gpus) } : {};
+    return [
+        {
+            apiVersion: "v1",
+            kind: "Service",
+            metadata: metadata(input, spec.name, spec.name),
+            spec: {
+                clusterIP: "None",
+                selector: selectorFor(spec.name),
+                ports: [{ name: spec.portName, port: PORTS.slurmd, targetPort: PORTS.slurmd, protocol: "TCP" }],
+                // A node must be addressable while it registers, before it is ready.
+                publishNotReadyAddresses: true,
+            },
+        },
+        statefulSet(input, spec.name, {
+            replicas: compute.replicas,
+            // Nodes are independent: start and stop them all at once rather than one by one.
+            podManagementPolicy: "Parallel",
+            template: podTemplate(
+                spec.name,
+                { "checksum/slurm-config": input.slurmConfigChecksum },
+                slurmPodSpec(
+                    input,
+                    spec.name,
+                    {
+                        args: [spec.name, "-Z", "--conf", renderNodeConf(compute)],
+                        // Requests equal limits (Guaranteed QoS): the node offers Slurm exactly what it reserves.
+                        resources: {
+                            requests: { cpu: String(compute.cpus), memory: mib(memoryMiB), ...gpus },
+                            limits: { cpu: String(compute.cpus), memory: mib(memoryMiB), ...gpus },
+                        },
+                        ...daemonProbes(PORTS.slurmd),
+                        volumeMounts: [
+                            mungeKeyMount,
+                            slurmConfigMount,
+                            { name: "spool", mountPath: MOUNTS.slurmdSpoolDir },
+                        ],
+                    },
+                    [mungeKeyVolume, slurmConfigVolume, { name: "spool", emptyDir: {} }],
+                ),
+            ),
+        }),
+    ];
+}
+
+/**
+ * The login pod users submit from (`kubectl exec deploy/login -- sbatch ...`). slurmctld calls srun back by the
+ * name of the host it runs on, so that name must resolve from other pods: the pod's hostname is `login`, and a
+ * headless Service of the same name gives it a DNS record (a Deployment's random pod name would not resolve,
+ * and every srun would stall on the failed lookups).
+ */
+export function loginObjects(input: SlurmRolesInput): KubeObject[] {
+    const role = ROLE_SPECS.login.name;
+    return [
+        {
+            apiVersion: "v1",
+            kind: "Service",
+            metadata: metadata(input, role, role),
+            spec: { clusterIP: "None", selector: selectorFor(role), publishNotReadyAddresses: true },
+        },
+        {
+            apiVersion: "apps/v1",
+            kind: "Deployment",
+            metadata: metadata(input, role, role),
+            spec: {
+                replicas: 1,
+                // One login pod at a time: two would share the hostname slurmctld resolves.
+                strategy: { type: "Recreate" },
+                selector: { matchLabels: selectorFor(role) },
+                template: podTemplate(
+                    role,
+                    { "checksum/slurm-config": input.slurmConfigChecksum },
+                    {
+                        ...slurmPodSpec(
+                            input,
+                            role,
+                            {
+                                resources: resources("50m", 64, "1", 1024),
+                                // Alive while munged is: without it no command can authenticate.
+                                livenessProbe: {
+                                    exec: { command: ["test", "-S", "/run/munge/munge.socket.2"] },
+                                    periodSeconds: 20,
+                                    failureThreshold: 3,
+                                },
+                                volumeMounts: [mungeKeyMount, slurmConfigMount],
+                            },
+                            [mungeKeyVolume, slurmConfigVolume],
+                        ),
+                        hostname: role,
+                        subdomain: role,
+                    },
+                ),
+            },
+        },
+    ];
+}

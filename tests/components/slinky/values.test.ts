@@ -1,0 +1,198 @@
+import { strict as assert } from "node:assert";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import {
+    CERT_MANAGER_CHART_VERSION,
+    DATABASE_PASSWORD_REF,
+    SLINKY_KEY_SECRETS,
+    certManagerValues,
+    slinkyConnection,
+    slinkyOperatorValues,
+    slinkySlurmValues,
+} from "../../../components/slinky/values";
+import { slinkySettings } from "./settings";
+import { CHARTS_DIR, leafPaths, loadChartJson, loadChartYaml, schemaProblems, unknownValueKeys } from "../chartValues";
+
+const OPERATOR_VALUES = "slinky-slurm-operator-1.2.1.values.yaml";
+const SLURM_VALUES = "slinky-slurm-1.2.1.values.yaml";
+const CERT_MANAGER_VALUES = `cert-manager-${CERT_MANAGER_CHART_VERSION}.values.yaml`;
+const CERT_MANAGER_SCHEMA = `cert-manager-${CERT_MANAGER_CHART_VERSION}.values.schema.json`;
+/** Map-valued keys of the slurm chart whose entries take the shape of another upstream value. */
+const SLURM_TEMPLATES = { nodesets: "nodesetDefaults", loginsets: "loginsetDefaults", partitions: "partitions.all" };
+
+/**
+ * The keys a `secretKeyRef`-shaped value of the slurm chart takes, read from the commented example under
+ * `<section>.secretRef` in the chart's values.yaml (the templates read `$ref.name` and `$ref.key`).
+ */
+function documentedSecretRef(section: string): Record<string, string> {
+    const text = fs.readFileSync(path.join(CHARTS_DIR, SLURM_VALUES), "utf8");
+    const match = new RegExp(`^${section}:\\n(?:  .*\\n)*?  secretRef: \\{\\}\\n((?:    # \\w+: .*\\n)+)`, "m").exec(
+        text,
+    );
+    assert.ok(match, `no documented ${section}.secretRef in ${SLURM_VALUES}`);
+    return Object.fromEntries([...match[1].matchAll(/# (\w+): (\S+)/g)].map((m) => [m[1], m[2]]));
+}
+
+describe("slinkySlurmValues", () => {
+    it("maps compute replicas and shape onto the one NodeSet", () => {
+        const values = slinkySlurmValues(slinkySettings({ compute: { replicas: 5, cpus: 2, memoryMiB: 3000 } }));
+        assert.deepEqual(Object.keys(values.nodesets), ["compute"]);
+        const compute = values.nodesets.compute;
+        assert.equal(compute.replicas, 5);
+        assert.deepEqual(compute.slurmd.resources, {
+            requests: { cpu: "2", memory: "3000Mi" },
+            limits: { cpu: "2", memory: "3000Mi" },
+        });
+        assert.deepEqual(compute.extraConfMap, { CPUs: "2", RealMemory: "3000" });
+        assert.equal(compute.oversubscribeNode, true);
+        assert.deepEqual(values.configFiles, {});
+        assert.deepEqual(values.controller.extraConfMap, {}, "no GRES lines without GPUs");
+    });
+
+    it("declares GPUs as GRES: GresTypes=gpu in slurm.conf, Gres on the nodes, GPUs from the device plugin", () => {
+        const values = slinkySlurmValues(slinkySettings({ compute: { gpus: 2 } }, true));
+        assert.deepEqual(values.controller.extraConfMap, { GresTypes: ["gpu"], AccountingStorageTRES: ["gres/gpu"] });
+        const compute = values.nodesets.compute;
+        assert.equal(compute.slurmd.resources.limits["nvidia.com/gpu"], "2");
+        assert.equal(compute.slurmd.resources.requests["nvidia.com/gpu"], undefined);
+        assert.deepEqual(compute.extraConfMap.Gres, ["gpu:2"]);
+        assert.equal(values.configFiles["gres.conf"], "AutoDetect=nvidia\n");
+    });
+
+    it("reads the auth keys from Secrets Pulumi makes, under the names and keys the chart's templates use", () => {
+        const values = slinkySlurmValues(slinkySettings());
+        assert.deepEqual(values.slurmKey, { create: false, secretRef: { name: "slurm-auth-slurm", key: "slurm.key" } });
+        assert.deepEqual(values.jwtKey, { create: false, secretRef: { name: "slurm-auth-jwt", key: "jwt.key" } });
+        // The same shape, names and keys as the chart documents for release "slurm".
+        assert.deepEqual(values.slurmKey.secretRef, documentedSecretRef("slurmKey"));
+        assert.deepEqual(values.jwtKey.secretRef, documentedSecretRef("jwtKey"));
+        assert.equal(
+            loadChartYamlAt(["slurmKey", "create"]),
+            true,
+            "the chart would make its own key unless told not to",
+        );
+    });
+
+    it("turns accounting on against the project's MariaDB, the password from its Secret", () => {
+        const { accounting } = slinkySlurmValues(slinkySettings());
+        assert.deepEqual(accounting, {
+            enabled: true,
+            storageConfig: {
+                host: "mariadb",
+                port: 3306,
+                database: "slurm_acct_db",
+                username: "slurm",
+                passwordKeyRef: { name: "mariadb-credentials", key: "password" },
+            },
+        });
+        assert.deepEqual(accounting.storageConfig.passwordKeyRef, DATABASE_PASSWORD_REF);
+        // Every storageConfig key is one the chart has (passwordKeyRef included, with its name and key).
+        assert.deepEqual(
+            Object.keys(accounting.storageConfig).sort(),
+            Object.keys(loadChartYamlAt(["accounting", "storageConfig"])).sort(),
+        );
+        assert.deepEqual(Object.keys(accounting.storageConfig.passwordKeyRef).sort(), ["key", "name"]);
+    });
+
+    it("turns each partition into a partition over the compute NodeSet", () => {
+        const values = slinkySlurmValues(
+            slinkySettings({ partitions: [{ name: "batch" }, { name: "debug", default: true, maxTimeMinutes: 30 }] }),
+        );
+        assert.deepEqual(values.partitions, {
+            batch: { enabled: true, nodesets: ["compute"], configMap: { Default: "NO", MaxTime: "UNLIMITED" } },
+            debug: { enabled: true, nodesets: ["compute"], configMap: { Default: "YES", MaxTime: "30" } },
+        });
+        assert.equal(slinkySlurmValues(slinkySettings()).partitions.batch.configMap.Default, "YES");
+    });
+
+    it("sets the cluster name, the state volume and a ClusterIP login", () => {
+        const values = slinkySlurmValues(
+            slinkySettings({ clusterName: "hpc", storage: { stateSizeGiB: 3, storageClassName: "fast" } }),
+        );
+        assert.equal(values.clusterName, "hpc");
+        assert.deepEqual(values.controller.persistence, {
+            storageClassName: "fast",
+            resources: { requests: { storage: "3Gi" } },
+        });
+        assert.deepEqual(values.loginsets, { slinky: { enabled: true, service: { spec: { type: "ClusterIP" } } } });
+        assert.equal("storageClassName" in slinkySlurmValues(slinkySettings()).controller.persistence, false);
+    });
+
+    it("sets only keys that exist in the slurm chart's values.yaml", () => {
+        const upstream = loadChartYaml(SLURM_VALUES);
+        const values = slinkySlurmValues(
+            slinkySettings(
+                {
+                    compute: { gpus: 1 },
+                    partitions: [{ name: "batch" }, { name: "gpu", maxTimeMinutes: 60 }],
+                    storage: { storageClassName: "standard" },
+                },
+                true,
+            ),
+        );
+        assert.deepEqual(unknownValueKeys(values, upstream, SLURM_TEMPLATES), []);
+        for (const leaf of [
+            "nodesets.compute.replicas",
+            "accounting.storageConfig.passwordKeyRef.key",
+            "controller.extraConfMap.GresTypes",
+        ]) {
+            assert.ok(leafPaths(values).includes(leaf), leaf);
+        }
+        // The check can fail: a key the NodeSet shape does not have, and one the chart does not have at all.
+        assert.deepEqual(
+            unknownValueKeys({ nodesets: { compute: { replica: 1 } }, nodeset: {} }, upstream, SLURM_TEMPLATES),
+            ["nodesets.compute.replica", "nodeset"],
+        );
+    });
+});
+
+/** The value at `keys` in the slurm chart's values.yaml. */
+function loadChartYamlAt(keys: string[]): any {
+    return keys.reduce<any>((node, key) => node?.[key], loadChartYaml(SLURM_VALUES));
+}
+
+describe("slinkyOperatorValues", () => {
+    it("keeps the CRDs out of the operator release and uses cert-manager, with keys the chart has", () => {
+        assert.deepEqual(slinkyOperatorValues(), { crds: { enabled: false }, certManager: { enabled: true } });
+        const upstream = loadChartYaml(OPERATOR_VALUES);
+        assert.deepEqual(unknownValueKeys(slinkyOperatorValues(), upstream), []);
+        assert.deepEqual(unknownValueKeys({ certmanager: { enabled: true } }, upstream), ["certmanager"]);
+    });
+});
+
+describe("certManagerValues", () => {
+    it("installs the CRDs through crds.enabled, not the deprecated installCRDs", () => {
+        assert.deepEqual(certManagerValues(), { crds: { enabled: true } });
+        assert.equal("installCRDs" in certManagerValues(), false);
+        assert.equal((loadChartYaml(CERT_MANAGER_VALUES) as any).crds.enabled, false, "off by default upstream");
+    });
+
+    it("is valid for the pinned chart's values.yaml and values.schema.json", () => {
+        assert.match(CERT_MANAGER_CHART_VERSION, /^v1\.(19|[2-9]\d)\.\d+$/, "a supported release line (1.19 or later)");
+        assert.deepEqual(unknownValueKeys(certManagerValues(), loadChartYaml(CERT_MANAGER_VALUES)), []);
+        const schema = loadChartJson(CERT_MANAGER_SCHEMA) as Record<string, unknown>;
+        assert.deepEqual(schemaProblems(certManagerValues(), schema), []);
+        // The schema check can fail: a misspelt key and a wrong type.
+        assert.notDeepEqual(schemaProblems({ crds: { enable: true } }, schema), []);
+        assert.notDeepEqual(schemaProblems({ crds: { enabled: "yes" } }, schema), []);
+    });
+});
+
+describe("slinkyConnection", () => {
+    it("points at Slinky's controller service and login deployment, and names Secrets only", () => {
+        const info = slinkyConnection({ namespace: "hpc" });
+        assert.equal(info.namespace, "hpc");
+        assert.equal(info.controllerAddress, "slurm-controller.hpc.svc.cluster.local:6817");
+        assert.equal(info.commands.sinfo, "kubectl --namespace hpc exec deployment/slurm-login-slinky -- sinfo");
+        assert.equal(
+            info.commands.accounting,
+            "kubectl --namespace hpc exec deployment/slurm-login-slinky -- sacct --allusers",
+        );
+        assert.equal(info.commands.restapi, "kubectl --namespace hpc port-forward service/slurm-restapi 6820");
+        assert.deepEqual(info.secretNames, [
+            SLINKY_KEY_SECRETS.slurmKey.name,
+            SLINKY_KEY_SECRETS.jwtKey.name,
+            "mariadb-credentials",
+        ]);
+    });
+});
