@@ -5,9 +5,15 @@ import { StaticSlurm } from "../../../components/slurm/StaticSlurm";
 import { PLACEHOLDER_MARK, RecordedResource, containsSecret, resolve, underMocks } from "../../../offline/evaluate";
 import { isKubeObject, validateKubeObject } from "../../kubeSchema";
 
+/** An image from a registry: an existing cluster cannot be loaded with a local build. */
+const IMAGE = "registry.example.com/slurm:24.11";
+
 const settings = (raw: Record<string, unknown> = {}, gpus = false) =>
-    parseStackConfig({ cluster: { type: "existing" }, slurm: raw, ...(gpus ? { gpuOperator: { enabled: true } } : {}) })
-        .slurm;
+    parseStackConfig({
+        cluster: { type: "existing" },
+        slurm: { image: IMAGE, ...raw },
+        ...(gpus ? { gpuOperator: { enabled: true } } : {}),
+    }).slurm;
 
 /** The static stack as index.ts builds it: its namespace component, then the stack in it. */
 function staticSlurm(raw: Record<string, unknown> = {}, gpus = false): StaticSlurm {

@@ -11,6 +11,7 @@ import { legacyResourceName } from "../../../components/slurm/legacyNames";
 import { runProgram, underMocks } from "../../../offline/evaluate";
 import { dependencyRecorder, valueOf } from "../pulumiMocks";
 
+const IMAGE = "registry.example.com/slurm:24.11";
 const PREFIX = "urn:pulumi:test::ai-hyperscaler::";
 
 /** The URNs the mock engine handed out in the last run (its monitor keeps them). */
@@ -37,7 +38,11 @@ function named(aliases: pulumi.ResourceOptions["aliases"]): pulumi.Alias[] {
 describe("the Slurm namespace across modes", () => {
     it("has the same URN whether slurm.mode is static or slinky, so switching modes updates it in place", async () => {
         const namespaceUrns = async (mode: string) => {
-            await runProgram({ cluster: { type: "existing" }, slurm: { mode } });
+            // An existing cluster runs the static stack only from a registry image.
+            await runProgram({
+                cluster: { type: "existing" },
+                slurm: { mode, ...(mode === "static" ? { image: IMAGE } : {}) },
+            });
             return registeredUrns().filter(
                 (urn) => urn.includes("$kubernetes:core/v1:Namespace::") && urn.includes("SlurmNamespace"),
             );
@@ -135,7 +140,7 @@ describe("StaticSlurm, formerly SlurmCluster", () => {
 
     async function build() {
         const deps = optionsRecorder();
-        const slurm = parseStackConfig({ cluster: { type: "existing" } }).slurm;
+        const slurm = parseStackConfig({ cluster: { type: "existing" }, slurm: { image: IMAGE } }).slurm;
         const { resources, error } = await underMocks(() => {
             const namespace = new SlurmNamespace("slurm", { namespace: slurm.namespace, mode: "static" });
             return new StaticSlurm("slurm", { ...slurm, namespace }, { transformations: [deps.transformation] });

@@ -23,7 +23,11 @@ function assertGolden(name: string, actual: string): void {
 }
 
 const slurmSettings = (raw: Record<string, unknown>) =>
-    parseStackConfig({ gpuOperator: { enabled: true }, cluster: { type: "existing" }, slurm: raw }).slurm;
+    parseStackConfig({
+        gpuOperator: { enabled: true },
+        cluster: { type: "existing" },
+        slurm: { image: "registry.example.com/slurm:24.11", ...raw },
+    }).slurm;
 
 describe("Slurm config renderers", () => {
     const cpuLab: SlurmConfInput = slurmSettings({
