@@ -4,7 +4,7 @@
  */
 import type { StackConfig } from "../config/schema";
 import { LOGINSET, SLURM_RELEASE_NAME } from "../components/slinky/values";
-import { ROLES } from "../components/slurm/topology";
+import { ROLE_SPECS } from "../components/slurm/topology";
 import { Check, Clock, apiCheck, argocdCheck, slurmChecks, systemClock } from "./checks";
 import { CommandRunner, KubectlAccess, kubectlTransport } from "./transport";
 
@@ -38,7 +38,7 @@ export interface VerifyPlan {
 
 /** The login workload of each Slurm mode. */
 export function loginWorkload(mode: "static" | "slinky"): string {
-    return mode === "static" ? `deploy/${ROLES.login}` : `deployment/${SLURM_RELEASE_NAME}-login-${LOGINSET}`;
+    return mode === "static" ? `deploy/${ROLE_SPECS.login.name}` : `deployment/${SLURM_RELEASE_NAME}-login-${LOGINSET}`;
 }
 
 /**
@@ -70,8 +70,8 @@ export function planFromStack(
                   login: loginWorkload(settings.slurm.mode),
                   nodes: settings.slurm.compute.replicas,
                   gpus: settings.slurm.compute.gpus,
-                  // The static stack always runs slurmdbd; the Slinky chart's accounting is off in this project.
-                  accounting: settings.slurm.mode === "static",
+                  // Both modes run slurmdbd on the project's MariaDB, so sacct answers in both.
+                  accounting: true,
               };
     const tenantInfo = (outputs.tenantInfo ?? {}) as Record<string, { kubeconfig?: unknown } | undefined>;
     const tenants = settings.vcluster.tenants.map((tenant) => {

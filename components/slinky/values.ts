@@ -23,10 +23,8 @@ import { DATABASE, MARIADB_SECRET_KEYS, NAMES, PORTS, ROLE_SPECS } from "../slur
 export const SLINKY_CHART_REGISTRY = "oci://ghcr.io/slinkyproject/charts";
 /** Version of the Slinky charts (`slurm-operator-crds`, `slurm-operator`, `slurm`), pinned together. */
 export const SLINKY_CHART_VERSION = "1.2.1";
-/** Namespace of the Slinky operator, as in Slinky's install guide. */
-export const SLINKY_OPERATOR_NAMESPACE = "slinky";
-/** Namespace of cert-manager, as in cert-manager's and Slinky's install guides. */
-export const CERT_MANAGER_NAMESPACE = "cert-manager";
+// The operator's and cert-manager's namespaces are reserved by the stack validation, so they live with the rules.
+export { CERT_MANAGER_NAMESPACE, SLINKY_OPERATOR_NAMESPACE } from "../../config/rules";
 /** cert-manager's chart repository (Jetstack's, the only one cert-manager supports). */
 export const CERT_MANAGER_CHART_REPO = "https://charts.jetstack.io";
 /** cert-manager chart version, pinned: the current supported line. */

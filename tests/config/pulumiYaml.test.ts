@@ -3,7 +3,7 @@ import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import Ajv2020 from "ajv/dist/2020";
-import { parseDocument } from "yaml";
+import { parseAllDocuments, parseDocument } from "yaml";
 import { parseStackConfig, PROJECT, SETTING_NAMES, SETTINGS } from "../../config/schema";
 import { STACK_FILE_KEYS, stackNames } from "../../config/stackFile";
 
@@ -16,16 +16,20 @@ function trackedYamlFiles(): string[] {
         .filter(Boolean);
 }
 
-/** The file parsed as strictly as Pulumi's Go YAML does: any error, warning or repeated key fails. */
+/**
+ * The file parsed as strictly as Pulumi's Go YAML does: any error, warning or repeated key fails. A stream of
+ * several documents (a golden render) is parsed document by document, as kubectl reads it.
+ */
 function strictYaml(file: string): unknown {
-    const doc = parseDocument(fs.readFileSync(path.join(ROOT, file), "utf8"), {
+    const docs = parseAllDocuments(fs.readFileSync(path.join(ROOT, file), "utf8"), {
         strict: true,
         uniqueKeys: true,
         prettyErrors: true,
     });
-    const findings = [...doc.errors, ...doc.warnings].map((e) => e.message);
+    const list = Array.isArray(docs) ? docs : [docs];
+    const findings = list.flatMap((doc) => [...doc.errors, ...doc.warnings].map((e) => e.message));
     assert.deepEqual(findings, [], `${file} is not strict YAML`);
-    return doc.toJS();
+    return list[0]?.toJS();
 }
 
 /** Pulumi's own rules for `config:` declarations that the JSON schema cannot say (workspace/project.go, Validate). */

@@ -63,7 +63,7 @@ describe("planFromStack", () => {
         assert.equal(plan.slurm?.nodes, 1);
     });
 
-    it("uses an existing cluster's kubeconfig and context, Slinky without accounting, a tenant without Argo CD", () => {
+    it("uses an existing cluster's kubeconfig and context, Slinky with accounting, a tenant without Argo CD", () => {
         const f = files();
         const settings = parseStackConfig({
             cluster: { type: "existing", kubeconfigPath: "/home/me/.kube/config", context: "lab" },
@@ -80,11 +80,11 @@ describe("planFromStack", () => {
             login: "deployment/slurm-login-slinky",
             nodes: 2,
             gpus: 0,
-            accounting: false,
+            accounting: true,
         });
         assert.deepEqual([...f.written.keys()], ["tenant-team-a"]);
         const names = checksFor(plan, noRunner).map((c) => c.name);
-        assert.ok(names.includes("slurm: sbatch job completes"));
+        assert.ok(names.includes("slurm: sbatch job completes, shown by sacct"));
         assert.ok(!names.some((n) => n.includes("Argo CD")));
     });
 
