@@ -260,19 +260,28 @@ export class PodmanLab {
         return parts.join("\n");
     }
 
-    /** Removes every container, volume and the network this lab made. */
+    /**
+     * Removes every container, volume and the network this lab made, each step whatever the others did; then
+     * checks that nothing labelled for this run is left, and throws naming what is.
+     */
     async destroy(): Promise<void> {
         const filter = ["--filter", `label=${this.label()}`];
-        const ids = (await podman(["ps", "-aq", ...filter])).stdout.split("\n").filter(Boolean);
-        if (ids.length) await podman(["rm", "-f", "-t", "0", ...ids], { timeoutMs: 120_000 });
-        const volumes = (await podman(["volume", "ls", "-q", ...filter])).stdout.split("\n").filter(Boolean);
-        if (volumes.length) await podman(["volume", "rm", "-f", ...volumes]);
+        const list = async (args: string[]) => (await podman([...args, ...filter])).stdout.split("\n").filter(Boolean);
+        const ids = await list(["ps", "-aq"]);
+        // Generous: removing dozens of containers on a loaded machine takes a while, and only a hang reaches it.
+        if (ids.length) await podman(["rm", "-f", "-t", "0", ...ids], { timeoutMs: 600_000 });
+        const volumes = await list(["volume", "ls", "-q"]);
+        if (volumes.length) await podman(["volume", "rm", "-f", ...volumes], { timeoutMs: 300_000 });
         await podman(["network", "rm", "-f", this.network]);
         fs.rmSync(this.workDir, { recursive: true, force: true });
         this.started.clear();
+        const left = [
+            ...(await list(["ps", "-a", "--format", "container {{.Names}}"])),
+            ...(await list(["volume", "ls", "--format", "volume {{.Name}}"])),
+            ...((await podman(["network", "exists", this.network])).code === 0 ? [`network ${this.network}`] : []),
+        ];
+        if (left.length) throw new Error(`lab ${this.runId} could not remove: ${left.join(", ")}`);
     }
-
-    // -----------------------------------------------------------------------------------------------------------
 
     /** The pod's fixed address on the lab network, assigned when first asked for and kept across re-renders. */
     private addressOf(podName: string): string {
