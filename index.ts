@@ -1,43 +1,72 @@
 /**
  * The AI/HPC lab: a Kubernetes cluster (Kind, or one that exists), Slurm on it, the NVIDIA GPU Operator where
- * the stack asks for GPUs, and vCluster tenants. This file only composes; each piece is a component in
- * `components/`, and every setting comes typed and validated from `config/`.
+ * the stack asks for GPUs, and vCluster tenants with Argo CD. This file only composes; each piece is a component
+ * in `components/`, and every setting comes typed and validated from `config/`.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { loadStackConfig } from "./config";
+import { loadStackConfig, tenantPortMappings } from "./config";
 import { ExistingCluster } from "./components/cluster/ExistingCluster";
+import { GpuNodeSetup } from "./components/cluster/GpuNodeSetup";
 import { KindCluster } from "./components/cluster/KindCluster";
-import { GpuOperator } from "./components/GpuOperator";
+import { GpusReady } from "./components/gpu/GpusReady";
+import { GpuOperator, KIND_GPU_OPERATOR_SETTINGS } from "./components/GpuOperator";
 import { SlinkySlurm } from "./components/slinky/SlinkySlurm";
 import { SlurmNamespace } from "./components/slurm/SlurmNamespace";
 import { StaticSlurm } from "./components/slurm/StaticSlurm";
-import { VirtualCluster } from "./components/VirtualCluster";
+import { VirtualCluster } from "./components/tenancy/VirtualCluster";
 
 const config = loadStackConfig();
+const onKind = config.cluster.type === "kind" ? config.cluster : undefined;
+const onExisting = config.cluster.type === "existing" ? config.cluster : undefined;
 
-const cluster =
-    config.cluster.type === "kind"
-        ? new KindCluster("lab", {
-              clusterName: config.cluster.name,
-              workers: config.cluster.workers,
-              gpuWorkers: config.cluster.gpuWorkers,
-              nodeImage: config.cluster.nodeImage,
-              portMappings: config.cluster.portMappings,
-              // The static stack's image is built locally (npm run up does it); kind copies it into the nodes.
-              images: config.slurm.mode === "static" ? [config.slurm.image] : [],
-          })
-        : new ExistingCluster("lab", {
-              kubeconfigPath: config.cluster.kubeconfigPath,
-              context: config.cluster.context,
-          });
+const cluster = onKind
+    ? new KindCluster("lab", {
+          clusterName: onKind.name,
+          workers: onKind.workers,
+          gpuWorkers: onKind.gpuWorkers,
+          nodeImage: onKind.nodeImage,
+          // The tenants' port pool is mapped at creation: kind cannot add a mapping to a running cluster.
+          portMappings: [...onKind.portMappings, ...tenantPortMappings(config.vcluster)],
+          // The static stack's image is built locally (npm run up does it); kind copies it into the nodes.
+          images: config.slurm.mode === "static" ? [config.slurm.image] : [],
+      })
+    : new ExistingCluster("lab", { kubeconfigPath: onExisting?.kubeconfigPath, context: onExisting?.context });
 const onCluster = { provider: cluster.provider };
+/** How the components that shell out to kubectl reach the host cluster. */
+const hostAccess = cluster.kubeconfig
+    ? { kubeconfig: cluster.kubeconfig }
+    : { kubeconfigPath: onExisting?.kubeconfigPath, context: onExisting?.context };
 
+const gpuNodeSetup =
+    onKind && onKind.gpuWorkers > 0
+        ? new GpuNodeSetup(
+              "gpu-nodes",
+              { clusterName: cluster.clusterName, gpuWorkers: onKind.gpuWorkers },
+              // The setup runs docker exec in the node containers, which exist once the cluster does.
+              { ...onCluster, dependsOn: [cluster] },
+          )
+        : undefined;
 const gpuOperator = config.gpuOperator.enabled
-    ? new GpuOperator("gpu-operator", { namespace: config.gpuOperator.namespace, driverEnabled: config.gpuOperator.driverEnabled }, onCluster)
+    ? new GpuOperator(
+          "gpu-operator",
+          onKind
+              ? { namespace: config.gpuOperator.namespace, ...KIND_GPU_OPERATOR_SETTINGS }
+              : { namespace: config.gpuOperator.namespace, driverEnabled: config.gpuOperator.driverEnabled },
+          // The operator's pods run with RuntimeClass nvidia, which works only on prepared Kind nodes.
+          { ...onCluster, dependsOn: gpuNodeSetup ? [gpuNodeSetup] : [] },
+      )
     : undefined;
-
-// GPU compute pods ask for nvidia.com/gpu, which only exists once the operator's device plugin runs.
-const afterGpus = gpuOperator && config.slurm.compute.gpus > 0 ? { dependsOn: [gpuOperator] } : {};
+const gpus =
+    gpuOperator && config.slurm.compute.gpus > 0
+        ? new GpusReady(
+              "gpus",
+              { ...hostAccess, operatorNamespace: gpuOperator.namespace, kindClusterName: onKind && cluster.clusterName },
+              // nvidia.com/gpu appears only once the operator's device plugin runs.
+              { dependsOn: [gpuOperator] },
+          )
+        : undefined;
+// GPU compute pods ask for nvidia.com/gpu: create them only once a node advertises it.
+const afterGpus = gpus ? { dependsOn: [gpus] } : {};
 
 // One owner of the Slurm namespace in both modes, so that switching modes relabels it instead of re-creating it.
 const slurmMode = config.slurm.mode;
@@ -52,7 +81,21 @@ const slurm =
           ? new SlinkySlurm("slurm", { ...config.slurm, namespace: slurmNamespace }, { ...onCluster, ...afterGpus })
           : undefined;
 
-const tenants = config.vcluster.tenants.map((tenant) => new VirtualCluster(tenant.name, { tenantName: tenant.name }, onCluster));
+const tenants = config.vcluster.tenants.map(
+    (tenant) =>
+        new VirtualCluster(
+            tenant.name,
+            {
+                tenantName: tenant.name,
+                port: tenant.port,
+                server: tenant.server,
+                argocd: tenant.argocd,
+                serviceType: config.vcluster.serviceType,
+                host: hostAccess,
+            },
+            onCluster,
+        ),
+);
 
 /** Name of the Kubernetes cluster (the Kind cluster, or the existing cluster's context). */
 export const clusterName = cluster.clusterName;
@@ -62,7 +105,20 @@ export const kubeconfig = cluster.kubeconfig;
 export const slurmInfo = slurm?.connection;
 /** GPU operator namespace, when installed. */
 export const gpuOperatorNamespace = gpuOperator?.namespace;
-/** One entry per vCluster tenant: its namespace and kubeconfig (secret). */
+/** GPUs the cluster's nodes advertise, once the wait for them is over (gpu stacks). */
+export const gpuNodes = gpus?.gpuNodes;
+/** One entry per tenant: namespace, kubeconfig (secret) and, with Argo CD, its initial admin password (secret). */
 export const tenantInfo = pulumi.output(
-    Object.fromEntries(tenants.map((t) => [t.tenantName, { namespace: t.namespace, kubeconfig: t.kubeconfig }])),
+    Object.fromEntries(
+        tenants.map((t) => [
+            t.tenantName,
+            {
+                namespace: t.namespace,
+                kubeconfig: t.kubeconfig,
+                ...(t.argocd ? { argocd: { adminPassword: t.argocd.adminPassword } } : {}),
+            },
+        ]),
+    ),
 );
+/** One entry per tenant: its API server and ready-to-paste commands. Never a secret (`tenantInfo` is one). */
+export const tenantAccess = pulumi.output(Object.fromEntries(tenants.map((t) => [t.tenantName, t.access])));
