@@ -48,6 +48,7 @@ describe("config/rules.ts", () => {
     });
 
     it("chartVersion: exact versions only", () => {
+        assert.equal(chartVersion.allowed, "must be an exact chart version such as 1.2.3 or v1.2.3, not a range");
         for (const ok of ["1.2.3", "v1.2.3", "1.2.3-rc.1", "1.2.3+build.5", "10.20.30", "1.2.3-rc1+b2"])
             assert.ok(chartVersion.test(ok), ok);
         for (const bad of ["^1.2.3", "1.2", "~1.2.3", "1.2.3 ", "latest", 1, "1.2.3-", "1.2.3+", "1.2.3-rc 1"])
