@@ -138,8 +138,7 @@ function namespaceChecks({ slurm, gpuOperator, vcluster }: Parsed): string[] {
     if (slurm && slurm.mode !== "none") claim("slurm.namespace", slurm.namespace, slurm.namespace);
     if (gpuOperator?.enabled) claim("gpuOperator.namespace", gpuOperator.namespace, gpuOperator.namespace);
     // A repeated tenant name is reported as such by the tenant checks, not as a namespace clash.
-    const tenants = vcluster?.tenants ?? [];
-    tenants.forEach((t, i) => {
+    vcluster?.tenants.forEach((t, i, tenants) => {
         if (tenants.findIndex((o) => o.name === t.name) === i)
             claim(`vcluster.tenants[${i}].name`, `vcluster-${t.name}`, t.name);
     });

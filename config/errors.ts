@@ -61,7 +61,7 @@ export function describeIssue(issue: z.core.$ZodIssue, raw: unknown, schema: z.Z
 /** The keys an object at `path` of `raw` accepts, for "unknown setting" messages; undefined when none is there. */
 export function knownKeys(schema: z.ZodType, path: readonly PropertyKey[], raw: unknown): string[] | undefined {
     let node: z.ZodType | undefined = schema;
-    for (let depth = 0; depth <= path.length && node; depth++) {
+    for (let depth = 0; node; depth++) {
         node = unwrap(node);
         if (node instanceof z.ZodDiscriminatedUnion) {
             // The variant the user chose (its `type`), not every variant's keys.

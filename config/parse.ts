@@ -4,7 +4,7 @@
  * cannot be read.
  */
 import { crossChecks } from "./crossChecks";
-import { ConfigError, describeIssue, redact } from "./errors";
+import { ConfigError, describeIssue } from "./errors";
 import { resolveStackConfig } from "./resolve";
 import { problem } from "./rules";
 import { ParsedSettings, SETTING_NAMES, SETTINGS, StackConfig, stackConfigSchema } from "./settings";
@@ -53,8 +53,9 @@ export function parseStackConfig(raw: Record<string, unknown>, options: ParseOpt
     problems.push(...crossChecks(settings));
     const cluster = settings.cluster;
     if (cluster?.type === "existing" && cluster.kubeconfigPath !== undefined && options.readableFile) {
+        // The schema has refused kubeconfig contents already, so this is a path and may be shown.
         const wrong = options.readableFile(cluster.kubeconfigPath);
-        if (wrong) problems.push(problem("cluster.kubeconfigPath", redact(cluster.kubeconfigPath), wrong));
+        if (wrong) problems.push(problem("cluster.kubeconfigPath", cluster.kubeconfigPath, wrong));
     }
     if (problems.length > 0) throw new ConfigError(problems);
     return resolveStackConfig(settings as ParsedSettings, {

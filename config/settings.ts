@@ -113,9 +113,7 @@ const existingCluster = strictObject({
 
 /** `cluster` without `type` is a Kind cluster, as documented; anything else is left for the union to judge. */
 const withDefaultClusterType = (value: unknown) =>
-    value !== null && typeof value === "object" && !Array.isArray(value) && !("type" in value)
-        ? { type: "kind", ...value }
-        : value;
+    value !== null && typeof value === "object" && !Array.isArray(value) ? { type: "kind", ...value } : value;
 
 const clusterSetting = z
     .preprocess(
@@ -127,7 +125,7 @@ const clusterSetting = z
                     : 'must be "kind" or "existing"',
         }),
     )
-    .prefault({ type: "kind" })
+    .prefault({})
     .describe("Where the lab runs: a Kind cluster brought up by the stack, or an existing cluster. Default Kind.");
 
 const partition = strictObject({
@@ -180,12 +178,12 @@ const slurmSetting = strictObject({
             "Image of every Slurm role in static mode. Default: this repository's image, tagged by the hash of its " +
                 "build context (built by npm run up); required with cluster.type existing.",
         ),
-    compute: compute.prefault({}).describe("The slurmd compute nodes."),
+    compute: compute.prefault({}),
     partitions: list(partition, "partitions")
         .min(1, { error: "must name at least one partition" })
         .default([{ name: "batch" }])
         .describe("Partitions over the compute nodes. Default one partition `batch`, the default one."),
-    storage: storage.prefault({}).describe("Persistent volumes of the static stack."),
+    storage: storage.prefault({}),
 });
 
 const gpuOperatorSetting = strictObject({

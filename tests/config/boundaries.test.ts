@@ -24,7 +24,7 @@ function rawWith(dotted: string, value: unknown): Record<string, unknown> {
 describe("valid values are accepted unchanged", () => {
     const valid: Array<[string, unknown[]]> = [
         ["cluster.name", ["a", "lab-1", "x".repeat(32), "0lab"]],
-        ["cluster.nodeImage", [DEFAULT_KIND_NODE_IMAGE, `kindest/node:v1.31.0@sha256:${"a".repeat(64)}`]],
+        ["cluster.nodeImage", [DEFAULT_KIND_NODE_IMAGE, `kindest/node:v10.31.12@sha256:${"a".repeat(64)}`]],
         ["slurm.namespace", ["slurm", "a", "s".repeat(63), "hpc-1"]],
         ["slurm.clusterName", ["lab", "a", "hpc_2", `a${"b".repeat(39)}`]],
         [

@@ -4,7 +4,7 @@ import * as fs from "fs";
 import * as path from "path";
 import Ajv2020 from "ajv/dist/2020";
 import { parseAllDocuments, parseDocument } from "yaml";
-import { parseStackConfig, PROJECT, SETTING_NAMES, SETTINGS } from "../../config/schema";
+import { MINIMUM_PULUMI_CLI_VERSION, parseStackConfig, PROJECT, SETTING_NAMES, SETTINGS } from "../../config/schema";
 import { STACK_FILE_KEYS, stackNames } from "../../config/stackFile";
 
 const ROOT = path.resolve(__dirname, "../..");
@@ -105,6 +105,12 @@ describe("Pulumi.yaml", () => {
             SETTING_NAMES.map((key) => [key, { type: "object", default: {}, description: SETTINGS[key].description }]),
         );
         assert.deepEqual(project().config, expected);
+    });
+
+    it("names the oldest Pulumi CLI that takes object settings (3.187.0), as the code does", () => {
+        assert.equal(MINIMUM_PULUMI_CLI_VERSION, "3.187.0");
+        const text = fs.readFileSync(path.join(ROOT, "Pulumi.yaml"), "utf8");
+        assert.ok(text.includes(`Pulumi CLI >= ${MINIMUM_PULUMI_CLI_VERSION}`));
     });
 
     it("gives each setting a default that means the same as leaving it out", () => {

@@ -48,8 +48,10 @@ describe("config/rules.ts", () => {
     });
 
     it("chartVersion: exact versions only", () => {
-        for (const ok of ["1.2.3", "v1.2.3", "1.2.3-rc.1", "1.2.3+build.5"]) assert.ok(chartVersion.test(ok), ok);
-        for (const bad of ["^1.2.3", "1.2", "~1.2.3", "1.2.3 ", "latest", 1])
+        assert.equal(chartVersion.allowed, "must be an exact chart version such as 1.2.3 or v1.2.3, not a range");
+        for (const ok of ["1.2.3", "v1.2.3", "1.2.3-rc.1", "1.2.3+build.5", "10.20.30", "1.2.3-rc1+b2"])
+            assert.ok(chartVersion.test(ok), ok);
+        for (const bad of ["^1.2.3", "1.2", "~1.2.3", "1.2.3 ", "latest", 1, "1.2.3-", "1.2.3+", "1.2.3-rc 1"])
             assert.ok(!chartVersion.test(bad), String(bad));
     });
 
@@ -78,10 +80,24 @@ describe("config/rules.ts", () => {
         for (const ok of ["127.0.0.1", "::1", "0.0.0.0", "::", "fe80::1"]) assert.ok(ipAddress.test(ok), ok);
         for (const bad of ["localhost", "[::1]", "127.0.0.1:80", "256.0.0.1", "", 1])
             assert.ok(!ipAddress.test(bad), String(bad));
-        for (const any of ["0.0.0.0", "::", "0:0:0:0:0:0:0:0", "0000:0000:0000:0000:0000:0000:0000:0000"]) {
+        for (const any of [
+            "0.0.0.0",
+            "::",
+            "0:0:0:0:0:0:0:0",
+            "0000:0000:0000:0000:0000:0000:0000:0000",
+            "0:0:0:0:0:0:0:00",
+        ]) {
             assert.ok(isWildcardAddress(any), any);
         }
-        for (const one of ["127.0.0.1", "::1", "0.0.0.1", "0:0:0:0:0:0:0:1", "10.0.0.0"])
+        for (const one of [
+            "127.0.0.1",
+            "::1",
+            "0.0.0.1",
+            "0:0:0:0:0:0:0:1",
+            "10.0.0.0",
+            "ab0:0:0:0:0:0:0:0",
+            "0:0:0:0:0:0:0:0001",
+        ])
             assert.ok(!isWildcardAddress(one), one);
     });
 
@@ -112,11 +128,12 @@ describe("config/rules.ts", () => {
             "/etc/rancher/k3s/k3s.yaml",
             "kubeconfig-users.yaml",
             "C:\\kube\\config",
+            "dir[1]/{x}/config",
         ]) {
             assert.ok(!looksLikeKubeconfigContents(file), file);
             assert.ok(kubeconfigPath.test(file), file);
         }
-        assert.ok(!kubeconfigPath.test("  ") && !kubeconfigPath.test(""), "blank");
+        assert.ok(!kubeconfigPath.test("  ") && !kubeconfigPath.test("") && !kubeconfigPath.test(5), "blank");
     });
 
     it("namespaceOutside", () => {
