@@ -15,15 +15,18 @@ import { readStackSettings } from "../offline/stack";
 import { formatReport, redactor, runChecks } from "../verify/checks";
 import { checksFor, planFromStack } from "../verify/plan";
 import { processRunner } from "../verify/transport";
+import { selectStack } from "./lib/backend";
 
 const ROOT = path.resolve(__dirname, "..");
 const USAGE = "usage: npm run verify -- <stack> [--json]   (stack: dev, gpu, ... as in Pulumi.<stack>.yaml)";
 
-/** The stack's outputs with secrets in plain text, through the Automation API (needs the Pulumi CLI). */
+/**
+ * The stack's outputs with secrets in plain text, through the Automation API (needs the Pulumi CLI), from the
+ * backend `npm run up` used (the project-local state unless the user chose one).
+ */
 export async function readStackOutputs(stack: string): Promise<Record<string, unknown>> {
-    const { LocalWorkspace } = await import("@pulumi/pulumi/automation");
     try {
-        const selected = await LocalWorkspace.selectStack({ stackName: stack, workDir: ROOT });
+        const { stack: selected } = await selectStack(stack, ROOT);
         const outputs = await selected.outputs();
         return Object.fromEntries(Object.entries(outputs).map(([name, output]) => [name, output.value]));
     } catch (error) {

@@ -94,3 +94,13 @@ export async function openStack(stackName: string, root = REPO_ROOT, env = proce
     const stack = await LocalWorkspace.createOrSelectStack({ stackName, workDir: root }, { envVars: backend.envVars });
     return { stack, backend };
 }
+
+/**
+ * Selects the existing stack `stackName` with the same backend and passphrase as {@link openStack}, and never
+ * creates one: for scripts that read a deployed stack (verify), where a missing stack is the user's mistake.
+ */
+export async function selectStack(stackName: string, root = REPO_ROOT, env = process.env): Promise<OpenedStack> {
+    const backend = backendFor(root, env);
+    const stack = await LocalWorkspace.selectStack({ stackName, workDir: root }, { envVars: backend.envVars });
+    return { stack, backend };
+}

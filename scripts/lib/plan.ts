@@ -54,9 +54,15 @@ export function planFor(action: Action, config: StackConfig, settings: Record<st
             kind: touchesCluster,
             docker: touchesCluster,
             gpu: action === "up" && onKind && config.cluster.gpuWorkers > 0,
+            kubectl: action === "up" && (config.vcluster.tenants.length > 0 || waitsForGpus(config)),
         },
         image,
     };
+}
+
+/** The program waits for allocatable GPUs (with kubectl) before it creates GPU compute pods. */
+function waitsForGpus(config: StackConfig): boolean {
+    return config.gpuOperator.enabled && config.slurm.compute.gpus > 0;
 }
 
 function explicitSlurmImage(settings: Record<string, unknown>): string | undefined {

@@ -4,10 +4,11 @@
  * documents). Each problem is one line that says what is wrong and what to do, and points at the README.
  */
 import * as fs from "fs";
+import { MINIMUM_PULUMI_CLI_VERSION } from "../../config/settings";
 import { firstLine, Runner, RunResult, runCommand } from "./run";
 
-/** The oldest Pulumi CLI that accepts `type: object` settings in Pulumi.yaml (3.187.0). */
-export const MIN_PULUMI_VERSION = "3.187.0";
+/** The oldest Pulumi CLI that accepts `type: object` settings in Pulumi.yaml (the settings' own constant). */
+export const MIN_PULUMI_VERSION = MINIMUM_PULUMI_CLI_VERSION;
 
 /** The oldest kind that publishes the default node image, kindest/node:v1.33.1 (kind v0.29.0). */
 export const MIN_KIND_VERSION = "0.29.0";
@@ -25,6 +26,8 @@ export interface HostNeeds {
     readonly docker: boolean;
     /** An NVIDIA GPU usable by Kind nodes (a Kind stack with cluster.gpuWorkers > 0 brought up). */
     readonly gpu: boolean;
+    /** kubectl (an `up` that waits, with kubectl, for tenants' kubeconfig Secrets or for GPUs on the nodes). */
+    readonly kubectl: boolean;
 }
 
 /** Host paths the checks read; replaced in tests. */
@@ -39,7 +42,11 @@ export function hostProblems(
     run: Runner = runCommand,
     paths: HostPaths = { nvidiaRuntimeConfig: NVIDIA_RUNTIME_CONFIG },
 ): string[] {
-    const problems = [pulumiProblem(run), needs.kind ? kindProblem(run) : undefined];
+    const problems = [
+        pulumiProblem(run),
+        needs.kind ? kindProblem(run) : undefined,
+        needs.kubectl ? kubectlProblem(run) : undefined,
+    ];
     if (needs.docker || needs.gpu) {
         const docker = dockerEngine(run);
         problems.push(docker.problem);
@@ -56,6 +63,16 @@ export function compareVersions(a: string, b: string): number {
         if (x[i] !== y[i]) return x[i] < y[i] ? -1 : 1;
     }
     return 0;
+}
+
+const KUBECTL_INSTALL = "https://kubernetes.io/docs/tasks/tools/#kubectl";
+
+function kubectlProblem(run: Runner): string | undefined {
+    const result = run("kubectl", ["version", "--client"]);
+    if (!result.notFound && result.status === 0) return undefined;
+    const why = "the stack waits with it for the tenants' kubeconfig Secrets and for GPUs";
+    const found = result.notFound ? "is not on PATH" : `does not run (${said(result)})`;
+    return `kubectl: kubectl ${found}; ${why}; install it (${KUBECTL_INSTALL}) ${SEE}`;
 }
 
 const PULUMI_INSTALL = "https://www.pulumi.com/docs/iac/download-install/";

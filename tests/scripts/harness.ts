@@ -1,6 +1,6 @@
 /**
  * Runs the real `scripts/stack.ts` (ts-node, as `npm run up` does) in a throw-away copy of the repository, with
- * the fake `pulumi`, `docker`, `kind` and `nvidia-smi` of tests/fakes on PATH and nothing else of the host's tools.
+ * the fakes of tests/fakes (by default `pulumi`, `docker`, `kind` and `kubectl`) on PATH and nothing else of the host's tools.
  */
 import { spawnSync } from "child_process";
 import * as fs from "fs";
@@ -14,7 +14,7 @@ const FAKES = path.join(ROOT, "tests", "fakes");
 const UTILITIES = ["cat", "cp", "cut", "grep", "head", "ls", "mkdir", "rm", "sed", "sha256sum", "sort", "touch"];
 
 /** The fakes a sandbox can put on PATH. */
-export const FAKE_TOOLS = ["pulumi", "docker", "kind", "nvidia-smi"] as const;
+export const FAKE_TOOLS = ["pulumi", "docker", "kind", "nvidia-smi", "kubectl"] as const;
 
 /** The repository parts `scripts/stack.ts` reads or builds from. */
 const COPIED = [
@@ -35,7 +35,7 @@ export class Sandbox {
     readonly home = path.join(this.dir, "home");
     readonly bin = path.join(this.dir, "bin");
 
-    constructor(tools: readonly string[] = ["pulumi", "docker", "kind"]) {
+    constructor(tools: readonly string[] = ["pulumi", "docker", "kind", "kubectl"]) {
         for (const dir of [this.repo, this.state, this.home, this.bin]) fs.mkdirSync(dir, { recursive: true });
         for (const part of COPIED) fs.cpSync(path.join(ROOT, part), path.join(this.repo, part), { recursive: true });
         for (const file of fs.readdirSync(ROOT).filter((f) => /^Pulumi\.[\w.-]+\.yaml$/.test(f))) {

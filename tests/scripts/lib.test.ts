@@ -33,6 +33,7 @@ const HEALTHY = {
     "kind version": ok("kind v0.29.0 go1.24.2 linux/amd64\n"),
     "docker info": ok("27.3.1|nvidia\n"),
     "nvidia-smi -L": ok("GPU 0: NVIDIA A10G (UUID: GPU-1)\n"),
+    "kubectl version": ok("Client Version: v1.33.1\nKustomize Version: v5.6.0\n"),
 };
 
 describe("npm run up / preview / destroy: its parts", () => {
@@ -108,7 +109,7 @@ describe("npm run up / preview / destroy: its parts", () => {
     });
 
     describe("preflight", () => {
-        const all = { kind: true, docker: true, gpu: true };
+        const all = { kind: true, docker: true, gpu: true, kubectl: true };
         let config: string;
         beforeEach(() => {
             config = path.join(dir, "config.toml");
@@ -124,14 +125,27 @@ describe("npm run up / preview / destroy: its parts", () => {
             assert.deepEqual(calls, [
                 ["pulumi", "version"],
                 ["kind", "version"],
+                ["kubectl", "version", "--client"],
                 ["docker", "info", "--format", "{{.ServerVersion}}|{{.DefaultRuntime}}"],
                 ["nvidia-smi", "-L"],
             ]);
         });
 
+        it("names kubectl when a stack that waits with it lacks it, and only then", () => {
+            const missing: Record<string, RunResult> = {
+                ...HEALTHY,
+                "kubectl version": { status: null, stdout: "", stderr: "", notFound: true },
+            };
+            const needs = { kind: false, docker: false, gpu: false, kubectl: true };
+            const problems = hostProblems(needs, fakeRunner(missing));
+            assert.equal(problems.length, 1);
+            assert.match(problems[0], /^kubectl: kubectl is not on PATH; .*install it .*\(README, "Prerequisites"\)$/);
+            assert.deepEqual(hostProblems({ ...needs, kubectl: false }, fakeRunner(missing)), []);
+        });
+
         it("asks only for what is needed: the Pulumi CLI alone for a preview", () => {
             const calls: string[][] = [];
-            assert.deepEqual(hostProblems({ kind: false, docker: false, gpu: false }, fakeRunner(HEALTHY, calls)), []);
+            assert.deepEqual(hostProblems({ kind: false, docker: false, gpu: false, kubectl: false }, fakeRunner(HEALTHY, calls)), []);
             assert.deepEqual(calls, [["pulumi", "version"]]);
         });
 
@@ -149,7 +163,7 @@ describe("npm run up / preview / destroy: its parts", () => {
                     "pulumi version": ok(`v${pulumi}\n`),
                     "kind version": ok(`kind ${kind} go1.24 linux/amd64\n`),
                 };
-                const problems = hostProblems({ kind: true, docker: false, gpu: false }, fakeRunner(answers));
+                const problems = hostProblems({ kind: true, docker: false, gpu: false, kubectl: false }, fakeRunner(answers));
                 assert.equal(problems.length === 0, okay, `${pulumi} / ${kind}: ${problems.join("; ")}`);
             }
             assert.equal(compareVersions("3.187.0", "3.187.0"), 0);
@@ -163,6 +177,7 @@ describe("npm run up / preview / destroy: its parts", () => {
                 fakeRunner({
                     "pulumi version": ok("v3.100.0\n"),
                     "kind version": notFound,
+                    "kubectl version": notFound,
                     "docker info": ok("27.3.1|runc\n"),
                     "nvidia-smi -L": failed(
                         "NVIDIA-SMI has failed because it couldn't communicate with the NVIDIA driver.",
@@ -171,9 +186,10 @@ describe("npm run up / preview / destroy: its parts", () => {
                 }),
                 { nvidiaRuntimeConfig: path.join(dir, "absent.toml") },
             );
-            assert.equal(problems.length, 5, problems.join("\n"));
+            assert.equal(problems.length, 6, problems.join("\n"));
             assert.match(problems[0], /^pulumi: version 3\.100\.0 is older than 3\.187\.0/);
             assert.match(problems[1], /^kind: kind is not on PATH; install kind v0\.29\.0 or newer/);
+            assert.match(problems.splice(2, 1)[0], /^kubectl: kubectl is not on PATH/);
             assert.match(
                 problems[2],
                 /^gpu: `nvidia-smi -L` lists no GPU \(NVIDIA-SMI has failed because it couldn't communicate/,
@@ -215,7 +231,7 @@ describe("npm run up / preview / destroy: its parts", () => {
                 ["accept-nvidia-visible-devices-envvar-when-unprivileged = true\n", false],
             ] as const) {
                 fs.writeFileSync(config, text);
-                const problems = hostProblems({ kind: false, docker: false, gpu: true }, answers, {
+                const problems = hostProblems({ kind: false, docker: false, gpu: true, kubectl: false }, answers, {
                     nvidiaRuntimeConfig: config,
                 });
                 assert.equal(problems.length === 0, good, `${JSON.stringify(text)}: ${problems.join("; ")}`);
@@ -232,18 +248,18 @@ describe("npm run up / preview / destroy: its parts", () => {
         const dev = parseStackConfig({ cluster: { type: "kind" } });
         it("builds the content-tagged image for up on Kind with static Slurm, and needs kind and Docker", () => {
             assert.deepEqual(planFor("up", dev, {}, ROOT), {
-                needs: { kind: true, docker: true, gpu: false },
+                needs: { kind: true, docker: true, gpu: false, kubectl: false },
                 image: { image: defaultSlurmImage(), build: true, context: "containers/images/slurm-base/Docker" },
             });
         });
 
         it("preview needs only the Pulumi CLI; destroy needs kind and Docker but no image", () => {
             assert.deepEqual(planFor("preview", dev, {}, ROOT), {
-                needs: { kind: false, docker: false, gpu: false },
+                needs: { kind: false, docker: false, gpu: false, kubectl: false },
                 image: undefined,
             });
             assert.deepEqual(planFor("destroy", dev, {}, ROOT), {
-                needs: { kind: true, docker: true, gpu: false },
+                needs: { kind: true, docker: true, gpu: false, kubectl: false },
                 image: undefined,
             });
         });
@@ -262,9 +278,23 @@ describe("npm run up / preview / destroy: its parts", () => {
                 slurm: { mode: "static", image: "registry.example/slurm:1" },
             };
             assert.deepEqual(planFor("up", parseStackConfig(existingSettings), existingSettings, ROOT), {
-                needs: { kind: false, docker: false, gpu: false },
+                needs: { kind: false, docker: false, gpu: false, kubectl: false },
                 image: undefined,
             });
+        });
+
+        it("needs kubectl for an up with tenants or with GPUs to wait for, not for preview or destroy", () => {
+            const tenants = parseStackConfig({ vcluster: { tenants: [{ name: "team-a" }] } });
+            assert.equal(planFor("up", tenants, {}, ROOT).needs.kubectl, true);
+            assert.equal(planFor("preview", tenants, {}, ROOT).needs.kubectl, false);
+            assert.equal(planFor("destroy", tenants, {}, ROOT).needs.kubectl, false);
+            const gpus = parseStackConfig({
+                cluster: { type: "kind", workers: 1, gpuWorkers: 1 },
+                gpuOperator: { enabled: true },
+                slurm: { compute: { gpus: 1 } },
+            });
+            assert.equal(planFor("up", gpus, {}, ROOT).needs.kubectl, true);
+            assert.equal(planFor("up", dev, {}, ROOT).needs.kubectl, false);
         });
 
         it("never builds an explicit slurm.image: it must be there", () => {

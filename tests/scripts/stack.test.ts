@@ -280,13 +280,15 @@ describe("npm run up / preview / destroy (the real script against fake CLIs)", (
             assert.equal(result.status, 1);
             const lines = result.stderr.trimEnd().split("\n");
             assert.equal(lines[0], "npm run up -- dev stopped:");
-            assert.equal(lines.length, 4, result.stderr);
+            assert.equal(lines.length, 5, result.stderr);
             assert.match(
                 lines[1],
                 /^ {2}- pulumi: the Pulumi CLI is not on PATH; install the Pulumi CLI 3\.187\.0 or newer/,
             );
             assert.match(lines[2], /^ {2}- kind: kind is not on PATH; install kind v0\.29\.0 or newer/);
-            assert.match(lines[3], /^ {2}- docker: the Docker CLI is not on PATH; install Docker Engine/);
+            // The dev stack has a tenant, whose kubeconfig Secret the program waits for with kubectl.
+            assert.match(lines[3], /^ {2}- kubectl: kubectl is not on PATH; the stack waits with it/);
+            assert.match(lines[4], /^ {2}- docker: the Docker CLI is not on PATH; install Docker Engine/);
         });
 
         it("checks the GPU host for the gpu stack: driver, Docker's default runtime and volume-mount GPUs", () => {
