@@ -22,7 +22,7 @@ async function measure(replicas: number) {
         times.push(performance.now() - start);
     }
     times.sort((a, b) => a - b);
-    const slurmConf = run.get("kubernetes:core/v1:ConfigMap", "slurm-config").inputs.data["slurm.conf"] as string;
+    const slurmConf = run.get("kubernetes:core/v1:ConfigMap", "slurm-slurm-config").inputs.data["slurm.conf"] as string;
     return { replicas, medianMs: times[Math.floor(RUNS / 2)], minMs: times[0], resources: run.resources.length, slurmConfBytes: Buffer.byteLength(slurmConf) };
 }
 
