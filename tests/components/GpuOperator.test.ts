@@ -9,7 +9,7 @@ import {
     gpuOperatorValues,
 } from "../../components/GpuOperator";
 import { leafPaths, loadChartYaml, unknownValueKeys } from "./chartValues";
-import { MockEngine, installMocks, kinds, settle, valueOf } from "./pulumiMocks";
+import { MockEngine, installMocks, kinds, settle, valueOf } from "../../evaluation/mocks";
 
 const UPSTREAM_VALUES = "gpu-operator-v26.7.0.values.yaml";
 

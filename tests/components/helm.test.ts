@@ -1,7 +1,7 @@
 import { strict as assert } from "node:assert";
 import * as pulumi from "@pulumi/pulumi";
 import { chartProblems, namespacedRelease, pinnedRelease, podSecurityNamespace } from "../../components/helm";
-import { underMocks } from "../../offline/evaluate";
+import { underMocks } from "../../evaluation/mocks";
 
 const GOOD = {
     chart: "gpu-operator",

@@ -8,8 +8,8 @@ import { parseStackConfig } from "../../../config/schema";
 import { SlurmNamespace, slurmPodSecurity } from "../../../components/slurm/SlurmNamespace";
 import { StaticSlurm } from "../../../components/slurm/StaticSlurm";
 import { legacyResourceName } from "../../../components/slurm/legacyNames";
-import { runProgram, underMocks } from "../../../offline/evaluate";
-import { dependencyRecorder, valueOf } from "../pulumiMocks";
+import { runProgram } from "../../../evaluation/program";
+import { dependencyRecorder, underMocks, valueOf } from "../../../evaluation/mocks";
 
 const IMAGE = "registry.example.com/slurm:24.11";
 const PREFIX = "urn:pulumi:test::ai-hyperscaler::";

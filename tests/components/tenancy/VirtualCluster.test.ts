@@ -7,7 +7,7 @@ import {
     VirtualCluster,
     vclusterValues,
 } from "../../../components/tenancy/VirtualCluster";
-import { MockEngine, dependencyRecorder, installMocks, kinds, settle, valueOf } from "../pulumiMocks";
+import { MockEngine, dependencyRecorder, installMocks, kinds, settle, valueOf } from "../../../evaluation/mocks";
 
 const KUBECONFIG = [
     "apiVersion: v1",
