@@ -171,6 +171,12 @@ export async function settle(): Promise<void> {
     await (pulumi.runtime as unknown as { waitForRPCs(): Promise<void> }).waitForRPCs();
 }
 
+/** The URNs the mocks handed out since they were installed (Pulumi's mock monitor keeps them), in order. */
+export function registeredUrns(): string[] {
+    const monitor = pulumi.runtime.getMonitor() as unknown as { resources: Map<string, unknown> };
+    return [...monitor.resources.keys()];
+}
+
 /** The value of an output under mocks. */
 export function valueOf<T>(output: pulumi.Output<T>): Promise<T> {
     return new Promise((done) => output.apply((v) => done(v)));

@@ -114,6 +114,7 @@ describe("GpuOperator", () => {
         const ns = engine.named("kubernetes:core/v1:Namespace", "gpu-operator-namespace");
         assert.equal(ns.inputs.metadata.name, "gpus");
         assert.deepEqual(ns.inputs.metadata.labels, {
+            "app.kubernetes.io/part-of": "ai-hyperscaler",
             "pod-security.kubernetes.io/enforce": "privileged",
             "pod-security.kubernetes.io/audit": "privileged",
             "pod-security.kubernetes.io/warn": "privileged",

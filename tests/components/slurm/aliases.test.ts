@@ -9,16 +9,10 @@ import { SlurmNamespace, slurmPodSecurity } from "../../../components/slurm/Slur
 import { StaticSlurm } from "../../../components/slurm/StaticSlurm";
 import { legacyResourceName } from "../../../components/slurm/legacyNames";
 import { runProgram } from "../../../evaluation/program";
-import { dependencyRecorder, underMocks, valueOf } from "../../../evaluation/mocks";
+import { dependencyRecorder, registeredUrns, underMocks, valueOf } from "../../../evaluation/mocks";
 
 const IMAGE = "registry.example.com/slurm:24.11";
 const PREFIX = "urn:pulumi:test::ai-hyperscaler::";
-
-/** The URNs the mock engine handed out in the last run (its monitor keeps them). */
-function registeredUrns(): string[] {
-    const monitor = pulumi.runtime.getMonitor() as unknown as { resources: Map<string, unknown> };
-    return [...monitor.resources.keys()];
-}
 
 /** The URN an alias `{ name, parent }` stands for, for a resource of `type`. */
 async function aliasUrn(alias: pulumi.Alias, type: string): Promise<string> {
