@@ -2,10 +2,9 @@
  * The NVIDIA GPU Operator: device plugin, GPU feature discovery, DCGM exporter and (optionally) the driver and
  * container toolkit, so that pods can ask for `nvidia.com/gpu`.
  */
-import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { chartVersion, check, dnsLabel, problem, refuse } from "../config/rules";
-import { podSecurityLabels } from "./podSecurity";
+import { namespacedRelease } from "./helm";
 
 /** Chart version installed when {@link GpuOperatorArgs.chartVersion} is not given. */
 export const DEFAULT_GPU_OPERATOR_CHART_VERSION = "v26.7.0";
@@ -125,31 +124,24 @@ export class GpuOperator extends pulumi.ComponentResource {
         // Validated before registering anything: bad arguments leave no half-made component behind.
         super("hyperscaler:gpu:GpuOperator", name, {}, opts);
 
-        const namespace = new k8s.core.v1.Namespace(
-            `${name}-namespace`,
+        // `<name>-namespace` and `<name>-release`, the names (and so the URNs) this component has always given them.
+        const { namespace } = namespacedRelease(
+            name,
             {
-                metadata: {
+                namespace: {
                     name: args.namespace,
                     // The operator's daemonsets (device plugin, toolkit, driver, DCGM, MIG manager) mount host paths,
                     // run privileged and use the host's PID/network namespaces: a stricter level would reject them.
-                    labels: podSecurityLabels("privileged"),
+                    enforce: "privileged",
                 },
-            },
-            { parent: this },
-        );
-
-        new k8s.helm.v3.Release(
-            `${name}-release`,
-            {
-                name: GPU_OPERATOR_CHART,
+                releaseName: GPU_OPERATOR_CHART,
                 chart: GPU_OPERATOR_CHART,
+                repo: GPU_OPERATOR_CHART_REPO,
                 version,
-                repositoryOpts: { repo: GPU_OPERATOR_CHART_REPO },
-                namespace: namespace.metadata.name,
                 values: gpuOperatorValues(args),
                 // Helm's 300 s default is too short for a first install on a laptop: the operator and NFD images are
                 // pulled before they turn ready (nvkind's own GPU Operator demo waits up to 20 minutes).
-                timeout: 900,
+                timeoutSeconds: 900,
             },
             { parent: this },
         );

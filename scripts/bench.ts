@@ -4,8 +4,8 @@
  * evaluation time (median of several runs, after a warm-up), resources registered, and slurm.conf's size.
  */
 import { performance } from "perf_hooks";
-import { runProgram } from "../offline/evaluate";
-import { readStackSettings } from "../offline/stack";
+import { runProgram } from "../evaluation/program";
+import { readStackSettings } from "../config/stackFile";
 
 const REPLICAS = [3, 100, 1_000, 10_000];
 const RUNS = 5;
@@ -13,7 +13,10 @@ const RUNS = 5;
 async function measure(replicas: number) {
     const base = readStackSettings("dev") as { slurm: { compute: Record<string, unknown> } };
     // One ceiling for every size, so that only the replica count differs between runs.
-    const settings = { ...base, slurm: { ...base.slurm, compute: { ...base.slurm.compute, replicas, maxNodes: 10_000 } } };
+    const settings = {
+        ...base,
+        slurm: { ...base.slurm, compute: { ...base.slurm.compute, replicas, maxNodes: 10_000 } },
+    };
     const times: number[] = [];
     let run!: Awaited<ReturnType<typeof runProgram>>;
     for (let i = 0; i < RUNS; i++) {
@@ -23,7 +26,13 @@ async function measure(replicas: number) {
     }
     times.sort((a, b) => a - b);
     const slurmConf = run.get("kubernetes:core/v1:ConfigMap", "slurm-slurm-config").inputs.data["slurm.conf"] as string;
-    return { replicas, medianMs: times[Math.floor(RUNS / 2)], minMs: times[0], resources: run.resources.length, slurmConfBytes: Buffer.byteLength(slurmConf) };
+    return {
+        replicas,
+        medianMs: times[Math.floor(RUNS / 2)],
+        minMs: times[0],
+        resources: run.resources.length,
+        slurmConfBytes: Buffer.byteLength(slurmConf),
+    };
 }
 
 async function main(): Promise<void> {
@@ -31,13 +40,21 @@ async function main(): Promise<void> {
     const rows = [];
     for (const replicas of REPLICAS) rows.push(await measure(replicas));
     console.log(`Program evaluation under mocks (dev stack), ${RUNS} runs each, Node ${process.version}`);
-    console.log("| compute.replicas | evaluation median (ms) | evaluation min (ms) | resources registered | slurm.conf (bytes) |");
+    console.log(
+        "| compute.replicas | evaluation median (ms) | evaluation min (ms) | resources registered | slurm.conf (bytes) |",
+    );
     console.log("|---:|---:|---:|---:|---:|");
     for (const r of rows) {
-        console.log(`| ${r.replicas.toLocaleString("en")} | ${r.medianMs.toFixed(1)} | ${r.minMs.toFixed(1)} | ${r.resources} | ${r.slurmConfBytes} |`);
+        console.log(
+            `| ${r.replicas.toLocaleString("en")} | ${r.medianMs.toFixed(1)} | ${r.minMs.toFixed(1)} | ${r.resources} | ${r.slurmConfBytes} |`,
+        );
     }
     const counts = new Set(rows.map((r) => r.resources));
-    console.log(counts.size === 1 ? "resources registered: the same at every size" : "WARNING: the resource count depends on replicas");
+    console.log(
+        counts.size === 1
+            ? "resources registered: the same at every size"
+            : "WARNING: the resource count depends on replicas",
+    );
 }
 
 main().catch((error) => {

@@ -4,9 +4,9 @@
  */
 import * as fs from "fs";
 import * as path from "path";
-import { runProgram } from "../offline/evaluate";
-import { RENDER_MARKER, renderResources } from "../offline/render";
-import { readStackSettings } from "../offline/stack";
+import { runProgram } from "../evaluation/program";
+import { RENDER_MARKER, renderResources } from "../evaluation/render";
+import { readStackSettings } from "../config/stackFile";
 
 async function main(argv: string[]): Promise<void> {
     const [stack, dirArg] = argv;

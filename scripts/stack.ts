@@ -8,7 +8,7 @@
  * the user's Pulumi backend, or a project-local one, and `up` (with refresh), `preview` or `destroy` runs.
  */
 import { parseStackConfig } from "../config/schema";
-import { readStackSettings } from "../offline/stack";
+import { readStackSettings } from "../config/stackFile";
 import { openStack, REPO_ROOT } from "./lib/backend";
 import { failureLines, failureReport, Stop } from "./lib/failure";
 import { ensureImage } from "./lib/image";

@@ -11,7 +11,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { parseStackConfig } from "../config/schema";
-import { readStackSettings } from "../offline/stack";
+import { readStackSettings } from "../config/stackFile";
 import { formatReport, redactor, runChecks } from "../verify/checks";
 import { checksFor, planFromStack } from "../verify/plan";
 import { processRunner } from "../verify/transport";

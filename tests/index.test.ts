@@ -1,5 +1,6 @@
 import { strict as assert } from "node:assert";
-import { PLACEHOLDER_MARK, ProgramRun, runProgram, runProgramExpectingError } from "../offline/evaluate";
+import { ProgramRun, runProgram, runProgramExpectingError } from "../evaluation/program";
+import { PLACEHOLDER_MARK } from "../evaluation/mocks";
 import { readStackSettings } from "../config/stackFile";
 import { defaultSlurmImage } from "../config/slurmImage";
 import { isKubeObject, validateKubeObject } from "./kubeSchema";
@@ -67,7 +68,10 @@ describe("the program (index.ts) under mocks", () => {
             );
             assert.equal((kind.inputs.configYaml.match(/role: worker/g) ?? []).length, 2);
             assert.equal(run.get("kubernetes:apps/v1:StatefulSet", "slurm-compute").inputs.spec.replicas, 2);
-            assert.match(run.get("kubernetes:core/v1:ConfigMap", "slurm-slurm-config").inputs.data["slurm.conf"], /^PartitionName=debug .*MaxTime=30/m);
+            assert.match(
+                run.get("kubernetes:core/v1:ConfigMap", "slurm-slurm-config").inputs.data["slurm.conf"],
+                /^PartitionName=debug .*MaxTime=30/m,
+            );
         });
 
         it("gives every Kubernetes object a valid schema and keeps secrets out of plaintext", () =>
@@ -108,9 +112,13 @@ describe("the program (index.ts) under mocks", () => {
         });
 
         it("offers one GPU per Slurm compute node", () => {
-            const compute = run.get("kubernetes:apps/v1:StatefulSet", "slurm-compute").inputs.spec.template.spec.containers[0];
+            const compute = run.get("kubernetes:apps/v1:StatefulSet", "slurm-compute").inputs.spec.template.spec
+                .containers[0];
             assert.equal(compute.resources.limits["nvidia.com/gpu"], "1");
-            assert.match(run.get("kubernetes:core/v1:ConfigMap", "slurm-slurm-config").inputs.data["gres.conf"], /Name=gpu Count=1/);
+            assert.match(
+                run.get("kubernetes:core/v1:ConfigMap", "slurm-slurm-config").inputs.data["gres.conf"],
+                /Name=gpu Count=1/,
+            );
         });
 
         it("gives every Kubernetes object a valid schema and keeps secrets out of plaintext", () =>

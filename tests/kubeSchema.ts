@@ -2,7 +2,7 @@
  * Validates registered Kubernetes resources against the Kubernetes OpenAPI schema (Kubernetes 1.33, from
  * kubernetes-models), the way the API server would check them on `pulumi up`.
  */
-import type { RecordedResource } from "../offline/evaluate";
+import type { RecordedResource } from "../evaluation/mocks";
 
 /** Pulumi Kubernetes types that are not API objects and have no schema here. */
 const NOT_API_OBJECTS = /^kubernetes:helm\.sh\/|^kubernetes:yaml\//;
@@ -17,7 +17,8 @@ export function validateKubeObject(resource: RecordedResource): void {
     const match = /^kubernetes:([^/]+)\/([^:]+):(\w+)$/.exec(resource.type);
     if (!match) throw new Error(`not a Kubernetes type token: ${resource.type}`);
     const [, group, version, kind] = match;
-    const modulePath = group === "core" ? `kubernetes-models/${version}/${kind}` : `kubernetes-models/${group}/${version}/${kind}`;
+    const modulePath =
+        group === "core" ? `kubernetes-models/${version}/${kind}` : `kubernetes-models/${group}/${version}/${kind}`;
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const Model = require(modulePath)[kind] as new (data: unknown) => { validate(): void };
     try {

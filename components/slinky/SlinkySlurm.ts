@@ -14,7 +14,7 @@ import type { SlurmConnection } from "../slurm/connection";
 import { DEFAULT_MARIADB_IMAGE, databaseCredentials, mariadbObjects } from "../slurm/database";
 import { labelsFor } from "../slurm/objects";
 import { registerObject } from "../slurm/register";
-import { SlurmNamespace } from "../slurm/SlurmNamespace";
+import { SlurmNamespace, slurmNamespaceProblems } from "../slurm/SlurmNamespace";
 import {
     CERT_MANAGER_CHART_REPO,
     CERT_MANAGER_CHART_VERSION,
@@ -176,17 +176,7 @@ export class SlinkySlurm extends pulumi.ComponentResource {
 
 function problems(args: SlinkySlurmArgs): string[] {
     const found: string[] = [];
-    if (!(args.namespace instanceof SlurmNamespace)) {
-        found.push(problem("args.namespace", typeof args.namespace, "must be a SlurmNamespace component"));
-    } else if (args.namespace.mode !== "slinky") {
-        found.push(
-            problem(
-                "args.namespace.mode",
-                args.namespace.mode,
-                'must be "slinky": its Pod Security level is for that mode',
-            ),
-        );
-    }
+    found.push(...slurmNamespaceProblems(args.namespace, "slinky"));
     if (args.mariadbImage !== undefined) found.push(...check("args.mariadbImage", args.mariadbImage, imageReference));
     found.push(...check("args.compute.replicas", args.compute?.replicas, wholeNumber(0, 100_000)));
     found.push(...check("args.compute.cpus", args.compute?.cpus, wholeNumber(1, 4096)));

@@ -76,3 +76,23 @@ export class SlurmNamespace extends pulumi.ComponentResource {
         this.registerOutputs({ namespace: this.namespace });
     }
 }
+
+/**
+ * Problems of a Slurm component's `args.namespace`: it must be a {@link SlurmNamespace} labelled for the component's
+ * `mode`. Pure.
+ */
+export function slurmNamespaceProblems(namespace: unknown, mode: SlurmNamespaceMode): string[] {
+    if (!(namespace instanceof SlurmNamespace)) {
+        return [problem("args.namespace", typeof namespace, "must be a SlurmNamespace component")];
+    }
+    if (namespace.mode !== mode) {
+        return [
+            problem(
+                "args.namespace.mode",
+                namespace.mode,
+                `must be "${mode}": its Pod Security level is for that mode`,
+            ),
+        ];
+    }
+    return [];
+}

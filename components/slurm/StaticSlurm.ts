@@ -15,7 +15,7 @@ import { KubeObject, labelsFor } from "./objects";
 import { registerObject } from "./register";
 import { renderSlurmdbdConf, slurmConfigMap, slurmdbdConfChecksum } from "./render";
 import { SlurmRolesInput, computeObjects, loginObjects, slurmctldObjects, slurmdbdObjects } from "./roles";
-import { SlurmNamespace } from "./SlurmNamespace";
+import { SlurmNamespace, slurmNamespaceProblems } from "./SlurmNamespace";
 import { DATABASE, NAMES, PORTS, ROLE_SPECS } from "./topology";
 import { legacyAliases } from "./legacyNames";
 
@@ -138,17 +138,7 @@ export function staticConnection(ns: string): SlurmConnection {
 
 function problems(args: StaticSlurmArgs): string[] {
     const found: string[] = [];
-    if (!(args.namespace instanceof SlurmNamespace)) {
-        found.push(problem("args.namespace", typeof args.namespace, "must be a SlurmNamespace component"));
-    } else if (args.namespace.mode !== "static") {
-        found.push(
-            problem(
-                "args.namespace.mode",
-                args.namespace.mode,
-                'must be "static": its Pod Security level is for that mode',
-            ),
-        );
-    }
+    found.push(...slurmNamespaceProblems(args.namespace, "static"));
     found.push(...check("args.image", args.image, imageReference));
     if (args.mariadbImage !== undefined) found.push(...check("args.mariadbImage", args.mariadbImage, imageReference));
     const { replicas, maxNodes } = args.compute;

@@ -112,59 +112,58 @@ function daemonProbes(port: number): Pick<Container, "startupProbe" | "livenessP
     return { startupProbe: startupProbe(port), livenessProbe: tcpProbe(port, 20, 3) };
 }
 
-/** slurmdbd: one replica whose hostname is the `DbdHost` of slurmdbd.conf; slurmdbd.conf comes from a Secret. */
-export function slurmdbdObjects(input: SlurmRolesInput): KubeObject[] {
-    const role = ROLE_SPECS.slurmdbd.name;
+/** What differs between the two single-replica daemons (slurmdbd, slurmctld). */
+interface SingleDaemon {
+    /** Pod annotation that rolls the pod when its configuration changes. */
+    readonly checksum: Record<string, string>;
+    /** The daemon container's requests and limits. */
+    readonly resources: Container["resources"];
+    /** The daemon container's mounts. */
+    readonly volumeMounts: VolumeMount[];
+    /** The pod's volumes. */
+    readonly volumes: Volume[];
+    /** Further StatefulSet spec fields (volume claims). Default none. */
+    readonly statefulSet?: Record<string, unknown>;
+}
+
+/** A daemon that runs as one replica of a StatefulSet behind a ClusterIP Service on its port. */
+function singleDaemonObjects(
+    input: SlurmRolesInput,
+    role: "slurmdbd" | "slurmctld",
+    daemon: SingleDaemon,
+): KubeObject[] {
+    const name = ROLE_SPECS[role].name;
+    const port = PORTS[role];
+    const container = { resources: daemon.resources, ...daemonProbes(port), volumeMounts: daemon.volumeMounts };
     return [
-        clusterIpService(input, role, PORTS.slurmdbd),
-        statefulSet(input, role, {
+        clusterIpService(input, name, port),
+        statefulSet(input, name, {
             replicas: 1,
-            template: podTemplate(
-                role,
-                { "checksum/slurmdbd-config": input.slurmdbdConfigChecksum },
-                slurmPodSpec(
-                    input,
-                    role,
-                    {
-                        resources: resources("50m", 128, "1", 512),
-                        ...daemonProbes(PORTS.slurmdbd),
-                        volumeMounts: [mungeKeyMount, slurmdbdConfigMount],
-                    },
-                    [mungeKeyVolume, slurmdbdConfigVolume],
-                ),
-            ),
+            template: podTemplate(name, daemon.checksum, slurmPodSpec(input, name, container, daemon.volumes)),
+            ...daemon.statefulSet,
         }),
     ];
 }
 
+/** slurmdbd: one replica whose hostname is the `DbdHost` of slurmdbd.conf; slurmdbd.conf comes from a Secret. */
+export function slurmdbdObjects(input: SlurmRolesInput): KubeObject[] {
+    return singleDaemonObjects(input, "slurmdbd", {
+        checksum: { "checksum/slurmdbd-config": input.slurmdbdConfigChecksum },
+        resources: resources("50m", 128, "1", 512),
+        volumeMounts: [mungeKeyMount, slurmdbdConfigMount],
+        volumes: [mungeKeyVolume, slurmdbdConfigVolume],
+    });
+}
+
 /** slurmctld: one replica, hostname `slurmctld-0` as slurm.conf names it, StateSaveLocation on a volume. */
 export function slurmctldObjects(input: SlurmRolesInput): KubeObject[] {
-    const role = ROLE_SPECS.slurmctld.name;
-    return [
-        clusterIpService(input, role, PORTS.slurmctld),
-        statefulSet(input, role, {
-            replicas: 1,
-            template: podTemplate(
-                role,
-                { "checksum/slurm-config": input.slurmConfigChecksum },
-                slurmPodSpec(
-                    input,
-                    role,
-                    {
-                        resources: resources("100m", 256, "2", 2048),
-                        ...daemonProbes(PORTS.slurmctld),
-                        volumeMounts: [
-                            mungeKeyMount,
-                            slurmConfigMount,
-                            { name: "state", mountPath: MOUNTS.stateSaveLocation },
-                        ],
-                    },
-                    [mungeKeyVolume, slurmConfigVolume],
-                ),
-            ),
-            volumeClaimTemplates: [volumeClaim(input, "state", input.stateSizeGiB)],
-        }),
-    ];
+    return singleDaemonObjects(input, "slurmctld", {
+        checksum: { "checksum/slurm-config": input.slurmConfigChecksum },
+        resources: resources("100m", 256, "2", 2048),
+        volumeMounts: [mungeKeyMount, slurmConfigMount, { name: "state", mountPath: MOUNTS.stateSaveLocation }],
+        volumes: [mungeKeyVolume, slurmConfigVolume],
+        statefulSet: { volumeClaimTemplates: [volumeClaim(input, "state", input.stateSizeGiB)] },
+    });
 }
 
 /** The slurmd StatefulSet: `compute.replicas` dynamic nodes, and its headless Service. */

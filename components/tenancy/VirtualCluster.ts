@@ -9,6 +9,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { chartVersion, check, dnsLabel, problem, refuse, wholeNumber } from "../../config/rules";
+import { namespacedRelease, pinnedRelease } from "../helm";
 import { SecretWait } from "./SecretWait";
 import {
     ARGOCD_ADMIN_SECRET,
@@ -142,30 +143,28 @@ export class VirtualCluster extends pulumi.ComponentResource {
         const withArgocd = args.argocd ?? true;
         const wait = args.wait ?? {};
 
-        const namespace = new k8s.core.v1.Namespace(
-            `${name}-namespace`,
+        // `<name>-namespace` and `<name>-release`, the names (and so the URNs) this component has always given them.
+        const { namespace, release } = namespacedRelease(
+            name,
             {
-                metadata: {
+                namespace: {
                     name: namespaceName,
-                    labels: { "app.kubernetes.io/part-of": "ai-hyperscaler", "hyperscaler/tenant": tenantName },
+                    // The tenant's pods run here (vCluster syncs them to the host): baseline keeps them off the host's
+                    // namespaces, devices and privileged mode, which would let a tenant reach the node. vCluster's
+                    // own pod passes baseline (root, no host access); restricted is audited as the target.
+                    enforce: "baseline",
+                    audit: "restricted",
+                    labels: { "hyperscaler/tenant": tenantName },
                 },
-            },
-            { parent: this },
-        );
-
-        const release = new k8s.helm.v3.Release(
-            `${name}-release`,
-            {
                 // The release name is the vCluster's name, and so the suffix of the kubeconfig Secret `vc-<name>`.
-                name: tenantName,
+                releaseName: tenantName,
                 chart: VCLUSTER_CHART,
+                repo: VCLUSTER_CHART_REPO,
                 version: args.chartVersion ?? DEFAULT_VCLUSTER_CHART_VERSION,
-                repositoryOpts: { repo: VCLUSTER_CHART_REPO },
-                namespace: namespace.metadata.name,
                 values: vclusterValues({ tenantName, serviceType: args.serviceType ?? "NodePort", port, server }),
                 // The first install pulls the vCluster and Kubernetes distro images before the StatefulSet is
                 // ready, which on a laptop can exceed Helm's 300 s default.
-                timeout: 600,
+                timeoutSeconds: 600,
             },
             { parent: this },
         );
@@ -224,19 +223,20 @@ export class VirtualCluster extends pulumi.ComponentResource {
                 },
                 { parent: this },
             );
-            const argocd = new k8s.helm.v3.Release(
+            const argocd = pinnedRelease(
                 `${name}-argocd`,
                 {
-                    name: ARGOCD_NAMESPACE,
+                    releaseName: ARGOCD_NAMESPACE,
                     chart: ARGOCD_CHART,
                     version: ARGOCD_CHART_VERSION,
-                    repositoryOpts: { repo: ARGOCD_CHART_REPO },
+                    repo: ARGOCD_CHART_REPO,
                     namespace: ARGOCD_NAMESPACE,
+                    // Inside the tenant, where no Pod Security labels are this project's to set.
                     createNamespace: true,
                     values: argocdValues(),
                     // Inside a fresh vCluster every Argo CD image is pulled on first install: more than Helm's
                     // 300 s default.
-                    timeout: 600,
+                    timeoutSeconds: 600,
                 },
                 { parent: this, provider: tenantProvider },
             );

@@ -9,7 +9,7 @@ import {
     gpuOperatorValues,
 } from "../../components/GpuOperator";
 import { leafPaths, loadChartYaml, unknownValueKeys } from "./chartValues";
-import { MockEngine, installMocks, kinds, settle, valueOf } from "./pulumiMocks";
+import { MockEngine, installMocks, kinds, settle, valueOf } from "../../evaluation/mocks";
 
 const UPSTREAM_VALUES = "gpu-operator-v26.7.0.values.yaml";
 
@@ -114,6 +114,7 @@ describe("GpuOperator", () => {
         const ns = engine.named("kubernetes:core/v1:Namespace", "gpu-operator-namespace");
         assert.equal(ns.inputs.metadata.name, "gpus");
         assert.deepEqual(ns.inputs.metadata.labels, {
+            "app.kubernetes.io/part-of": "ai-hyperscaler",
             "pod-security.kubernetes.io/enforce": "privileged",
             "pod-security.kubernetes.io/audit": "privileged",
             "pod-security.kubernetes.io/warn": "privileged",

@@ -1,7 +1,8 @@
 import { strict as assert } from "node:assert";
 import * as pulumi from "@pulumi/pulumi";
 import { chartProblems, namespacedRelease, pinnedRelease, podSecurityNamespace } from "../../components/helm";
-import { underMocks } from "../../offline/evaluate";
+import { registeredUrns, underMocks } from "../../evaluation/mocks";
+import { runProgram } from "../../evaluation/program";
 
 const GOOD = {
     chart: "gpu-operator",
@@ -117,5 +118,39 @@ describe("Helm helper", () => {
             /podSecurityNamespace n: namespace name = "Not_A_Label": must be a DNS-1123 label/,
         );
         assert.deepEqual([...resources, ...bad.resources], []);
+    });
+});
+
+describe("components on the Helm helper", () => {
+    const PREFIX = "urn:pulumi:test::ai-hyperscaler::hyperscaler:";
+    // The URNs the GPU operator and the tenants had before they used the helper: unchanged, so no stack replaces them.
+    const URNS_BEFORE_THE_HELPER = [
+        "gpu:GpuOperator::gpu-operator",
+        "gpu:GpuOperator$kubernetes:core/v1:Namespace::gpu-operator-namespace",
+        "gpu:GpuOperator$kubernetes:helm.sh/v3:Release::gpu-operator-release",
+        "tenancy:VirtualCluster::team-a",
+        "tenancy:VirtualCluster::team-b",
+        "tenancy:VirtualCluster$kubernetes:core/v1:Namespace::team-a-namespace",
+        "tenancy:VirtualCluster$kubernetes:core/v1:Namespace::team-b-namespace",
+        "tenancy:VirtualCluster$kubernetes:core/v1:Secret::team-a-kubeconfig",
+        "tenancy:VirtualCluster$kubernetes:core/v1:Secret::team-b-kubeconfig",
+        "tenancy:VirtualCluster$kubernetes:helm.sh/v3:Release::team-a-argocd",
+        "tenancy:VirtualCluster$kubernetes:helm.sh/v3:Release::team-a-release",
+        "tenancy:VirtualCluster$kubernetes:helm.sh/v3:Release::team-b-release",
+        "tenancy:VirtualCluster$pulumi-nodejs:dynamic:Resource::team-a-argocd-password",
+        "tenancy:VirtualCluster$pulumi-nodejs:dynamic:Resource::team-a-kubeconfig-wait",
+        "tenancy:VirtualCluster$pulumi-nodejs:dynamic:Resource::team-b-kubeconfig-wait",
+        "tenancy:VirtualCluster$pulumi:providers:kubernetes::team-a-tenant",
+    ].map((urn) => PREFIX + urn);
+
+    it("give the GPU operator's and the tenants' resources the URNs they had before", async () => {
+        await runProgram({
+            cluster: { type: "kind", gpuWorkers: 1 },
+            gpuOperator: { enabled: true },
+            slurm: { mode: "none" },
+            vcluster: { tenants: [{ name: "team-a" }, { name: "team-b", argocd: false }] },
+        });
+        const urns = registeredUrns().filter((urn) => /hyperscaler:(gpu:GpuOperator|tenancy:VirtualCluster)/.test(urn));
+        assert.deepEqual(urns.sort(), [...URNS_BEFORE_THE_HELPER].sort());
     });
 });

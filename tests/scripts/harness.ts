@@ -17,15 +17,7 @@ const UTILITIES = ["cat", "cp", "cut", "grep", "head", "ls", "mkdir", "rm", "sed
 export const FAKE_TOOLS = ["pulumi", "docker", "kind", "nvidia-smi", "kubectl"] as const;
 
 /** The repository parts `scripts/stack.ts` reads or builds from. */
-const COPIED = [
-    "scripts",
-    "config",
-    "offline",
-    "containers/images/slurm-base",
-    "Pulumi.yaml",
-    "package.json",
-    "tsconfig.json",
-];
+const COPIED = ["scripts", "config", "containers/images/slurm-base", "Pulumi.yaml", "package.json", "tsconfig.json"];
 
 /** A sandbox: a repository copy, a PATH of chosen fakes, a HOME, and the fakes' state directory. */
 export class Sandbox {

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { parseStackConfig } from "../../config/schema";
-import { readStackSettings } from "../../offline/stack";
+import { readStackSettings } from "../../config/stackFile";
 import { checksFor, loginWorkload, planFromStack } from "../../verify/plan";
 import { CommandRunner } from "../../verify/transport";
 

@@ -8,16 +8,17 @@ import { ExistingCluster } from "../../../components/cluster/ExistingCluster";
 import { KindCluster, KindClusterArgs } from "../../../components/cluster/KindCluster";
 import { renderKindConfig } from "../../../components/cluster/kindConfig";
 import { DEFAULT_KIND_NODE_IMAGE } from "../../../config/schema";
+import {
+    MockEngine,
+    installMocks,
+    isSecret,
+    mockKubeconfig,
+    settle,
+    valueOf as value,
+} from "../../../evaluation/mocks";
 
 const DYNAMIC = "pulumi-nodejs:dynamic:Resource";
 const K8S_PROVIDER = "pulumi:providers:kubernetes";
-const FAKE_KUBECONFIG = "apiVersion: v1\nkind: Config\n# kubeconfig from the mocked kind provider\n";
-
-interface Registered {
-    readonly type: string;
-    readonly name: string;
-    readonly inputs: Record<string, any>;
-}
 
 const ARGS: KindClusterArgs = {
     clusterName: "lab",
@@ -27,12 +28,10 @@ const ARGS: KindClusterArgs = {
     portMappings: [{ containerPort: 30080, hostPort: 8080, protocol: "TCP", listenAddress: "127.0.0.1" }],
 };
 
-let registered: Registered[] = [];
-
-const settle = () => (pulumi.runtime as unknown as { waitForRPCs(): Promise<void> }).waitForRPCs();
-const value = <T>(output: pulumi.Output<T>) => new Promise<T>((done) => output.apply(done));
-const isSecret = (output: pulumi.Output<unknown>) => (output as unknown as { isSecret: Promise<boolean> }).isSecret;
-const ofType = (type: string) => registered.filter((r) => r.type === type);
+let engine: MockEngine;
+const ofType = (type: string) => engine.ofType(type);
+/** The kubeconfig the mocks' kind resource reports (the one dynamic resource registered). */
+const kindKubeconfig = () => mockKubeconfig(ofType(DYNAMIC)[0].name);
 
 /** Records each resource a component creates and its parent; only the component's children see this option. */
 function watchChildren(
@@ -49,24 +48,12 @@ function watchChildren(
 }
 
 describe("cluster components (Pulumi mocks)", () => {
-    before(() => {
-        pulumi.runtime.setMocks(
-            {
-                newResource(args: pulumi.runtime.MockResourceArgs) {
-                    registered.push({ type: args.type, name: args.name, inputs: args.inputs });
-                    const state = args.type === DYNAMIC ? { ...args.inputs, kubeconfig: FAKE_KUBECONFIG } : args.inputs;
-                    return { id: `${args.name}-id`, state };
-                },
-                call: (args: pulumi.runtime.MockCallArgs) => args.inputs,
-            },
-            "ai-hyperscaler",
-            "test",
-            false,
-        );
+    before(async () => {
+        engine = await installMocks();
     });
 
     beforeEach(() => {
-        registered = [];
+        engine.reset();
     });
 
     describe("KindCluster", () => {
@@ -79,7 +66,7 @@ describe("cluster components (Pulumi mocks)", () => {
             assert.equal(
                 dynamic.length,
                 1,
-                `expected the kind resource to be registered; registered: ${registered.map((r) => r.type).join(", ")}`,
+                `expected the kind resource to be registered; registered: ${engine.resources.map((r) => r.type).join(", ")}`,
             );
             const { __provider, ...inputs } = dynamic[0].inputs;
             assert.deepEqual(inputs, {
@@ -101,11 +88,9 @@ describe("cluster components (Pulumi mocks)", () => {
 
             const providers = ofType(K8S_PROVIDER);
             assert.equal(providers.length, 1);
-            // Pulumi's wire form of a secret value: the provider's state never holds the credentials in clear.
-            assert.deepEqual(providers[0].inputs.kubeconfig, {
-                [pulumi.runtime.specialSigKey]: pulumi.runtime.specialSecretSig,
-                value: FAKE_KUBECONFIG,
-            });
+            // Passed as a secret: the provider's state never holds the credentials in clear.
+            assert.deepEqual(providers[0].secretPaths, ["kubeconfig"]);
+            assert.equal(providers[0].inputs.kubeconfig, kindKubeconfig());
             assert.equal(providers[0].inputs.deleteUnreachable, "true");
             assert.ok(pulumi.Resource.isInstance(cluster.provider));
         });
@@ -115,7 +100,7 @@ describe("cluster components (Pulumi mocks)", () => {
             await settle();
 
             assert.equal(await isSecret(cluster.kubeconfig), true);
-            assert.equal(await value(cluster.kubeconfig), FAKE_KUBECONFIG);
+            assert.equal(await value(cluster.kubeconfig), kindKubeconfig());
         });
 
         it("creates the kind resource and the provider as its own children", async () => {
@@ -146,7 +131,7 @@ describe("cluster components (Pulumi mocks)", () => {
                 /nodeImage = "kindest\/node:latest": must be an image pinned by digest/,
             );
             await settle();
-            assert.deepEqual(registered, [], "nothing registered for bad arguments");
+            assert.deepEqual(engine.resources, [], "nothing registered for bad arguments");
         });
     });
 
@@ -169,7 +154,7 @@ describe("cluster components (Pulumi mocks)", () => {
             );
             await settle();
 
-            assert.deepEqual(registered.map((r) => r.type).sort(), [
+            assert.deepEqual(engine.resources.map((r) => r.type).sort(), [
                 "hyperscaler:cluster:ExistingCluster",
                 K8S_PROVIDER,
             ]);
@@ -205,7 +190,7 @@ describe("cluster components (Pulumi mocks)", () => {
                 /kubeconfigPath = " ": must be a non-empty string/,
             );
             await settle();
-            assert.deepEqual(registered, [], "nothing registered for bad arguments");
+            assert.deepEqual(engine.resources, [], "nothing registered for bad arguments");
         });
     });
 });

@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { GpuNodeSetup } from "../../../components/cluster/GpuNodeSetup";
-import { MockEngine, dependencyRecorder, installMocks, settle, valueOf } from "../pulumiMocks";
+import { MockEngine, dependencyRecorder, installMocks, settle, valueOf } from "../../../evaluation/mocks";
 
 const DYNAMIC = "pulumi-nodejs:dynamic:Resource";
 const RUNTIME_CLASS = "kubernetes:node.k8s.io/v1:RuntimeClass";

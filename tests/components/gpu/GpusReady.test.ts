@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import * as pulumi from "@pulumi/pulumi";
 import { GpusReady } from "../../../components/gpu/GpusReady";
-import { MockEngine, installMocks, settle } from "../pulumiMocks";
+import { MockEngine, installMocks, settle } from "../../../evaluation/mocks";
 
 const DYNAMIC = "pulumi-nodejs:dynamic:Resource";
 const KUBECONFIG = "apiVersion: v1\nkind: Config\n# fake\n";

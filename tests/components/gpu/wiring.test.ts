@@ -8,7 +8,7 @@ import { KindCluster } from "../../../components/cluster/KindCluster";
 import { GpuOperator, KIND_GPU_OPERATOR_SETTINGS } from "../../../components/GpuOperator";
 import { GpusReady } from "../../../components/gpu/GpusReady";
 import { DEFAULT_KIND_NODE_IMAGE } from "../../../config/schema";
-import { MockEngine, installMocks, settle } from "../pulumiMocks";
+import { MockEngine, installMocks, settle } from "../../../evaluation/mocks";
 
 const DYNAMIC = "pulumi-nodejs:dynamic:Resource";
 

@@ -12,9 +12,16 @@ import {
     slinkySlurmValues,
 } from "../../../components/slinky/values";
 import { SlurmNamespace } from "../../../components/slurm/SlurmNamespace";
-import { PLACEHOLDER_MARK } from "../../../offline/evaluate";
 import { isKubeObject, validateKubeObject } from "../../kubeSchema";
-import { MockEngine, dependencyRecorder, installMocks, kinds, settle, valueOf } from "../pulumiMocks";
+import {
+    MockEngine,
+    PLACEHOLDER_MARK,
+    dependencyRecorder,
+    installMocks,
+    kinds,
+    settle,
+    valueOf,
+} from "../../../evaluation/mocks";
 import { slinkySettings } from "./settings";
 
 describe("SlinkySlurm", () => {

@@ -2,7 +2,7 @@ import { strict as assert } from "node:assert";
 import { parseStackConfig } from "../../../config/schema";
 import { SlurmNamespace } from "../../../components/slurm/SlurmNamespace";
 import { StaticSlurm } from "../../../components/slurm/StaticSlurm";
-import { PLACEHOLDER_MARK, RecordedResource, containsSecret, resolve, underMocks } from "../../../offline/evaluate";
+import { PLACEHOLDER_MARK, RecordedResource, containsSecret, resolve, underMocks } from "../../../evaluation/mocks";
 import { isKubeObject, validateKubeObject } from "../../kubeSchema";
 
 /** An image from a registry: an existing cluster cannot be loaded with a local build. */

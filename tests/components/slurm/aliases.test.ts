@@ -8,17 +8,11 @@ import { parseStackConfig } from "../../../config/schema";
 import { SlurmNamespace, slurmPodSecurity } from "../../../components/slurm/SlurmNamespace";
 import { StaticSlurm } from "../../../components/slurm/StaticSlurm";
 import { legacyResourceName } from "../../../components/slurm/legacyNames";
-import { runProgram, underMocks } from "../../../offline/evaluate";
-import { dependencyRecorder, valueOf } from "../pulumiMocks";
+import { runProgram } from "../../../evaluation/program";
+import { dependencyRecorder, registeredUrns, underMocks, valueOf } from "../../../evaluation/mocks";
 
 const IMAGE = "registry.example.com/slurm:24.11";
 const PREFIX = "urn:pulumi:test::ai-hyperscaler::";
-
-/** The URNs the mock engine handed out in the last run (its monitor keeps them). */
-function registeredUrns(): string[] {
-    const monitor = pulumi.runtime.getMonitor() as unknown as { resources: Map<string, unknown> };
-    return [...monitor.resources.keys()];
-}
 
 /** The URN an alias `{ name, parent }` stands for, for a resource of `type`. */
 async function aliasUrn(alias: pulumi.Alias, type: string): Promise<string> {

@@ -6,8 +6,8 @@ import { parseStackConfig } from "../../../config/schema";
 import { SlurmNamespace } from "../../../components/slurm/SlurmNamespace";
 import { StaticSlurm } from "../../../components/slurm/StaticSlurm";
 import { ROLE_SPECS, SLURM_ROLES, slurmWaitFor } from "../../../components/slurm/topology";
-import { PLACEHOLDER_MARK, RecordedResource, underMocks } from "../../../offline/evaluate";
-import { renderResources } from "../../../offline/render";
+import { PLACEHOLDER_MARK, RecordedResource, underMocks } from "../../../evaluation/mocks";
+import { renderResources } from "../../../evaluation/render";
 
 const GOLDEN = path.join(__dirname, "golden", "static-objects.yaml");
 

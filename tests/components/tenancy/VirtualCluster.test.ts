@@ -7,7 +7,7 @@ import {
     VirtualCluster,
     vclusterValues,
 } from "../../../components/tenancy/VirtualCluster";
-import { MockEngine, dependencyRecorder, installMocks, kinds, settle, valueOf } from "../pulumiMocks";
+import { MockEngine, dependencyRecorder, installMocks, kinds, settle, valueOf } from "../../../evaluation/mocks";
 
 const KUBECONFIG = [
     "apiVersion: v1",
@@ -88,7 +88,14 @@ describe("VirtualCluster", () => {
         const tenant = await build({ tenantName: "team-a" });
         const ns = engine.named("kubernetes:core/v1:Namespace", "team-a-namespace");
         assert.equal(ns.inputs.metadata.name, "vcluster-team-a");
-        assert.equal(ns.inputs.metadata.labels["hyperscaler/tenant"], "team-a");
+        assert.deepEqual(ns.inputs.metadata.labels, {
+            "app.kubernetes.io/part-of": "ai-hyperscaler",
+            "hyperscaler/tenant": "team-a",
+            // Tenant pods run here: baseline keeps privileged pods and host namespaces out.
+            "pod-security.kubernetes.io/enforce": "baseline",
+            "pod-security.kubernetes.io/warn": "baseline",
+            "pod-security.kubernetes.io/audit": "restricted",
+        });
         assert.equal(await valueOf(tenant.namespace), "vcluster-team-a");
         assert.equal(tenant.tenantName, "team-a");
     });

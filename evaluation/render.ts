@@ -4,7 +4,7 @@
  * placeholders, never real values. Output is deterministic: files and keys come out in a stable order.
  */
 import { stringify } from "yaml";
-import { PLACEHOLDER_MARK, RecordedResource } from "./evaluate";
+import { PLACEHOLDER_MARK, RecordedResource } from "./mocks";
 
 /** The file that marks a folder as a render, so that a re-render may replace it. */
 export const RENDER_MARKER = ".ai-hyperscaler-render";
@@ -45,14 +45,21 @@ function fileFor(r: RecordedResource): { name: string; text: string } | undefine
     }
     if (kube) {
         const [, group, version, kind] = kube;
-        const object: Record<string, any> = { apiVersion: group === "core" ? version : `${group}/${version}`, kind, ...withoutPulumiFields(r.inputs) };
+        const object: Record<string, any> = {
+            apiVersion: group === "core" ? version : `${group}/${version}`,
+            kind,
+            ...withoutPulumiFields(r.inputs),
+        };
         const namespace = object.metadata?.namespace ?? "_cluster";
         const order = ORDER.includes(kind) ? ORDER.indexOf(kind) : ORDER.length;
         const name = `${namespace}/${String(order).padStart(2, "0")}-${kind.toLowerCase()}.${object.metadata?.name ?? r.name}.yaml`;
         return { name, text: (kind === "Secret" ? SECRET_NOTE : "") + yaml(object) };
     }
     if (r.type === "kubernetes-cert-manager:index:CertManager") {
-        return { name: `${r.inputs.helmOptions?.namespace ?? "_cluster"}/cert-manager.${r.name}.yaml`, text: yaml(r.inputs) };
+        return {
+            name: `${r.inputs.helmOptions?.namespace ?? "_cluster"}/cert-manager.${r.name}.yaml`,
+            text: yaml(r.inputs),
+        };
     }
     if (r.type === "pulumi-nodejs:dynamic:Resource" && typeof r.inputs.configYaml === "string") {
         return { name: `_cluster/kind-config.${r.inputs.clusterName ?? r.name}.yaml`, text: r.inputs.configYaml };

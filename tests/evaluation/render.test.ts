@@ -4,9 +4,10 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { parseAllDocuments } from "yaml";
-import { PLACEHOLDER_MARK, runProgram } from "../../offline/evaluate";
-import { RENDER_MARKER, renderResources } from "../../offline/render";
-import { readStackSettings } from "../../offline/stack";
+import { runProgram } from "../../evaluation/program";
+import { PLACEHOLDER_MARK } from "../../evaluation/mocks";
+import { RENDER_MARKER, renderResources } from "../../evaluation/render";
+import { readStackSettings } from "../../config/stackFile";
 
 const ROOT = path.resolve(__dirname, "../..");
 
@@ -25,7 +26,8 @@ describe("render", () => {
             assert.equal(docs.length, 1, name);
             const doc = docs[0].toJS();
             if (name.includes("/helm-release.")) {
-                for (const field of ["chart", "repository", "version", "values", "namespace"]) assert.ok(doc[field] !== undefined, `${name} lacks ${field}`);
+                for (const field of ["chart", "repository", "version", "values", "namespace"])
+                    assert.ok(doc[field] !== undefined, `${name} lacks ${field}`);
             } else if (name.includes("/kind-config.")) {
                 assert.equal(doc.kind, "Cluster");
             } else {
@@ -34,7 +36,9 @@ describe("render", () => {
             }
         }
         assert.ok(objects >= 20);
-        assert.ok([...files.keys()].some((f) => f.includes("helm-release.") && files.get(f)!.includes("chart: gpu-operator")));
+        assert.ok(
+            [...files.keys()].some((f) => f.includes("helm-release.") && files.get(f)!.includes("chart: gpu-operator")),
+        );
     });
 
     it("holds only marked placeholders for generated secrets, and says so in each Secret", async () => {
@@ -51,14 +55,21 @@ describe("render", () => {
             }
         }
         for (const [name, text] of files) {
-            if (!name.includes("-secret.")) assert.ok(!text.includes(PLACEHOLDER_MARK), `${name} holds a secret placeholder outside a Secret`);
+            if (!name.includes("-secret."))
+                assert.ok(!text.includes(PLACEHOLDER_MARK), `${name} holds a secret placeholder outside a Secret`);
         }
     });
 
     it("npm run render writes the files, refuses a folder that is not a render, and replaces a previous render", function () {
         const dir = fs.mkdtempSync(path.join(os.tmpdir(), "render-"));
         try {
-            const render = (...args: string[]) => execFileSync("npx", ["ts-node", "scripts/render.ts", ...args], { cwd: ROOT, env: { ...process.env, TS_NODE_TRANSPILE_ONLY: "1" }, encoding: "utf8", stdio: "pipe" });
+            const render = (...args: string[]) =>
+                execFileSync("npx", ["ts-node", "scripts/render.ts", ...args], {
+                    cwd: ROOT,
+                    env: { ...process.env, TS_NODE_TRANSPILE_ONLY: "1" },
+                    encoding: "utf8",
+                    stdio: "pipe",
+                });
             const out = path.join(dir, "out");
             assert.match(render("dev", out), /rendered \d+ files for stack dev/);
             assert.ok(fs.existsSync(path.join(out, RENDER_MARKER)));

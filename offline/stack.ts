@@ -1,1 +1,0 @@
-export { readStackSettings } from "../config/stackFile";
