@@ -2,13 +2,14 @@
  * `npm run bench`: how the program scales with the number of Slurm compute nodes. For compute.replicas = 3,
  * 100, 1,000 and 10,000 (the dev stack otherwise), evaluates the real program under Pulumi's mocks and prints
  * evaluation time (median of several runs, after a warm-up), resources registered, and slurm.conf's size.
+ * `BENCH_REPLICAS=3,100` and `BENCH_RUNS=3` choose other sizes and run counts.
  */
 import { performance } from "perf_hooks";
 import { runProgram } from "../evaluation/program";
 import { readStackSettings } from "../config/stackFile";
 
-const REPLICAS = [3, 100, 1_000, 10_000];
-const RUNS = 5;
+const REPLICAS = (process.env.BENCH_REPLICAS ?? "3,100,1000,10000").split(",").map(Number);
+const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 
 async function measure(replicas: number) {
     const base = readStackSettings("dev") as { slurm: { compute: Record<string, unknown> } };
