@@ -60,7 +60,11 @@ const gpus =
     gpuOperator && config.slurm.compute.gpus > 0
         ? new GpusReady(
               "gpus",
-              { ...hostAccess, operatorNamespace: gpuOperator.namespace, kindClusterName: onKind && cluster.clusterName },
+              {
+                  ...hostAccess,
+                  operatorNamespace: gpuOperator.namespace,
+                  kindClusterName: onKind && cluster.clusterName,
+              },
               // nvidia.com/gpu appears only once the operator's device plugin runs.
               { dependsOn: [gpuOperator] },
           )

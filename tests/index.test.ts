@@ -7,7 +7,10 @@ import { isKubeObject, validateKubeObject } from "./kubeSchema";
 
 const types = (run: ProgramRun) => new Set(run.resources.map((r) => r.type));
 
-/** Every registered Kubernetes object is valid, and no generated secret sits outside a Secret or the stack's secret outputs. */
+/**
+ * Every registered Kubernetes object is valid, and no generated secret sits outside a Secret or the stack's secret
+ * outputs.
+ */
 function assertSafeAndValid(run: ProgramRun): void {
     for (const r of run.resources.filter((r) => isKubeObject(r.type))) validateKubeObject(r);
     for (const r of run.resources) {

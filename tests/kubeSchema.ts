@@ -19,7 +19,6 @@ export function validateKubeObject(resource: RecordedResource): void {
     const [, group, version, kind] = match;
     const modulePath =
         group === "core" ? `kubernetes-models/${version}/${kind}` : `kubernetes-models/${group}/${version}/${kind}`;
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
     const Model = require(modulePath)[kind] as new (data: unknown) => { validate(): void };
     try {
         new Model(resource.inputs).validate();

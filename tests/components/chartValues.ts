@@ -27,13 +27,18 @@ const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "obj
  * `templates` maps a path whose keys the user names (`nodesets`) to the upstream path that holds the shape of each
  * entry (`nodesetDefaults`).
  */
-export function unknownValueKeys(values: unknown, upstream: unknown, templates: Readonly<Record<string, string>> = {}): string[] {
+export function unknownValueKeys(
+    values: unknown,
+    upstream: unknown,
+    templates: Readonly<Record<string, string>> = {},
+): string[] {
     const at = (root: unknown, dotted: string): unknown =>
         dotted.split(".").reduce<unknown>((node, key) => (isObject(node) ? node[key] : undefined), root);
     const problems: string[] = [];
     const walk = (value: unknown, shape: unknown, where: string): void => {
         if (!isObject(value)) {
-            if (isObject(shape) && Object.keys(shape).length > 0) problems.push(`${where} (a map upstream, a ${typeof value} here)`);
+            if (isObject(shape) && Object.keys(shape).length > 0)
+                problems.push(`${where} (a map upstream, a ${typeof value} here)`);
             return;
         }
         const template = templates[where];
@@ -44,7 +49,8 @@ export function unknownValueKeys(values: unknown, upstream: unknown, templates: 
             return;
         }
         if (!isObject(shape) || Object.keys(shape).length === 0) {
-            if (shape !== undefined && shape !== null && !isObject(shape)) problems.push(`${where} (a ${typeof shape} upstream, a map here)`);
+            if (shape !== undefined && shape !== null && !isObject(shape))
+                problems.push(`${where} (a ${typeof shape} upstream, a map here)`);
             return;
         }
         for (const [key, child] of Object.entries(value)) {
@@ -70,7 +76,12 @@ type JsonSchema = Record<string, unknown>;
  * `properties`, `additionalProperties`, `items`, `enum`, `anyOf`/`oneOf`). Enough to catch a misspelt key or a
  * wrong type; not a full validator.
  */
-export function schemaProblems(value: unknown, schema: JsonSchema, root: JsonSchema = schema, where = "(root)"): string[] {
+export function schemaProblems(
+    value: unknown,
+    schema: JsonSchema,
+    root: JsonSchema = schema,
+    where = "(root)",
+): string[] {
     if (typeof schema.$ref === "string") {
         const name = schema.$ref.replace(/^#\/\$defs\//, "");
         const target = (root.$defs as Record<string, JsonSchema> | undefined)?.[name];
@@ -83,9 +94,16 @@ export function schemaProblems(value: unknown, schema: JsonSchema, root: JsonSch
             return [`${where}: matches none of ${union}`];
         }
     }
-    if (Array.isArray(schema.enum) && !schema.enum.includes(value)) return [`${where}: ${JSON.stringify(value)} not in enum`];
-    const types = schema.type === undefined ? [] : Array.isArray(schema.type) ? (schema.type as string[]) : [schema.type as string];
-    if (types.length > 0 && !types.some((t) => hasType(value, t))) return [`${where}: expected ${types.join("|")}, got ${JSON.stringify(value)}`];
+    if (Array.isArray(schema.enum) && !schema.enum.includes(value))
+        return [`${where}: ${JSON.stringify(value)} not in enum`];
+    const types =
+        schema.type === undefined
+            ? []
+            : Array.isArray(schema.type)
+              ? (schema.type as string[])
+              : [schema.type as string];
+    if (types.length > 0 && !types.some((t) => hasType(value, t)))
+        return [`${where}: expected ${types.join("|")}, got ${JSON.stringify(value)}`];
 
     const problems: string[] = [];
     if (isObject(value)) {
@@ -94,11 +112,14 @@ export function schemaProblems(value: unknown, schema: JsonSchema, root: JsonSch
             const path = where === "(root)" ? key : `${where}.${key}`;
             if (key in properties) problems.push(...schemaProblems(child, properties[key], root, path));
             else if (schema.additionalProperties === false) problems.push(`${path}: not allowed by the schema`);
-            else if (isObject(schema.additionalProperties)) problems.push(...schemaProblems(child, schema.additionalProperties, root, path));
+            else if (isObject(schema.additionalProperties))
+                problems.push(...schemaProblems(child, schema.additionalProperties, root, path));
         }
     }
     if (Array.isArray(value) && isObject(schema.items)) {
-        value.forEach((item, i) => problems.push(...schemaProblems(item, schema.items as JsonSchema, root, `${where}[${i}]`)));
+        value.forEach((item, i) =>
+            problems.push(...schemaProblems(item, schema.items as JsonSchema, root, `${where}[${i}]`)),
+        );
     }
     return problems;
 }

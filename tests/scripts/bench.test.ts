@@ -18,7 +18,10 @@ describe("npm run bench (the script, at small sizes)", () => {
             ["3", "50"],
         );
         const resources = rows.map((row) => Number(row.split("|")[4]));
-        assert.ok(resources.every((n) => n > 0 && n === resources[0]), rows.join("\n"));
+        assert.ok(
+            resources.every((n) => n > 0 && n === resources[0]),
+            rows.join("\n"),
+        );
         assert.match(result.stdout, /resources registered: the same at every size/);
     });
 });

@@ -1,6 +1,7 @@
 /**
  * Runs the real `scripts/stack.ts` (ts-node, as `npm run up` does) in a throw-away copy of the repository, with
- * the fakes of tests/fakes (by default `pulumi`, `docker`, `kind` and `kubectl`) on PATH and nothing else of the host's tools.
+ * the fakes of tests/fakes (by default `pulumi`, `docker`, `kind` and `kubectl`) on PATH and nothing else of the
+ * host's tools.
  */
 import { spawnSync } from "child_process";
 import * as fs from "fs";

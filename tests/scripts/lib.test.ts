@@ -145,7 +145,10 @@ describe("npm run up / preview / destroy: its parts", () => {
 
         it("asks only for what is needed: the Pulumi CLI alone for a preview", () => {
             const calls: string[][] = [];
-            assert.deepEqual(hostProblems({ kind: false, docker: false, gpu: false, kubectl: false }, fakeRunner(HEALTHY, calls)), []);
+            assert.deepEqual(
+                hostProblems({ kind: false, docker: false, gpu: false, kubectl: false }, fakeRunner(HEALTHY, calls)),
+                [],
+            );
             assert.deepEqual(calls, [["pulumi", "version"]]);
         });
 
@@ -163,7 +166,10 @@ describe("npm run up / preview / destroy: its parts", () => {
                     "pulumi version": ok(`v${pulumi}\n`),
                     "kind version": ok(`kind ${kind} go1.24 linux/amd64\n`),
                 };
-                const problems = hostProblems({ kind: true, docker: false, gpu: false, kubectl: false }, fakeRunner(answers));
+                const problems = hostProblems(
+                    { kind: true, docker: false, gpu: false, kubectl: false },
+                    fakeRunner(answers),
+                );
                 assert.equal(problems.length === 0, okay, `${pulumi} / ${kind}: ${problems.join("; ")}`);
             }
             assert.equal(compareVersions("3.187.0", "3.187.0"), 0);

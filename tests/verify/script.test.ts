@@ -112,7 +112,7 @@ describe("npm run verify (the script, against fake pulumi and kubectl)", functio
     it("fails when kubectl answers nothing at all", () => {
         const result = verify(["dev"], { FAKE_KUBECTL_MODE: "silent" });
         assert.equal(result.status, 1);
-        assert.match(result.stdout, /^FAIL  cluster: API answers .* exit code 1 and no output$/m);
+        assert.match(result.stdout, /^FAIL {2}cluster: API answers .* exit code 1 and no output$/m);
     });
 
     it("never prints a credential, even when kubectl echoes its kubeconfig", () => {

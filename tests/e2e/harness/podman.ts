@@ -78,7 +78,7 @@ export async function mapLimited<T, R>(items: readonly T[], limit: number, fn: (
 
 /** How `waitFor` polls. */
 export interface WaitOptions {
-    /** Longest pause between two checks; the pause starts at 200 ms (or at this, if smaller), doubling. Default 2000. */
+    /** Longest pause between two checks; it starts at 200 ms (or at this, if smaller), doubling. Default 2000. */
     readonly maxDelayMs?: number;
     /** What the condition looked like at the last check, for the timeout message (e.g. each node's state). */
     readonly lastSeen?: () => string;
