@@ -22,6 +22,8 @@ import * as path from "path";
 import { PodmanLab } from "./harness/lab";
 import { Load, loadFromEnvironment, startLoad } from "./harness/load";
 import { mapLimited, waitFor } from "./harness/podman";
+import { podmanTransport } from "./harness/podmanTransport";
+import { formatReport, runChecks, slurmChecks, SLURM_TARGET } from "../../verify/checks";
 import {
     buildImages,
     computeNodes,
@@ -160,6 +162,49 @@ describe(`static Slurm stack: rendered, then run as real daemons in podman conta
     it("passes the readiness and liveness probes the pod specs declare", async () => {
         const failures = (await mapLimited(lab.pods(), 4, (p) => lab.probeFailures(p.podName))).flat();
         assert.deepEqual(failures, []);
+    });
+
+    // The checks of `npm run verify`, unchanged, through `podman exec` instead of `kubectl exec`: the report below is
+    // what verify prints for these daemons.
+    it("passes `npm run verify`'s Slurm checks, run through podman exec against the real daemons", async () => {
+        const transport = podmanTransport({ [SLURM_TARGET]: lab.containerOf(login) });
+        const nodes = computeNodes(lab).length;
+        const report = await runChecks("e2e", slurmChecks({ nodes, gpus: 0, accounting: true }, transport));
+        console.log(formatReport(report));
+        assert.deepEqual(
+            report.checks.map((c) => c.name),
+            [
+                "slurm: compute nodes idle",
+                `slurm: srun -N${nodes} hostname`,
+                "slurm: sbatch job completes, shown by sacct",
+            ],
+        );
+        assert.deepEqual(
+            report.checks.filter((c) => !c.ok),
+            [],
+        );
+        assert.equal(report.ok, true);
+        assert.equal(report.checks[1].reason, `ran on ${[...computeNodes(lab)].sort().join(", ")}`);
+    });
+
+    it("the podman transport keeps verify's contract: exit code kept, 127 if missing, 124 at the limit", async () => {
+        const transport = podmanTransport({ [SLURM_TARGET]: lab.containerOf(login) });
+        const exec = (argv: string[], timeoutMs = COMMAND_TIMEOUT_MS) =>
+            transport.exec(SLURM_TARGET, argv, { timeoutMs });
+        assert.deepEqual(await exec(["sh", "-c", "echo out; echo err >&2; exit 3"]), {
+            code: 3,
+            stdout: "out\n",
+            stderr: "err\n",
+        });
+        assert.equal((await exec(["no-such-program"])).code, 127);
+        // A sleep far beyond the limit: only the limit can end this call. Killing podman leaves the sleep running in
+        // the container, so it is ended by its pid afterwards.
+        const stopped = await exec(["bash", "-c", "echo $$ > /tmp/over-limit.pid; exec sleep 600"], 2000);
+        assert.equal(stopped.code, 124, stopped.stderr);
+        await lab.sh(login, "kill $(cat /tmp/over-limit.pid)");
+        const unknown = await transport.exec("slurmctld", ["true"], { timeoutMs: COMMAND_TIMEOUT_MS });
+        assert.equal(unknown.code, 2);
+        assert.match(unknown.stderr, /no container is known for the target "slurmctld"/);
     });
 
     it("runs `srun -N<all> hostname` on every node", async () => {
