@@ -38,6 +38,8 @@ export function podman(
             child.kill("SIGKILL");
         }, timeoutMs);
         child.on("error", reject);
+        // A command that exits without reading its input closes the pipe (EPIPE): its exit code says how it went.
+        child.stdin.on("error", () => undefined);
         child.on("close", (code, signal) => {
             clearTimeout(timer);
             const note = timedOut ? `\n(${describe(args)} killed: no answer within ${timeoutMs / 1000} s)` : "";
