@@ -271,8 +271,11 @@ describe(`static Slurm stack: rendered, then run as real daemons in podman conta
             );
             // slurmctld writes its state to StateSaveLocation a few seconds after a change, not at once (a job
             // accepted just before a SIGKILL can be lost: that is Slurm's design). Wait for a save that holds both
-            // jobs, so this checks that the state survives on its volume, not Slurm's save delay.
+            // jobs, so this checks that the state survives on its volume, not Slurm's save delay. The save that
+            // followed the jobs' last change may already be done, and no other would come: a change made now (a
+            // comment on the pending job) brings one that must come after this point.
             const seenAt = Number(await lab.sh("slurmctld-0", "date +%s.%N"));
+            await lab.sh(login, `scontrol update JobId=${pending} Comment=saved`, COMMAND_TIMEOUT_MS);
             await waitFor(
                 "slurmctld to save the job state",
                 async () => {
@@ -301,6 +304,7 @@ describe(`static Slurm stack: rendered, then run as real daemons in podman conta
                 BRING_UP_TIMEOUT_MS,
             );
             assert.deepEqual(afterRestart, ["RUNNING", "PENDING"], "both jobs as they were when slurmctld was killed");
+            assert.match(await lab.sh(login, `scontrol show job ${pending}`, COMMAND_TIMEOUT_MS), /Comment=saved\b/);
             await lab.sh(batchHost, `touch /tmp/release-${running}`);
             await waitForAccounting([running, pending]);
         });
