@@ -271,16 +271,20 @@ describe(`static Slurm stack: rendered, then run as real daemons in podman conta
             );
             // slurmctld writes its state to StateSaveLocation a few seconds after a change, not at once (a job
             // accepted just before a SIGKILL can be lost: that is Slurm's design). Wait for a save that holds both
-            // jobs, so this checks that the state survives on its volume, not Slurm's save delay. The save that
-            // followed the jobs' last change may already be done, and no other would come: a change made now (a
-            // comment on the pending job) brings one that must come after this point.
-            const seenAt = Number(await lab.sh("slurmctld-0", "date +%s.%N"));
-            await lab.sh(login, `scontrol update JobId=${pending} Comment=saved`, COMMAND_TIMEOUT_MS);
+            // jobs, so this checks that the state survives on its volume, not Slurm's save delay. A save's time
+            // proves nothing (the one after the jobs' last change may be done before the test looks, and no other
+            // would come): the test marks the pending job with a new comment and waits until the saved state
+            // holds that mark (Slurm stores strings as they are in job_state), so the save is one made after both
+            // jobs were seen as they are.
+            const mark = `saved-${running}-${pending}`;
+            await lab.sh(login, `scontrol update JobId=${pending} Comment=${mark}`, COMMAND_TIMEOUT_MS);
             await waitFor(
-                "slurmctld to save the job state",
+                `slurmctld to save the job state with the mark ${mark}`,
                 async () => {
-                    const savedAt = Number(await lab.sh("slurmctld-0", "stat -c %.9Y /var/spool/slurmctld/job_state"));
-                    return savedAt > seenAt ? true : undefined;
+                    // job_state is 0600 slurm, and root in the pod has no CAP_DAC_OVERRIDE: read it as slurm.
+                    const read = ["setpriv", "--reuid=slurm", "--regid=slurm", "--init-groups", "grep", "-q", "-a"];
+                    const saved = await lab.exec("slurmctld-0", [...read, mark, "/var/spool/slurmctld/job_state"]);
+                    return saved.code === 0 ? true : undefined;
                 },
                 JOB_TIMEOUT_MS,
             );
@@ -304,7 +308,10 @@ describe(`static Slurm stack: rendered, then run as real daemons in podman conta
                 BRING_UP_TIMEOUT_MS,
             );
             assert.deepEqual(afterRestart, ["RUNNING", "PENDING"], "both jobs as they were when slurmctld was killed");
-            assert.match(await lab.sh(login, `scontrol show job ${pending}`, COMMAND_TIMEOUT_MS), /Comment=saved\b/);
+            assert.match(
+                await lab.sh(login, `scontrol show job ${pending}`, COMMAND_TIMEOUT_MS),
+                new RegExp(`Comment=${mark}\\b`),
+            );
             await lab.sh(batchHost, `touch /tmp/release-${running}`);
             await waitForAccounting([running, pending]);
         });
