@@ -22,6 +22,8 @@ import * as path from "path";
 import { PodmanLab } from "./harness/lab";
 import { Load, loadFromEnvironment, startLoad } from "./harness/load";
 import { mapLimited, waitFor } from "./harness/podman";
+import { podmanTransport } from "./harness/podmanTransport";
+import { formatReport, runChecks, slurmChecks, SLURM_TARGET } from "../../verify/checks";
 import {
     buildImages,
     computeNodes,
@@ -162,6 +164,49 @@ describe(`static Slurm stack: rendered, then run as real daemons in podman conta
         assert.deepEqual(failures, []);
     });
 
+    // The checks of `npm run verify`, unchanged, through `podman exec` instead of `kubectl exec`: the report below is
+    // what verify prints for these daemons.
+    it("passes `npm run verify`'s Slurm checks, run through podman exec against the real daemons", async () => {
+        const transport = podmanTransport({ [SLURM_TARGET]: lab.containerOf(login) });
+        const nodes = computeNodes(lab).length;
+        const report = await runChecks("e2e", slurmChecks({ nodes, gpus: 0, accounting: true }, transport));
+        console.log(formatReport(report));
+        assert.deepEqual(
+            report.checks.map((c) => c.name),
+            [
+                "slurm: compute nodes idle",
+                `slurm: srun -N${nodes} hostname`,
+                "slurm: sbatch job completes, shown by sacct",
+            ],
+        );
+        assert.deepEqual(
+            report.checks.filter((c) => !c.ok),
+            [],
+        );
+        assert.equal(report.ok, true);
+        assert.equal(report.checks[1].reason, `ran on ${[...computeNodes(lab)].sort().join(", ")}`);
+    });
+
+    it("the podman transport keeps verify's contract: exit code kept, 127 if missing, 124 at the limit", async () => {
+        const transport = podmanTransport({ [SLURM_TARGET]: lab.containerOf(login) });
+        const exec = (argv: string[], timeoutMs = COMMAND_TIMEOUT_MS) =>
+            transport.exec(SLURM_TARGET, argv, { timeoutMs });
+        assert.deepEqual(await exec(["sh", "-c", "echo out; echo err >&2; exit 3"]), {
+            code: 3,
+            stdout: "out\n",
+            stderr: "err\n",
+        });
+        assert.equal((await exec(["no-such-program"])).code, 127);
+        // A sleep far beyond the limit: only the limit can end this call. Killing podman leaves the sleep running in
+        // the container, so it is ended by its pid afterwards.
+        const stopped = await exec(["bash", "-c", "echo $$ > /tmp/over-limit.pid; exec sleep 600"], 2000);
+        assert.equal(stopped.code, 124, stopped.stderr);
+        await lab.sh(login, "kill $(cat /tmp/over-limit.pid)");
+        const unknown = await transport.exec("slurmctld", ["true"], { timeoutMs: COMMAND_TIMEOUT_MS });
+        assert.equal(unknown.code, 2);
+        assert.match(unknown.stderr, /no container is known for the target "slurmctld"/);
+    });
+
     it("runs `srun -N<all> hostname` on every node", async () => {
         const nodes = computeNodes(lab);
         const out = await lab.sh(login, `srun -N${nodes.length} hostname`, JOB_TIMEOUT_MS);
@@ -226,13 +271,20 @@ describe(`static Slurm stack: rendered, then run as real daemons in podman conta
             );
             // slurmctld writes its state to StateSaveLocation a few seconds after a change, not at once (a job
             // accepted just before a SIGKILL can be lost: that is Slurm's design). Wait for a save that holds both
-            // jobs, so this checks that the state survives on its volume, not Slurm's save delay.
-            const seenAt = Number(await lab.sh("slurmctld-0", "date +%s.%N"));
+            // jobs, so this checks that the state survives on its volume, not Slurm's save delay. A save's time
+            // proves nothing (the one after the jobs' last change may be done before the test looks, and no other
+            // would come): the test marks the pending job with a new comment and waits until the saved state
+            // holds that mark (Slurm stores strings as they are in job_state), so the save is one made after both
+            // jobs were seen as they are.
+            const mark = `saved-${running}-${pending}`;
+            await lab.sh(login, `scontrol update JobId=${pending} Comment=${mark}`, COMMAND_TIMEOUT_MS);
             await waitFor(
-                "slurmctld to save the job state",
+                `slurmctld to save the job state with the mark ${mark}`,
                 async () => {
-                    const savedAt = Number(await lab.sh("slurmctld-0", "stat -c %.9Y /var/spool/slurmctld/job_state"));
-                    return savedAt > seenAt ? true : undefined;
+                    // job_state is 0600 slurm, and root in the pod has no CAP_DAC_OVERRIDE: read it as slurm.
+                    const read = ["setpriv", "--reuid=slurm", "--regid=slurm", "--init-groups", "grep", "-q", "-a"];
+                    const saved = await lab.exec("slurmctld-0", [...read, mark, "/var/spool/slurmctld/job_state"]);
+                    return saved.code === 0 ? true : undefined;
                 },
                 JOB_TIMEOUT_MS,
             );
@@ -256,6 +308,10 @@ describe(`static Slurm stack: rendered, then run as real daemons in podman conta
                 BRING_UP_TIMEOUT_MS,
             );
             assert.deepEqual(afterRestart, ["RUNNING", "PENDING"], "both jobs as they were when slurmctld was killed");
+            assert.match(
+                await lab.sh(login, `scontrol show job ${pending}`, COMMAND_TIMEOUT_MS),
+                new RegExp(`Comment=${mark}\\b`),
+            );
             await lab.sh(batchHost, `touch /tmp/release-${running}`);
             await waitForAccounting([running, pending]);
         });

@@ -6,6 +6,8 @@ export interface CommandResult {
     readonly code: number;
     readonly stdout: string;
     readonly stderr: string;
+    /** True when the call was killed at its time limit (`code` is then the kill's, not the command's). */
+    readonly timedOut?: boolean;
 }
 
 /** `podman exec …` as one short line, for messages. */
@@ -36,10 +38,12 @@ export function podman(
             child.kill("SIGKILL");
         }, timeoutMs);
         child.on("error", reject);
+        // A command that exits without reading its input closes the pipe (EPIPE): its exit code says how it went.
+        child.stdin.on("error", () => undefined);
         child.on("close", (code, signal) => {
             clearTimeout(timer);
             const note = timedOut ? `\n(${describe(args)} killed: no answer within ${timeoutMs / 1000} s)` : "";
-            resolve({ code: code ?? (signal ? 128 : 1), stdout, stderr: stderr + note });
+            resolve({ code: code ?? (signal ? 128 : 1), stdout, stderr: stderr + note, timedOut });
         });
         child.stdin.end(options.input ?? "");
     });
@@ -58,11 +62,16 @@ export async function podmanOk(
 }
 
 /**
- * Runs `argv` in a running container (`podman exec`), bounded by `timeoutMs`; resolves whatever the exit code.
- * The one transport every check into a container goes through.
+ * Runs `argv` in a running container (`podman exec`), bounded by `timeoutMs`, in `workdir` (default: the image's
+ * working directory); resolves whatever the exit code. The one transport every check into a container goes through.
  */
-export function exec(containerName: string, argv: readonly string[], timeoutMs = 120_000): Promise<CommandResult> {
-    return podman(["exec", containerName, ...argv], { timeoutMs });
+export function exec(
+    containerName: string,
+    argv: readonly string[],
+    timeoutMs = 120_000,
+    workdir?: string,
+): Promise<CommandResult> {
+    return podman(["exec", ...(workdir ? ["--workdir", workdir] : []), containerName, ...argv], { timeoutMs });
 }
 
 /** `fn` over every item, at most `limit` at once (podman calls: dozens at once only queue on its locks); in order. */
