@@ -312,7 +312,11 @@ async function batchJob(
     clock: Clock,
     deadline: number,
 ): Promise<Outcome> {
-    const submit = await exec(["sbatch", "--parsable", "--time=1", "--wrap", "hostname"], deadline);
+    // The job's output goes to /tmp on its node: the directory the command starts in may not be writable there.
+    const submit = await exec(
+        ["sbatch", "--parsable", "--time=1", "--chdir=/tmp", "--output=/tmp/verify-%j.out", "--wrap", "hostname"],
+        deadline,
+    );
     const jobId = submit.stdout.trim().split(";")[0];
     if (submit.code !== 0 || !/^\d+$/.test(jobId)) return { ok: false, reason: `sbatch failed: ${said(submit)}` };
     const query = accounting

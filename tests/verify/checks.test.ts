@@ -83,7 +83,7 @@ describe("slurmChecks", () => {
             [
                 "sinfo --noheader --Node --format=%N %T",
                 "srun -N2 --time=1 hostname",
-                "sbatch --parsable --time=1 --wrap hostname",
+                "sbatch --parsable --time=1 --chdir=/tmp --output=/tmp/verify-%j.out --wrap hostname",
                 "sacct --noheader --allocations --parsable2 --jobs=42 --format=State",
                 "srun -N1 --gres=gpu:1 --time=1 nvidia-smi -L",
             ],

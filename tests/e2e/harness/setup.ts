@@ -43,7 +43,9 @@ export async function buildImages(): Promise<void> {
 export async function removeImages(): Promise<void> {
     release(removeImages);
     if (process.env.E2E_KEEP_IMAGES === "1") return;
-    await podman(["rmi", "-f", SLURM_LOCAL_IMAGE, MARIADB_LOCAL_IMAGE, "localhost/debian:trixie-slim"], {
+    // No --force: it would also remove the containers of another run that uses the images at the same time; an
+    // image still in use stays (podman says so), and the prune below only takes images no container uses.
+    await podman(["rmi", SLURM_LOCAL_IMAGE, MARIADB_LOCAL_IMAGE, "localhost/debian:trixie-slim"], {
         timeoutMs: 300_000,
     });
     // Older builds under the same tags left untagged images behind; the Slurm image's carry its title label.
