@@ -252,6 +252,16 @@ describe("kind config bounds", () => {
         );
     });
 
+    it("names every field of a port mapping that is null instead of crashing", () => {
+        assert.throws(
+            () => renderKindConfig(args({ portMappings: [null as any] })),
+            (e: Error) =>
+                ["containerPort", "hostPort", "protocol", "listenAddress"].every((f) =>
+                    e.message.includes(`portMappings[0].${f} = (missing)`),
+                ),
+        );
+    });
+
     it("reports one line per problem", () => {
         assert.throws(
             () => renderKindConfig(args({ workers: -1, gpuWorkers: -1, clusterName: "A" })),
