@@ -194,6 +194,8 @@ describe("npm run up / preview / destroy: its parts", () => {
             assert.equal(compareVersions("3.187.0", "3.187.0"), 0);
             assert.equal(compareVersions("3.200.0", "3.187.0"), 1);
             assert.equal(compareVersions("3.99.0", "3.187.0"), -1);
+            assert.equal(compareVersions("10.0.0", "9.0.0"), 1, "a two-digit major");
+            assert.equal(compareVersions("3.0.9", "3.0.10"), -1, "a two-digit patch");
         });
 
         it("says what is wrong and what to do, one line per problem, each pointing at the README", () => {
