@@ -131,6 +131,38 @@ describe("npm run up / preview / destroy: its parts", () => {
             ]);
         });
 
+        it("names each tool whose version command fails or prints no version, and the missing Docker CLI", () => {
+            const broken: Record<string, RunResult> = {
+                ...HEALTHY,
+                "pulumi version": failed("pulumi: crashed"),
+                "kind version": ok("kind (devel)\n"),
+                "docker info": notFound,
+                "nvidia-smi -L": failed("NVIDIA-SMI has failed", 9),
+            };
+            const problems = hostProblems(all, fakeRunner(broken), { nvidiaRuntimeConfig: config });
+            for (const tool of ["pulumi:", "kind:", "docker:"]) {
+                assert.ok(
+                    problems.some((p) => p.startsWith(tool)),
+                    `${tool} in ${problems.join("\n")}`,
+                );
+            }
+            const noGpu = hostProblems(
+                all,
+                fakeRunner({ ...HEALTHY, "nvidia-smi -L": failed("NVIDIA-SMI has failed", 9) }),
+                {
+                    nvidiaRuntimeConfig: config,
+                },
+            );
+            assert.equal(noGpu.length, 1, noGpu.join("\n"));
+            assert.ok(noGpu[0].includes("NVIDIA-SMI has failed"), noGpu[0]);
+        });
+
+        it("asks nvidia-smi nothing when the stack has no GPU workers", () => {
+            const calls: string[][] = [];
+            hostProblems({ ...all, gpu: false }, fakeRunner(HEALTHY, calls), { nvidiaRuntimeConfig: config });
+            assert.ok(!calls.some((c) => c[0] === "nvidia-smi"), JSON.stringify(calls));
+        });
+
         it("names kubectl when a stack that waits with it lacks it, and only then", () => {
             const missing: Record<string, RunResult> = {
                 ...HEALTHY,
@@ -175,6 +207,8 @@ describe("npm run up / preview / destroy: its parts", () => {
             assert.equal(compareVersions("3.187.0", "3.187.0"), 0);
             assert.equal(compareVersions("3.200.0", "3.187.0"), 1);
             assert.equal(compareVersions("3.99.0", "3.187.0"), -1);
+            assert.equal(compareVersions("10.0.0", "9.0.0"), 1, "a two-digit major");
+            assert.equal(compareVersions("3.0.9", "3.0.10"), -1, "a two-digit patch");
         });
 
         it("says what is wrong and what to do, one line per problem, each pointing at the README", () => {
@@ -301,6 +335,11 @@ describe("npm run up / preview / destroy: its parts", () => {
             });
             assert.equal(planFor("up", gpus, {}, ROOT).needs.kubectl, true);
             assert.equal(planFor("up", dev, {}, ROOT).needs.kubectl, false);
+            const operatorOnly = parseStackConfig({
+                cluster: { type: "kind", workers: 1, gpuWorkers: 1 },
+                gpuOperator: { enabled: true },
+            });
+            assert.equal(planFor("up", operatorOnly, {}, ROOT).needs.kubectl, false, "no GPU pods to wait for");
         });
 
         it("never builds an explicit slurm.image: it must be there", () => {
@@ -336,6 +375,26 @@ describe("npm run up / preview / destroy: its parts", () => {
             });
             assert.equal(ensureImage(plan, run, "/repo", quiet), "present");
             assert.equal(seen.length, 3);
+        });
+
+        it("stops without building when an explicit image is missing, saying how to get it", () => {
+            const calls: string[][] = [];
+            const mine = { image: "registry.example/slurm:mine", build: false, context: plan.context };
+            const run = fakeRunner(
+                { "docker image": failed("Error: No such image: registry.example/slurm:mine") },
+                calls,
+            );
+            assert.throws(
+                () => ensureImage(mine, run, "/repo", quiet),
+                (e: unknown) =>
+                    e instanceof Stop &&
+                    failureLines(e).some(
+                        (l) => l.includes("docker pull registry.example/slurm:mine") && l.includes("No such image"),
+                    ),
+            );
+            assert.deepEqual(calls, [
+                ["docker", "image", "inspect", "--format", "{{.Id}}", "registry.example/slurm:mine"],
+            ]);
         });
 
         it("stops when the build fails", () => {

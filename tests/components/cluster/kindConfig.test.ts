@@ -175,3 +175,97 @@ describe("renderKindConfig", () => {
         assert.deepEqual(shape, { workers: 4, publishedPorts: ["127.0.0.1:8080->30080/tcp", "[::1]:5353->30053/udp"] });
     });
 });
+
+describe("kind config bounds", () => {
+    const digest = "@sha256:" + "a".repeat(64);
+    const valid: Array<[string, Partial<KindConfigArgs>]> = [
+        ["no workers", { workers: 0, gpuWorkers: 0 }],
+        ["the most workers", { workers: 100, gpuWorkers: 100 }],
+        ["every worker a GPU worker", { workers: 2, gpuWorkers: 2 }],
+        ["a 32-character name", { clusterName: "a".repeat(32) }],
+        ["no port mappings", { portMappings: [] }],
+        [
+            "ports 1 and 65535, SCTP, an IPv6 host",
+            { portMappings: [{ containerPort: 1, hostPort: 65535, protocol: "SCTP", listenAddress: "::1" }] },
+        ],
+        ["a registry host with a port", { nodeImage: `registry.local:5000/kindest/node:v1.33.1${digest}` }],
+    ];
+    for (const [what, overrides] of valid) {
+        it(`accepts ${what}`, () => {
+            const a = args(overrides);
+            const config = rendered(a);
+            assert.equal(config.nodes.length, 1 + a.workers);
+            assert.equal(config.name, a.clusterName);
+            assert.equal(config.nodes[0].image, a.nodeImage);
+        });
+    }
+
+    const invalid: Array<[string, Partial<KindConfigArgs>, string]> = [
+        ["more than 100 workers", { workers: 101, gpuWorkers: 0 }, "workers = 101"],
+        ["negative workers", { workers: -1, gpuWorkers: 0 }, "workers = -1"],
+        ["workers as text", { workers: "3" as any, gpuWorkers: 0 }, 'workers = "3"'],
+        ["negative GPU workers", { gpuWorkers: -1 }, "gpuWorkers = -1"],
+        ["fractional GPU workers", { gpuWorkers: 0.5 }, "gpuWorkers = 0.5"],
+        ["a 33-character name", { clusterName: "a".repeat(33) }, "clusterName"],
+        ["a digest that is no image reference", { nodeImage: `Kindest/Node:v1${digest}` }, "nodeImage"],
+        ["a short digest", { nodeImage: `kindest/node:v1.33.1@sha256:${"a".repeat(63)}` }, "nodeImage"],
+        ["a digest followed by garbage", { nodeImage: `kindest/node:v1.33.1${digest}x` }, "nodeImage"],
+        ["port mappings that are no list", { portMappings: "8080:30080" as any }, 'portMappings = "8080:30080"'],
+        [
+            "port 65536",
+            { portMappings: [{ containerPort: 65536, hostPort: 8080, protocol: "TCP", listenAddress: "127.0.0.1" }] },
+            "portMappings[0].containerPort = 65536",
+        ],
+        [
+            "host port 0",
+            { portMappings: [{ containerPort: 30080, hostPort: 0, protocol: "TCP", listenAddress: "127.0.0.1" }] },
+            "portMappings[0].hostPort = 0",
+        ],
+        [
+            "a blank listen address",
+            { portMappings: [{ containerPort: 30080, hostPort: 8080, protocol: "TCP", listenAddress: "  " }] },
+            'portMappings[0].listenAddress = "  "',
+        ],
+        [
+            "a missing listen address",
+            { portMappings: [{ containerPort: 30080, hostPort: 8080, protocol: "TCP" } as any] },
+            "portMappings[0].listenAddress = (missing)",
+        ],
+    ];
+    for (const [what, overrides, names] of invalid) {
+        it(`refuses ${what}, naming it`, () => {
+            assert.throws(
+                () => renderKindConfig(args(overrides)),
+                (e: Error) => e.message.startsWith("Invalid kind cluster settings:\n  - ") && e.message.includes(names),
+            );
+        });
+    }
+
+    it("bounds GPU workers by 100 when the worker count itself is bad, reporting both", () => {
+        assert.throws(
+            () => renderKindConfig(args({ workers: 101, gpuWorkers: 101 })),
+            (e: Error) => e.message.includes("workers = 101") && e.message.includes("gpuWorkers = 101"),
+        );
+        assert.throws(
+            () => renderKindConfig(args({ workers: 101, gpuWorkers: 100 })),
+            (e: Error) => !e.message.includes("gpuWorkers"),
+        );
+    });
+
+    it("names every field of a port mapping that is null instead of crashing", () => {
+        assert.throws(
+            () => renderKindConfig(args({ portMappings: [null as any] })),
+            (e: Error) =>
+                ["containerPort", "hostPort", "protocol", "listenAddress"].every((f) =>
+                    e.message.includes(`portMappings[0].${f} = (missing)`),
+                ),
+        );
+    });
+
+    it("reports one line per problem", () => {
+        assert.throws(
+            () => renderKindConfig(args({ workers: -1, gpuWorkers: -1, clusterName: "A" })),
+            (e: Error) => e.message.split("\n").filter((l) => l.startsWith("  - ")).length === 3,
+        );
+    });
+});

@@ -130,6 +130,16 @@ describe("kindProvider (against a fake kind CLI)", () => {
             assert.deepEqual(calls(), []);
         });
 
+        it("runs `kind` from PATH when kindPath is not set", async () => {
+            const { kindPath: _dropped, ...inputs } = INPUTS;
+            const result = await kindProvider.create(inputs);
+            assert.equal(result.outs?.kindPath, "kind");
+            assert.deepEqual(
+                calls().map((c) => c[0]),
+                ["get", "create"],
+            );
+        });
+
         it("resolves kindPath through PATH, and names a missing explicit path", async () => {
             fs.symlinkSync(path.join(FAKES, "kind"), path.join(box.dir, "bin", "kind-v0.29.0"));
             fs.rmSync(path.join(box.dir, "bin", "kind"));
@@ -183,6 +193,16 @@ describe("kindProvider (against a fake kind CLI)", () => {
             assert.equal(result.changes, false);
             assert.deepEqual(result.replaces, []);
             assert.notEqual(result.deleteBeforeReplace, true);
+        });
+
+        it("treats a missing image list as an empty one, either side", async () => {
+            const { images: _dropped, ...withoutImages } = STATE;
+            assert.equal((await kindProvider.diff!("lab", withoutImages, { ...INPUTS, images: [] })).changes, false);
+            assert.equal((await kindProvider.diff!("lab", STATE, { ...INPUTS, images: undefined })).changes, false);
+            assert.equal(
+                (await kindProvider.diff!("lab", withoutImages, { ...INPUTS, images: ["x:1"] })).changes,
+                true,
+            );
         });
 
         it("replaces, deleting first, when the rendered config changes, naming what changed", async () => {

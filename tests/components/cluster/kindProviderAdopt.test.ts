@@ -92,4 +92,28 @@ describe("kindProvider (against a fake kind CLI): an existing cluster of the sam
             /do not say what the cluster should look like\); delete it with `kind delete cluster --name lab`/,
         );
     });
+    it("adopts one whose nodes Docker shows by another name of the same digest, and keeps the shape in its outputs", async () => {
+        fs.mkdirSync(path.join(box.dir, "kind-nodes"), { recursive: true });
+        const digestOnly = `kindest/node@${DEFAULT_KIND_NODE_IMAGE.split("@")[1]}`;
+        existing(MATCHING.map(([name, role, , ports]) => [name, role, digestOnly, ports]));
+        const result = await kindProvider.create(SHAPED);
+        assert.equal(result.id, "lab");
+        assert.deepEqual(result.outs!.shape, SHAPED.shape);
+    });
+
+    it("refuses one whose node image has no digest and another name", async () => {
+        fs.mkdirSync(path.join(box.dir, "kind-nodes"), { recursive: true });
+        existing([MATCHING[0], MATCHING[1], ["lab-worker2", "worker", "kindest/node:v1.33.1", ""]]);
+        const error = await rejection(kindProvider.create(SHAPED));
+        assert.ok(error.message.includes("node lab-worker2 runs kindest/node:v1.33.1"), error.message);
+    });
+
+    it("says Docker failed when it cannot list the nodes, instead of comparing nothing", async () => {
+        fake({ clusters: "lab" });
+        process.env.FAKE_DOCKER_ENGINE = "down";
+        const error = await rejection(kindProvider.create(SHAPED));
+        assert.ok(error.message.startsWith("`docker ps -a --filter label=io.x-k8s.kind.cluster=lab"), error.message);
+        assert.ok(error.message.includes("Cannot connect to the Docker daemon"), error.message);
+        assert.deepEqual(calls(), [["get", "clusters"]]);
+    });
 });
