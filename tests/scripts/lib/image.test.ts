@@ -1,0 +1,64 @@
+import { strict as assert } from "node:assert";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { failureLines, Stop } from "../../../scripts/lib/failure";
+import { ensureImage } from "../../../scripts/lib/image";
+import { Runner } from "../../../scripts/lib/run";
+import { failed, fakeRunner, ok, quiet } from "./doubles";
+
+describe("npm run up / preview / destroy: image", () => {
+    let dir: string;
+    beforeEach(() => {
+        dir = fs.mkdtempSync(path.join(os.tmpdir(), "stack-lib-"));
+    });
+    afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+    const plan = {
+        image: "ai-hyperscaler/slurm:24.11-0123456789ab",
+        build: true,
+        context: "containers/images/slurm-base/Docker",
+    };
+    it("builds only when Docker lacks the image, streaming the build from the repository root", () => {
+        const seen: { args: readonly string[]; options?: { inherit?: boolean; cwd?: string } }[] = [];
+        let present = false;
+        const run: Runner = (_command, args, options) => {
+            seen.push({ args, options });
+            if (args[0] === "build") present = true;
+            return args[0] === "image" && !present
+                ? failed(`Error response from daemon: No such image: ${plan.image}`)
+                : ok();
+        };
+        assert.equal(ensureImage(plan, run, "/repo", quiet), "built");
+        assert.deepEqual(seen[1], {
+            args: ["build", "-t", plan.image, plan.context],
+            options: { inherit: true, cwd: "/repo" },
+        });
+        assert.equal(ensureImage(plan, run, "/repo", quiet), "present");
+        assert.equal(seen.length, 3);
+    });
+
+    it("stops without building when an explicit image is missing, saying how to get it", () => {
+        const calls: string[][] = [];
+        const mine = { image: "registry.example/slurm:mine", build: false, context: plan.context };
+        const run = fakeRunner({ "docker image": failed("Error: No such image: registry.example/slurm:mine") }, calls);
+        assert.throws(
+            () => ensureImage(mine, run, "/repo", quiet),
+            (e: unknown) =>
+                e instanceof Stop &&
+                failureLines(e).some(
+                    (l) => l.includes("docker pull registry.example/slurm:mine") && l.includes("No such image"),
+                ),
+        );
+        assert.deepEqual(calls, [["docker", "image", "inspect", "--format", "{{.Id}}", "registry.example/slurm:mine"]]);
+    });
+
+    it("stops when the build fails", () => {
+        const run: Runner = (_command, args) => (args[0] === "image" ? failed("No such image") : failed("", 1));
+        assert.throws(
+            () => ensureImage(plan, run, "/repo", quiet),
+            (e: Stop) =>
+                e instanceof Stop &&
+                /`docker build -t \S+ containers\/images\/slurm-base\/Docker` failed \(exit 1\)/.test(e.problems[0]),
+        );
+    });
+});

@@ -1,0 +1,188 @@
+import { strict as assert } from "node:assert";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { compareVersions, hostProblems, MIN_KIND_VERSION, MIN_PULUMI_VERSION } from "../../../scripts/lib/preflight";
+import { RunResult } from "../../../scripts/lib/run";
+import { failed, fakeRunner, HEALTHY, notFound, ok } from "./doubles";
+
+describe("npm run up / preview / destroy: preflight", () => {
+    let dir: string;
+    beforeEach(() => {
+        dir = fs.mkdtempSync(path.join(os.tmpdir(), "stack-lib-"));
+    });
+    afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+    const all = { kind: true, docker: true, gpu: true, kubectl: true };
+    let config: string;
+    beforeEach(() => {
+        config = path.join(dir, "config.toml");
+        fs.writeFileSync(
+            config,
+            "[nvidia-container-cli]\naccept-nvidia-visible-devices-as-volume-mounts = true # nvkind\n",
+        );
+    });
+
+    it("passes a ready host, asking each tool once", () => {
+        const calls: string[][] = [];
+        assert.deepEqual(hostProblems(all, fakeRunner(HEALTHY, calls), { nvidiaRuntimeConfig: config }), []);
+        assert.deepEqual(calls, [
+            ["pulumi", "version"],
+            ["kind", "version"],
+            ["kubectl", "version", "--client"],
+            ["docker", "info", "--format", "{{.ServerVersion}}|{{.DefaultRuntime}}"],
+            ["nvidia-smi", "-L"],
+        ]);
+    });
+
+    it("names each tool whose version command fails or prints no version, and the missing Docker CLI", () => {
+        const broken: Record<string, RunResult> = {
+            ...HEALTHY,
+            "pulumi version": failed("pulumi: crashed"),
+            "kind version": ok("kind (devel)\n"),
+            "docker info": notFound,
+            "nvidia-smi -L": failed("NVIDIA-SMI has failed", 9),
+        };
+        const problems = hostProblems(all, fakeRunner(broken), { nvidiaRuntimeConfig: config });
+        for (const tool of ["pulumi:", "kind:", "docker:"]) {
+            assert.ok(
+                problems.some((p) => p.startsWith(tool)),
+                `${tool} in ${problems.join("\n")}`,
+            );
+        }
+        const noGpu = hostProblems(
+            all,
+            fakeRunner({ ...HEALTHY, "nvidia-smi -L": failed("NVIDIA-SMI has failed", 9) }),
+            {
+                nvidiaRuntimeConfig: config,
+            },
+        );
+        assert.equal(noGpu.length, 1, noGpu.join("\n"));
+        assert.ok(noGpu[0].includes("NVIDIA-SMI has failed"), noGpu[0]);
+    });
+
+    it("asks nvidia-smi nothing when the stack has no GPU workers", () => {
+        const calls: string[][] = [];
+        hostProblems({ ...all, gpu: false }, fakeRunner(HEALTHY, calls), { nvidiaRuntimeConfig: config });
+        assert.ok(!calls.some((c) => c[0] === "nvidia-smi"), JSON.stringify(calls));
+    });
+
+    it("names kubectl when a stack that waits with it lacks it, and only then", () => {
+        const missing: Record<string, RunResult> = {
+            ...HEALTHY,
+            "kubectl version": { status: null, stdout: "", stderr: "", notFound: true },
+        };
+        const needs = { kind: false, docker: false, gpu: false, kubectl: true };
+        const problems = hostProblems(needs, fakeRunner(missing));
+        assert.equal(problems.length, 1);
+        assert.match(problems[0], /^kubectl: kubectl is not on PATH; .*install it .*\(README, "Prerequisites"\)$/);
+        assert.deepEqual(hostProblems({ ...needs, kubectl: false }, fakeRunner(missing)), []);
+    });
+
+    it("asks only for what is needed: the Pulumi CLI alone for a preview", () => {
+        const calls: string[][] = [];
+        assert.deepEqual(
+            hostProblems({ kind: false, docker: false, gpu: false, kubectl: false }, fakeRunner(HEALTHY, calls)),
+            [],
+        );
+        assert.deepEqual(calls, [["pulumi", "version"]]);
+    });
+
+    it("accepts the minimum versions and newer ones, refuses older ones", () => {
+        for (const [pulumi, kind, okay] of [
+            [MIN_PULUMI_VERSION, `v${MIN_KIND_VERSION}`, true],
+            ["3.248.0", "v0.30.0-alpha", true],
+            ["4.0.0", "v1.0.0", true],
+            ["3.186.9", "v0.29.0", false],
+            ["3.187.0", "v0.28.9", false],
+            ["2.999.999", "v0.29.0", false],
+        ] as const) {
+            const answers = {
+                ...HEALTHY,
+                "pulumi version": ok(`v${pulumi}\n`),
+                "kind version": ok(`kind ${kind} go1.24 linux/amd64\n`),
+            };
+            const problems = hostProblems(
+                { kind: true, docker: false, gpu: false, kubectl: false },
+                fakeRunner(answers),
+            );
+            assert.equal(problems.length === 0, okay, `${pulumi} / ${kind}: ${problems.join("; ")}`);
+        }
+        assert.equal(compareVersions("3.187.0", "3.187.0"), 0);
+        assert.equal(compareVersions("3.200.0", "3.187.0"), 1);
+        assert.equal(compareVersions("3.99.0", "3.187.0"), -1);
+        assert.equal(compareVersions("10.0.0", "9.0.0"), 1, "a two-digit major");
+        assert.equal(compareVersions("3.0.9", "3.0.10"), -1, "a two-digit patch");
+    });
+
+    it("says what is wrong and what to do, one line per problem, each pointing at the README", () => {
+        const problems = hostProblems(
+            all,
+            fakeRunner({
+                "pulumi version": ok("v3.100.0\n"),
+                "kind version": notFound,
+                "kubectl version": notFound,
+                "docker info": ok("27.3.1|runc\n"),
+                "nvidia-smi -L": failed(
+                    "NVIDIA-SMI has failed because it couldn't communicate with the NVIDIA driver.",
+                    9,
+                ),
+            }),
+            { nvidiaRuntimeConfig: path.join(dir, "absent.toml") },
+        );
+        assert.equal(problems.length, 6, problems.join("\n"));
+        assert.match(problems[0], /^pulumi: version 3\.100\.0 is older than 3\.187\.0/);
+        assert.match(problems[1], /^kind: kind is not on PATH; install kind v0\.29\.0 or newer/);
+        assert.match(problems.splice(2, 1)[0], /^kubectl: kubectl is not on PATH/);
+        assert.match(
+            problems[2],
+            /^gpu: `nvidia-smi -L` lists no GPU \(NVIDIA-SMI has failed because it couldn't communicate/,
+        );
+        assert.match(problems[3], /^gpu: Docker's default runtime is runc, not nvidia/);
+        assert.match(problems[4], /absent\.toml cannot be read/);
+        for (const problem of problems) {
+            assert.ok(problem.endsWith('(README, "Prerequisites")'), problem);
+            assert.ok(!problem.includes("\n"));
+        }
+    });
+
+    it("says the Docker engine is down, and then does not judge its runtime", () => {
+        const problems = hostProblems(
+            all,
+            fakeRunner({
+                ...HEALTHY,
+                "docker info": failed(
+                    "Cannot connect to the Docker daemon at unix:///var/run/docker.sock. " +
+                        "Is the docker daemon running?",
+                ),
+            }),
+            { nvidiaRuntimeConfig: config },
+        );
+        assert.equal(problems.length, 1, problems.join("\n"));
+        assert.match(
+            problems[0],
+            /^docker: the Docker engine is not running or this user cannot reach it \(docker info: Cannot connect/,
+        );
+    });
+
+    it("wants the volume-mounts setting true on a line of its own, not commented out", () => {
+        const answers = fakeRunner(HEALTHY);
+        for (const [text, good] of [
+            ["accept-nvidia-visible-devices-as-volume-mounts = true\n", true],
+            ["  accept-nvidia-visible-devices-as-volume-mounts=true\n", true],
+            ["#accept-nvidia-visible-devices-as-volume-mounts = true\n", false],
+            ["accept-nvidia-visible-devices-as-volume-mounts = false\n", false],
+            ["accept-nvidia-visible-devices-envvar-when-unprivileged = true\n", false],
+        ] as const) {
+            fs.writeFileSync(config, text);
+            const problems = hostProblems({ kind: false, docker: false, gpu: true, kubectl: false }, answers, {
+                nvidiaRuntimeConfig: config,
+            });
+            assert.equal(problems.length === 0, good, `${JSON.stringify(text)}: ${problems.join("; ")}`);
+            if (!good)
+                assert.match(
+                    problems[0],
+                    /does not set accept-nvidia-visible-devices-as-volume-mounts = true; .*nvidia-ctk config --set/,
+                );
+        }
+    });
+});
