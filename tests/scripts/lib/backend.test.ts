@@ -55,6 +55,8 @@ describe("npm run up / preview / destroy: backend", () => {
         const passphrase = fs.readFileSync(file, "utf8");
         assert.match(passphrase, /^[0-9a-f]{64}$/);
         assert.equal(fs.statSync(file).mode & 0o777, 0o600);
+        // The state holds encrypted secrets and the passphrase beside them: only the user may list or enter it.
+        assert.equal(fs.statSync(path.dirname(file)).mode & 0o777, 0o700);
         assert.deepEqual(backendFor(dir, {}, dir).envVars, first.envVars);
         assert.equal(fs.readFileSync(file, "utf8"), passphrase);
         assert.ok(!first.description.includes(passphrase));
