@@ -48,7 +48,10 @@ function rawLines(error: unknown): string[] {
     // real stderr and exit code.
     const cause = result?.err as { stderr?: unknown; exitCode?: unknown } | undefined;
     if (result !== undefined && typeof cause?.stderr === "string") {
-        result = { stderr: cause.stderr, code: typeof cause.exitCode === "number" ? cause.exitCode : result.code };
+        const exitCode = typeof cause.exitCode === "number" ? cause.exitCode : undefined;
+        // Killed by a signal, the CLI has no exit code: execa's message names the signal.
+        const err = exitCode === undefined ? result.err : undefined;
+        result = { stderr: cause.stderr, code: exitCode ?? result.code, err };
     }
     if (result !== undefined) {
         const stderr = result.stderr

@@ -2,7 +2,8 @@ import { strict as assert } from "node:assert";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { backendFor, chosenBackend } from "../../../scripts/lib/backend";
+import { backendFor, chosenBackend, openStack, selectStack } from "../../../scripts/lib/backend";
+import { ROOT, useFakeClis } from "./doubles";
 
 describe("npm run up / preview / destroy: backend", () => {
     let dir: string;
@@ -73,5 +74,47 @@ describe("npm run up / preview / destroy: backend", () => {
             assert.match(choice.description, /your passphrase/);
         }
         assert.ok(!fs.existsSync(path.join(dir, ".pulumi-state", "passphrase")));
+    });
+    describe("opening a stack (the Automation API against the fake pulumi of tests/fakes)", () => {
+        useFakeClis(() => dir);
+        beforeEach(() => {
+            fs.mkdirSync(path.join(dir, "project"));
+            fs.copyFileSync(path.join(ROOT, "Pulumi.yaml"), path.join(dir, "project", "Pulumi.yaml"));
+        });
+        const project = () => path.join(dir, "project");
+        const stackCalls = () =>
+            fs
+                .readFileSync(path.join(dir, "pulumi.calls"), "utf8")
+                .trimEnd()
+                .split("\n")
+                .filter((line) => line.startsWith("stack"));
+        /** No login anywhere: a PULUMI_HOME without credentials. */
+        const noLogin = () => ({ PULUMI_HOME: path.join(dir, "home") });
+
+        it("openStack creates a missing stack in the project-local backend, then selects it", async () => {
+            const opened = await openStack("lab", project(), noLogin());
+            assert.equal(opened.stack.name, "lab");
+            assert.equal(opened.backend.envVars.PULUMI_BACKEND_URL, `file://${path.join(project(), ".pulumi-state")}`);
+            assert.ok(
+                fs.existsSync(path.join(project(), ".pulumi-state", ".pulumi", "stacks", "ai-hyperscaler", "lab.json")),
+            );
+            // The CLI saw the generated passphrase's file, through the workspace's environment.
+            const passphrase = fs.readFileSync(path.join(project(), ".pulumi-state", "passphrase"), "utf8");
+            assert.equal(fs.readFileSync(path.join(dir, "pulumi.passphrase-seen"), "utf8"), passphrase);
+            await openStack("lab", project(), noLogin());
+            assert.deepEqual(
+                stackCalls().map((line) => line.split("\t").slice(0, 2).join(" ")),
+                ["stack select", "stack init", "stack select"],
+            );
+        });
+
+        it("selectStack never creates one: a missing stack is an error", async () => {
+            await assert.rejects(selectStack("lab", project(), noLogin()), /no stack named 'lab' found/);
+            assert.ok(!stackCalls().some((line) => line.startsWith("stack\tinit")));
+            await openStack("lab", project(), noLogin());
+            const selected = await selectStack("lab", project(), noLogin());
+            assert.equal(selected.stack.name, "lab");
+            assert.match(selected.backend.description, /state in \.pulumi-state\//);
+        });
     });
 });

@@ -62,4 +62,37 @@ describe("npm run up / preview / destroy: failure lines", () => {
         assert.ok(lines.length >= 1 && lines.every((line) => !line.includes("\n")));
         assert.match(lines[0], /cluster\.workers/);
     });
+    it("keeps only lines that start with error: (any case), not lines that mention it", () => {
+        const error = commandError("", "warning: not an error: a note\nError: the real one\nERROR: another\n");
+        assert.deepEqual(failureLines(error), ["Error: the real one", "ERROR: another"]);
+    });
+
+    it("without the CLI's own stderr, reads the CommandError itself: its stderr, its error, its code", () => {
+        const bare = (stderr: string, code: number, err?: object) => ({ commandResult: { stderr, code, err } });
+        assert.deepEqual(failureLines(bare("error: from the result\n", 7)), ["error: from the result"]);
+        assert.deepEqual(failureLines(bare("", 7)), ["the Pulumi CLI exited with code 7; its output is above"]);
+        assert.deepEqual(failureLines(bare("", 7, new Error("spawn pulumi ENOENT\nat ..."))), ["spawn pulumi ENOENT"]);
+        // execa's error: its exit code, or when a signal killed the CLI, the first line of its message.
+        const killed = "Command was killed with SIGTERM (Termination): pulumi up";
+        assert.deepEqual(failureLines(bare("", -2, { stderr: "", message: `${killed}\nmore` })), [killed]);
+        assert.deepEqual(failureLines(bare("", -2, { stderr: "", exitCode: 3, message: "Command failed" })), [
+            "the Pulumi CLI exited with code 3; its output is above",
+        ]);
+    });
+
+    it("splits any other error into its lines, once each, without list dashes", () => {
+        assert.deepEqual(failureLines(new Error("first\n\n  - second  \nfirst\n- third")), [
+            "first",
+            "second",
+            "third",
+        ]);
+        assert.deepEqual(failureLines("a thrown string"), ["a thrown string"]);
+        assert.deepEqual(failureLines(new Stop(["one", "two"])), ["one", "two"]);
+    });
+
+    it("masks secrets of four characters or more; shorter ones would mask ordinary words", () => {
+        assert.deepEqual(failureLines(new Stop(["the key abc and abcd"]), ["abc"]), ["the key abc and abcd"]);
+        assert.deepEqual(failureLines(new Stop(["the key abc and abcd"]), ["abcd"]), ["the key abc and [secret]"]);
+        assert.deepEqual(failureLines(new Stop(["x1234 and x1234"]), ["x1234", "and"]), ["[secret] and [secret]"]);
+    });
 });

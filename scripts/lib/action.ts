@@ -1,0 +1,115 @@
+/**
+ * One action (`up`, `preview` or `destroy`) on one stack, in order and stopping at the first step that fails: the
+ * stack's settings are validated; the host is checked (Pulumi CLI version, kind version, Docker engine, and GPUs for
+ * a GPU stack); `up` of a Kind stack makes sure the Slurm image is in the local Docker (building the content-tagged
+ * image when missing); then the stack is opened in the user's Pulumi backend, or a project-local one, and `up`
+ * (with refresh), `preview` or `destroy` runs.
+ */
+import type { Stack } from "@pulumi/pulumi/automation";
+import { parseStackConfig } from "../../config/schema";
+import { readStackSettings } from "../../config/stackFile";
+import { BackendChoice, openStack, REPO_ROOT } from "./backend";
+import { failureLines, failureReport, Stop } from "./failure";
+import { ensureImage } from "./image";
+import { Action, ACTIONS, planFor } from "./plan";
+import { hostProblems, NVIDIA_RUNTIME_CONFIG } from "./preflight";
+import { Runner, runCommand } from "./run";
+
+/** The part of an Automation API stack an action drives. */
+export type DrivenStack = Pick<Stack, "up" | "preview" | "destroy">;
+
+/** What an action uses of the world outside the program; tests replace each part. */
+export interface ActionTools {
+    /** Runs the host's CLIs (preflight, `docker build`). Default: {@link runCommand}. */
+    readonly run: Runner;
+    /** Opens the stack in its backend. Default: {@link openStack} in {@link ActionTools.root}. */
+    readonly openStack: (stackName: string) => Promise<{ stack: DrivenStack; backend: BackendChoice }>;
+    /** The repository root: stack files and the image's build context. Default: {@link REPO_ROOT}. */
+    readonly root: string;
+    /** The environment: the NVIDIA runtime config's path override, the backend choice. Default: `process.env`. */
+    readonly env: NodeJS.ProcessEnv;
+    /** Writes output as it comes (Pulumi's progress, the outputs). Default: standard output. */
+    readonly write: (text: string) => void;
+}
+
+/** The real world: the host's CLIs, the user's backend, this repository, this process's environment and stdout. */
+export function realTools(env: NodeJS.ProcessEnv = process.env): ActionTools {
+    return {
+        run: runCommand,
+        openStack: (stackName) => openStack(stackName, REPO_ROOT, env),
+        root: REPO_ROOT,
+        env,
+        write: (text) => process.stdout.write(text),
+    };
+}
+
+/** Runs `action` on `stackName`; resolves when done, rejects with the reason it stopped. */
+export async function runAction(action: Action, stackName: string, tools: ActionTools = realTools()): Promise<void> {
+    const say = (line: string) => tools.write(`${line}\n`);
+    // A bad setting is reported here, before any tool runs or anything is built.
+    const settings = readStackSettings(stackName, tools.root);
+    const config = parseStackConfig(settings);
+    const plan = planFor(action, config, settings, tools.root);
+
+    // The NVIDIA runtime's config lives elsewhere on a few hosts (and in tests).
+    const nvidiaRuntimeConfig = tools.env.HYPERSCALER_NVIDIA_RUNTIME_CONFIG || NVIDIA_RUNTIME_CONFIG;
+    const problems = hostProblems(plan.needs, tools.run, { nvidiaRuntimeConfig });
+    if (problems.length > 0) throw new Stop(problems);
+
+    if (plan.image) {
+        const outcome = ensureImage(plan.image, tools.run, tools.root, say);
+        if (outcome === "present") say(`${plan.image.image} is in the local Docker already: not building it`);
+    }
+
+    const { stack, backend } = await tools.openStack(stackName);
+    say(`${action} ${stackName}: ${backend.description}`);
+    const onOutput = tools.write;
+    if (action === "preview") {
+        await stack.preview({ onOutput });
+    } else if (action === "destroy") {
+        await stack.destroy({ onOutput });
+    } else {
+        // refresh first: a Kind cluster deleted outside Pulumi is then recreated rather than assumed to exist.
+        const result = await stack.up({ onOutput, refresh: true });
+        // With the project-local backend, the pulumi CLI finds this stack only with the same environment.
+        const prefix = Object.entries(backend.envVars).map(([key, value]) => `${key}=${value} `);
+        const show = `${prefix.join("")}pulumi stack output <name> --show-secrets --stack ${stackName}`;
+        say(`\nStack outputs (secrets: \`${show}\`):`);
+        for (const [name, output] of Object.entries(result.outputs)) {
+            const shown = output.secret ? "[secret]" : JSON.stringify(output.value, null, 2).replace(/\n/g, "\n  ");
+            say(`  ${name}: ${shown}`);
+        }
+    }
+}
+
+/** The arguments `npm run <action> -- <stack>` passes, checked; throws the usage line otherwise. */
+export function parseArguments(argv: readonly string[]): { action: Action; stackName: string } {
+    const [action, stackName] = argv;
+    if (argv.length !== 2 || !(ACTIONS as readonly string[]).includes(action) || !stackName) {
+        throw new Stop([
+            `usage: npm run <${ACTIONS.join("|")}> -- <stack>   (stack: dev, gpu, ... as in Pulumi.<stack>.yaml)`,
+        ]);
+    }
+    return { action: action as Action, stackName };
+}
+
+/**
+ * `npm run <action> -- <stack>` from its arguments to its exit code: runs the action, or reports why it stopped in
+ * one line per problem (through `report`), with the passphrase and access token of `env` masked.
+ */
+export async function cli(
+    argv: readonly string[],
+    env: NodeJS.ProcessEnv = process.env,
+    tools: ActionTools = realTools(env),
+    report: (text: string) => void = (text) => console.error(text),
+): Promise<number> {
+    try {
+        const { action, stackName } = parseArguments(argv);
+        await runAction(action, stackName, tools);
+        return 0;
+    } catch (error: unknown) {
+        const secrets = [env.PULUMI_CONFIG_PASSPHRASE, env.PULUMI_ACCESS_TOKEN].filter((s): s is string => !!s);
+        report(failureReport(argv[0] ?? "up", argv[1] ?? "<stack>", failureLines(error, secrets)));
+        return 1;
+    }
+}
