@@ -154,11 +154,11 @@ describe("renderKindConfig", () => {
                 ),
             (e: Error) =>
                 [
-                    "portMappings[0].containerPort = 0",
-                    "portMappings[0].hostPort = 70000",
+                    "portMappings[0].containerPort = 0: must be a whole number from 1 to 65535",
+                    "portMappings[0].hostPort = 70000: must be a whole number from 1 to 65535",
                     'portMappings[0].protocol = "HTTP": must be one of TCP, UDP, SCTP',
-                    'portMappings[0].listenAddress = ""',
-                ].every((part) => e.message.includes(part)),
+                    'portMappings[0].listenAddress = "": must be a host address such as 127.0.0.1',
+                ].every((part) => e.message.includes(`\n  - ${part}`)),
         );
     });
 
@@ -210,7 +210,13 @@ describe("kind config bounds", () => {
         ["a digest that is no image reference", { nodeImage: `Kindest/Node:v1${digest}` }, "nodeImage"],
         ["a short digest", { nodeImage: `kindest/node:v1.33.1@sha256:${"a".repeat(63)}` }, "nodeImage"],
         ["a digest followed by garbage", { nodeImage: `kindest/node:v1.33.1${digest}x` }, "nodeImage"],
-        ["port mappings that are no list", { portMappings: "8080:30080" as any }, 'portMappings = "8080:30080"'],
+        // The reference grammar takes digests of 32 or more hex digits; a sha256 one has exactly 64.
+        ["a 65-digit digest", { nodeImage: `kindest/node:v1.33.1${digest}a` }, "nodeImage"],
+        [
+            "port mappings that are no list",
+            { portMappings: "8080:30080" as any },
+            'portMappings = "8080:30080": must be a list of port mappings',
+        ],
         [
             "port 65536",
             { portMappings: [{ containerPort: 65536, hostPort: 8080, protocol: "TCP", listenAddress: "127.0.0.1" }] },

@@ -73,6 +73,10 @@ describe("kindProvider (against a fake kind CLI)", () => {
             assert.equal(error.id, "lab");
             assert.deepEqual(error.properties, { ...STATE, images: [], __provider: "serialized provider" });
             assert.deepEqual(error.reasons, [error.message]);
+            assert.ok(
+                error.message.endsWith("\nThe cluster lab is kept in the stack; the next up loads the images."),
+                error.message,
+            );
             assert.ok(fs.existsSync(path.join(box.dir, "kind-nodes", "lab")), "the cluster is still there");
             assert.ok(!calls().some((c) => c[0] === "delete"));
 
@@ -125,7 +129,7 @@ describe("kindProvider (against a fake kind CLI)", () => {
             const error = await rejection(kindProvider.create(INPUTS));
             assert.match(
                 error.message,
-                /^the kind CLI was not found on PATH \(looked for "kind"\); install it from https:\/\/kind\.sigs\.k8s/,
+                /^the kind CLI was not found on PATH \(looked for "kind"\); install it from https:\/\/kind\.sigs\.k8s\.io \(or set kindPath to its name or path\)$/,
             );
             assert.deepEqual(calls(), []);
         });

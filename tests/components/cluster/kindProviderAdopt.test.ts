@@ -84,6 +84,22 @@ describe("kindProvider (against a fake kind CLI): an existing cluster of the sam
         assert.deepEqual([...new Set(calls().map((c) => c.slice(0, 2).join(" ")))], ["get clusters"]);
     });
 
+    it("names every difference in one sentence, and the two ways out", async () => {
+        fs.mkdirSync(path.join(box.dir, "kind-nodes"), { recursive: true });
+        const port = "127.0.0.1:40123->6443/tcp";
+        existing([["lab-control-plane", "control-plane", DEFAULT_KIND_NODE_IMAGE, port], MATCHING[1]]);
+        assert.equal(
+            (await rejection(kindProvider.create(SHAPED))).message,
+            'a kind cluster named "lab" exists already and was not made from these settings (1 workers, not 2; ' +
+                "its control plane does not publish 127.0.0.1:31443->31443/tcp); " +
+                "delete it with `kind delete cluster --name lab` or choose another cluster.name, then run up again",
+        );
+        // Without a control plane there are no ports to compare: only the missing node is named.
+        existing(MATCHING.slice(1));
+        const error = await rejection(kindProvider.create(SHAPED));
+        assert.ok(error.message.includes("settings (0 control-plane nodes, not 1); delete it"), error.message);
+    });
+
     it("refuses a listed cluster with no shape to compare against", async () => {
         fake({ clusters: "lab" });
         const error = await rejection(kindProvider.create(INPUTS));
