@@ -213,4 +213,14 @@ describe("the static stack's objects", () => {
             assert.equal(object("kubernetes:core/v1:Service", `slurm-${role}`).metadata.name, role);
         }
     });
+    it("ask for no GPU on CPU-only compute nodes, and for compute.gpus otherwise", async () => {
+        const computeResources = (rs: RecordedResource[]) =>
+            rs.find((r) => r.name === "slurm-compute" && r.type === "kubernetes:apps/v1:StatefulSet")!.inputs.spec
+                .template.spec.containers[0].resources;
+        const cpuOnly = { cpu: "2", memory: "2304Mi" };
+        const withGpu = { ...cpuOnly, "nvidia.com/gpu": "1" };
+        assert.deepEqual(computeResources(resources), { requests: withGpu, limits: withGpu });
+        const cpu = await register({ ...FIXED, compute: { ...FIXED.compute, gpus: 0 } });
+        assert.deepEqual(computeResources(cpu), { requests: cpuOnly, limits: cpuOnly });
+    });
 });
