@@ -296,6 +296,20 @@ describe("npm run up / preview / destroy: the command line", () => {
         assert.deepEqual([bare.code, bare.reports], [1, ["npm run up -- dev: it broke"]]);
     });
 
+    it("reports on standard error by default", async () => {
+        const { tools } = fakeTools(fakeStack().stack);
+        const original = console.error;
+        const seen: unknown[] = [];
+        console.error = (text: unknown) => seen.push(text);
+        try {
+            assert.equal(await cli(["deploy", "dev"], {}, tools), 1);
+        } finally {
+            console.error = original;
+        }
+        assert.equal(seen.length, 1);
+        assert.match(String(seen[0]), /^npm run deploy -- dev: usage: /);
+    });
+
     it("uses the real host, backend, repository, environment and standard output by default", async () => {
         const env = { HOME: "/nowhere" };
         const tools = realTools(env);

@@ -2,7 +2,7 @@ import { strict as assert } from "node:assert";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { backendFor, chosenBackend, openStack, selectStack } from "../../../scripts/lib/backend";
+import { backendFor, chosenBackend, openStack, REPO_ROOT, selectStack } from "../../../scripts/lib/backend";
 import { ROOT, useFakeClis } from "./doubles";
 
 describe("npm run up / preview / destroy: backend", () => {
@@ -116,5 +116,21 @@ describe("npm run up / preview / destroy: backend", () => {
             assert.equal(selected.stack.name, "lab");
             assert.match(selected.backend.description, /state in \.pulumi-state\//);
         });
+    });
+    it("finds the project at the repository root, and ignores a credentials file whose current is no URL", () => {
+        assert.equal(REPO_ROOT, ROOT);
+        assert.ok(fs.existsSync(path.join(REPO_ROOT, "Pulumi.yaml")));
+        fs.mkdirSync(path.join(dir, ".pulumi"));
+        for (const credentials of ['{"current": 42}', "null", "not json"]) {
+            fs.writeFileSync(path.join(dir, ".pulumi", "credentials.json"), credentials);
+            assert.equal(chosenBackend({}, dir), undefined, credentials);
+        }
+    });
+
+    it("names the chosen backend in its one line", () => {
+        assert.equal(
+            backendFor(dir, { PULUMI_BACKEND_URL: "s3://bucket" }, dir).description,
+            "state in your Pulumi backend s3://bucket",
+        );
     });
 });

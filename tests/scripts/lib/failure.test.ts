@@ -95,4 +95,15 @@ describe("npm run up / preview / destroy: failure lines", () => {
         assert.deepEqual(failureLines(new Stop(["the key abc and abcd"]), ["abcd"]), ["the key abc and [secret]"]);
         assert.deepEqual(failureLines(new Stop(["x1234 and x1234"]), ["x1234", "and"]), ["[secret] and [secret]"]);
     });
+    it("is a Stop whose message is its problems, one a line", () => {
+        const stop = new Stop(["a", "b"]);
+        assert.deepEqual([stop.name, stop.message, stop.problems], ["Stop", "a\nb", ["a", "b"]]);
+    });
+
+    it("reads indented error lines of the CLI, keeps dashes inside a line, and copes with no error at all", () => {
+        assert.deepEqual(failureLines(commandError("", "    error: indented\n")), ["error: indented"]);
+        assert.deepEqual(failureLines(new Error("use a - b")), ["use a - b"]);
+        assert.deepEqual(failureLines(undefined), ["undefined"]);
+        assert.deepEqual(failureLines(null), ["null"]);
+    });
 });

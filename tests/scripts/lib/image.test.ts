@@ -61,4 +61,30 @@ describe("npm run up / preview / destroy: image", () => {
                 /`docker build -t \S+ containers\/images\/slurm-base\/Docker` failed \(exit 1\)/.test(e.problems[0]),
         );
     });
+    it("says in one line what is missing and the two commands that get it", () => {
+        const mine = { image: "registry.example/slurm:mine", build: false, context: plan.context };
+        const silent = fakeRunner({ "docker image": failed("") });
+        assert.throws(
+            () => ensureImage(mine, silent, "/repo", quiet),
+            (e: Stop) => {
+                assert.deepEqual(e.problems, [
+                    'slurm.image = "registry.example/slurm:mine" is not in the local Docker (docker image inspect ' +
+                        "failed); kind can only load local images: `docker pull registry.example/slurm:mine` or " +
+                        "`docker build -t registry.example/slurm:mine containers/images/slurm-base/Docker`, then run again",
+                ]);
+                return true;
+            },
+        );
+    });
+
+    it("says a build killed by a signal was killed", () => {
+        const run: Runner = (_command, args) =>
+            args[0] === "image" ? failed("No such image") : { status: null, stdout: "", stderr: "", notFound: false };
+        assert.throws(
+            () => ensureImage(plan, run, "/repo", quiet),
+            (e: Stop) =>
+                e.problems[0] ===
+                `\`docker build -t ${plan.image} ${plan.context}\` failed (exit signal); its output is above`,
+        );
+    });
 });

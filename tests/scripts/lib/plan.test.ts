@@ -78,4 +78,11 @@ describe("npm run up / preview / destroy: plan", () => {
             context: "containers/images/slurm-base/Docker",
         });
     });
+    it("takes slurm.image from the raw settings only when it is text inside a slurm object", () => {
+        const image = (settings: Record<string, unknown>) => planFor("up", dev, settings, ROOT).image?.image;
+        assert.equal(image({ slurm: { image: "registry.example/slurm:mine" } }), "registry.example/slurm:mine");
+        for (const settings of [{ slurm: null }, { slurm: "x" }, { slurm: { image: 42 } }, {}]) {
+            assert.equal(image(settings), defaultSlurmImage(), JSON.stringify(settings));
+        }
+    });
 });

@@ -2,7 +2,13 @@ import { strict as assert } from "node:assert";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { compareVersions, hostProblems, MIN_KIND_VERSION, MIN_PULUMI_VERSION } from "../../../scripts/lib/preflight";
+import {
+    compareVersions,
+    hostProblems,
+    MIN_KIND_VERSION,
+    MIN_PULUMI_VERSION,
+    NVIDIA_RUNTIME_CONFIG,
+} from "../../../scripts/lib/preflight";
 import { RunResult } from "../../../scripts/lib/run";
 import { failed, fakeRunner, HEALTHY, notFound, ok } from "./doubles";
 
@@ -184,5 +190,141 @@ describe("npm run up / preview / destroy: preflight", () => {
                     /does not set accept-nvidia-visible-devices-as-volume-mounts = true; .*nvidia-ctk config --set/,
                 );
         }
+    });
+    describe("each problem's whole line", () => {
+        const SEE = '(README, "Prerequisites")';
+        const PULUMI = "install the Pulumi CLI 3.187.0 or newer (https://www.pulumi.com/docs/iac/download-install/)";
+        const KIND = "install kind v0.29.0 or newer (https://kind.sigs.k8s.io/docs/user/quick-start/#installation)";
+        const DOCKER_DOWN = "start it (`sudo systemctl start docker`) and make sure `docker info` works without sudo";
+        const RUNTIME =
+            "install the NVIDIA Container Toolkit and run `sudo nvidia-ctk runtime configure --runtime=docker " +
+            "--set-as-default --cdi.enabled && sudo systemctl restart docker`";
+        const MOUNTS =
+            "Kind nodes get GPUs through volume mounts: run `sudo nvidia-ctk config --set " +
+            "accept-nvidia-visible-devices-as-volume-mounts=true --in-place && sudo systemctl restart docker`";
+        const problemsOf = (answers: Record<string, RunResult>, runtimeConfig = config) =>
+            hostProblems(all, fakeRunner({ ...HEALTHY, ...answers }), { nvidiaRuntimeConfig: runtimeConfig });
+        const cases: [string, Record<string, RunResult>, string][] = [
+            ["no pulumi", { "pulumi version": notFound }, `pulumi: the Pulumi CLI is not on PATH; ${PULUMI} ${SEE}`],
+            [
+                "a pulumi that fails, even when it prints a version",
+                {
+                    "pulumi version": {
+                        status: 2,
+                        stdout: "v3.248.0\n",
+                        stderr: "error: no plugins\n",
+                        notFound: false,
+                    },
+                },
+                `pulumi: \`pulumi version\` failed (error: no plugins); ${PULUMI} ${SEE}`,
+            ],
+            [
+                "a pulumi that prints no version",
+                { "pulumi version": ok("unknown\n") },
+                `pulumi: \`pulumi version\` failed (unknown); ${PULUMI} ${SEE}`,
+            ],
+            [
+                "an old pulumi",
+                { "pulumi version": ok("v3.186.0\n") },
+                "pulumi: version 3.186.0 is older than 3.187.0, the first that reads this project's typed settings; " +
+                    `upgrade it (${PULUMI}) ${SEE}`,
+            ],
+            [
+                "a kind that fails, even when it prints a version",
+                { "kind version": { status: 1, stdout: "kind v0.29.0\n", stderr: "", notFound: false } },
+                `kind: \`kind version\` failed (kind v0.29.0); ${KIND} ${SEE}`,
+            ],
+            [
+                "an old kind, its suffix kept",
+                { "kind version": ok("kind v0.28.0-alpha go1.24 linux/amd64\n") },
+                "kind: version 0.28.0-alpha is older than 0.29.0, the first with the pinned node image " +
+                    `kindest/node:v1.33.1; ${KIND} ${SEE}`,
+            ],
+            [
+                "a kubectl that does not run",
+                { "kubectl version": failed("exec format error", 126) },
+                "kubectl: kubectl does not run (exec format error); the stack waits with it for the tenants' " +
+                    "kubeconfig Secrets and for GPUs; install it (https://kubernetes.io/docs/tasks/tools/#kubectl) " +
+                    SEE,
+            ],
+            [
+                "no docker CLI",
+                { "docker info": notFound },
+                `docker: the Docker CLI is not on PATH; install Docker Engine (https://docs.docker.com/engine/install/) ${SEE}`,
+            ],
+            [
+                "a docker info that fails, even with a server version",
+                {
+                    "docker info": {
+                        status: 1,
+                        stdout: "27.3.1|nvidia\n",
+                        stderr: "permission denied\n",
+                        notFound: false,
+                    },
+                },
+                "docker: the Docker engine is not running or this user cannot reach it (docker info: permission " +
+                    `denied); ${DOCKER_DOWN} ${SEE}`,
+            ],
+            [
+                "a docker info without a server version, silent",
+                { "docker info": ok("|\n") },
+                `docker: the Docker engine is not running or this user cannot reach it (docker info: |); ${DOCKER_DOWN} ${SEE}`,
+            ],
+            [
+                "a docker info that prints nothing",
+                { "docker info": ok("") },
+                `docker: the Docker engine is not running or this user cannot reach it (docker info: exit 0); ${DOCKER_DOWN} ${SEE}`,
+            ],
+            [
+                "no nvidia-smi",
+                { "nvidia-smi -L": notFound },
+                "gpu: `nvidia-smi -L` lists no GPU (nvidia-smi is not on PATH); the gpu stack needs an NVIDIA GPU " +
+                    `with its driver on this host ${SEE}`,
+            ],
+            [
+                "an nvidia-smi that fails after listing a GPU",
+                { "nvidia-smi -L": { status: 15, stdout: "GPU 0: NVIDIA A10G\n", stderr: "", notFound: false } },
+                "gpu: `nvidia-smi -L` lists no GPU (GPU 0: NVIDIA A10G); the gpu stack needs an NVIDIA GPU " +
+                    `with its driver on this host ${SEE}`,
+            ],
+            [
+                "an nvidia-smi that names a GPU only inside an error",
+                { "nvidia-smi -L": ok("Unable to determine the device handle for GPU 0000:01:00.0: Unknown Error\n") },
+                "gpu: `nvidia-smi -L` lists no GPU (Unable to determine the device handle for GPU 0000:01:00.0: " +
+                    `Unknown Error); the gpu stack needs an NVIDIA GPU with its driver on this host ${SEE}`,
+            ],
+            [
+                "a Docker without a default runtime",
+                { "docker info": ok("27.3.1|\n") },
+                `gpu: Docker's default runtime is unknown, not nvidia; ${RUNTIME} ${SEE}`,
+            ],
+        ];
+        for (const [what, answers, line] of cases) {
+            it(`for ${what}`, () => assert.deepEqual(problemsOf(answers), [line]));
+        }
+
+        it("for an unreadable runtime config, and one without the setting", () => {
+            const absent = path.join(dir, "absent.toml");
+            assert.deepEqual(problemsOf({}, absent), [`gpu: ${absent} cannot be read; ${MOUNTS} ${SEE}`]);
+            fs.writeFileSync(config, "[nvidia-container-cli]\n");
+            assert.deepEqual(problemsOf({}), [
+                `gpu: ${config} does not set accept-nvidia-visible-devices-as-volume-mounts = true; ${MOUNTS} ${SEE}`,
+            ]);
+        });
+
+        it("reads the NVIDIA runtime's own config path unless told another", () => {
+            const needs = { kind: false, docker: false, gpu: true, kubectl: false };
+            const problems = hostProblems(needs, fakeRunner(HEALTHY));
+            // This host's own file decides whether there is a problem; any problem names that file.
+            for (const problem of problems) assert.ok(problem.startsWith(`gpu: ${NVIDIA_RUNTIME_CONFIG} `), problem);
+            if (!fs.existsSync(NVIDIA_RUNTIME_CONFIG)) assert.equal(problems.length, 1);
+        });
+
+        it("accepts a two-digit major version and a kind version without its v", () => {
+            assert.deepEqual(
+                problemsOf({ "pulumi version": ok("v10.0.0\n"), "kind version": ok("kind 0.31.0\n") }),
+                [],
+            );
+        });
     });
 });
