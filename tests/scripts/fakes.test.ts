@@ -4,6 +4,7 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import { CHECKS, INSTALL_TOOLKIT } from "../../components/cluster/nvkind";
 
 const FAKES = path.resolve(__dirname, "../fakes");
 
@@ -21,6 +22,15 @@ describe("fake CLIs (tests/fakes)", () => {
             .trimEnd()
             .split("\n")
             .map((l) => l.split("\t"));
+
+    /** A kind node container `name` of cluster `lab`, listed as the fake kind lists it, with these state files. */
+    const simulatedNode = (name: string, files: Record<string, string>) => {
+        fs.mkdirSync(path.join(state, "kind-nodes"), { recursive: true });
+        fs.appendFileSync(path.join(state, "kind-nodes", "lab"), `${name}\tworker\tkindest/node:v1\t\n`);
+        const dir = path.join(state, "kind-node-sim", name);
+        fs.mkdirSync(dir, { recursive: true });
+        for (const [file, text] of Object.entries(files)) fs.writeFileSync(path.join(dir, file), text);
+    };
 
     beforeEach(() => {
         state = fs.mkdtempSync(path.join(os.tmpdir(), "fakes-"));
@@ -50,6 +60,108 @@ describe("fake CLIs (tests/fakes)", () => {
             "restart",
             "containerd",
         ]);
+    });
+
+    it("docker exec runs in a simulated node when kind-node-sim/<name>/ exists, with the effects on its state", () => {
+        simulatedNode("lab-worker", { running: "", generation: "legacy", dev: "null\n" });
+        simulatedNode("lab-worker2", { running: "", generation: "legacy", dev: "null\n" });
+        simulatedNode("lab-stopped", { generation: "legacy" });
+        fs.writeFileSync(path.join(state, "docker-exec-answers"), "nvidia-ctk --version\tfrom the table\n");
+        fs.writeFileSync(path.join(state, "docker-exec-fail"), "lab-worker2 apt-get install -y nvidia-container\n");
+
+        const before = run("docker", ["exec", "lab-worker", ...CHECKS.toolkit.argv]);
+        assert.equal(before.status, 126, "not installed yet: the answer table is not asked");
+        assert.match(before.stderr, /exec: "nvidia-ctk": executable file not found in \$PATH/);
+        assert.equal(run("docker", ["exec", "lab-worker", ...INSTALL_TOOLKIT.argv]).status, 0);
+        assert.ok(fs.existsSync(path.join(state, "kind-node-sim", "lab-worker", "toolkit")));
+        assert.match(run("docker", ["exec", "lab-worker", ...CHECKS.toolkit.argv]).stdout, /^NVIDIA Container Toolkit/);
+
+        const failed = run("docker", ["exec", "lab-worker2", ...INSTALL_TOOLKIT.argv]);
+        assert.equal(failed.status, 100, "a failed script line stops the script as apt-get does");
+        assert.equal(failed.stderr, "E: fake failure of: apt-get install -y nvidia-container-toolkit\n");
+        assert.ok(!fs.existsSync(path.join(state, "kind-node-sim", "lab-worker2", "toolkit")));
+        const unknown = run("docker", ["exec", "lab-worker", "bash", "-c", "set -euo pipefail\nrm -rf /etc"]);
+        assert.equal(unknown.status, 127);
+        assert.match(unknown.stderr, /unknown script line: rm -rf \/etc/);
+        const stopped = run("docker", ["exec", "lab-stopped", "ls", "/dev"]);
+        assert.equal(stopped.stderr, "Error response from daemon: container lab-stopped is not running\n");
+        assert.equal(run("docker", ["exec", "lab-other", ...CHECKS.toolkit.argv]).stdout, "from the table\n");
+        assert.deepEqual(calls("docker")[1].slice(0, 3), ["exec", "lab-worker", "bash"]);
+        assert.equal(calls("docker")[1][4], INSTALL_TOOLKIT.argv[2].replace(/\n/g, "\\n"), "newlines logged as \\n");
+    });
+
+    it("docker inspect shows a kind node's labels, state and bind mounts as Docker's JSON; ps lists the nodes", () => {
+        simulatedNode("lab-worker", { running: "", mounts: "/dev/null:/var/run/nvidia-container-devices/all\n" });
+        fs.appendFileSync(
+            path.join(state, "kind-nodes", "lab"),
+            "lab-control-plane\tcontrol-plane\tkindest/node:v1\t\n",
+        );
+        const inspect = run("docker", ["inspect", "lab-worker", "lab-control-plane"]);
+        assert.equal(inspect.status, 0);
+        assert.deepEqual(JSON.parse(inspect.stdout), [
+            {
+                Name: "/lab-worker",
+                State: { Running: true },
+                Config: { Labels: { "io.x-k8s.kind.cluster": "lab", "io.x-k8s.kind.role": "worker" } },
+                Mounts: [
+                    {
+                        Type: "bind",
+                        Source: "/dev/null",
+                        Destination: "/var/run/nvidia-container-devices/all",
+                        RW: true,
+                    },
+                ],
+            },
+            {
+                Name: "/lab-control-plane",
+                State: { Running: true },
+                Config: { Labels: { "io.x-k8s.kind.cluster": "lab", "io.x-k8s.kind.role": "control-plane" } },
+                Mounts: [],
+            },
+        ]);
+        const missing = run("docker", ["inspect", "lab-worker", "gone"]);
+        assert.equal(missing.status, 1);
+        assert.equal(missing.stderr, "Error: No such object: gone\n");
+        const ps = run("docker", ["ps", "-a", "--filter", "label=io.x-k8s.kind.cluster=lab", "--format", "{{.Names}}"]);
+        assert.equal(ps.stdout, "lab-worker\nlab-control-plane\n");
+    });
+
+    it("docker with the engine down fails every command but the client's version, as the CLI does", () => {
+        const env = { FAKE_DOCKER_ENGINE: "down" };
+        const version = run("docker", ["version", "--format", "{{.Client.Version}}"], undefined, env);
+        assert.deepEqual([version.status, version.stdout], [0, "27.3.1\n"]);
+        const info = run("docker", ["version"], undefined, env);
+        assert.equal(info.status, 1);
+        assert.match(info.stderr, /^Cannot connect to the Docker daemon at unix:\/\/\/var\/run\/docker\.sock/);
+    });
+
+    it("kubectl answers get nodes from nodes.json (nodes.<k>.json on the k-th call) and get pods from pods.json", () => {
+        const kubectl = (args: string[], env: Record<string, string> = {}) => run("kubectl", args, undefined, env);
+        const nodes = ["get", "nodes", "-o", "json"];
+        assert.deepEqual(JSON.parse(kubectl(nodes).stdout), { apiVersion: "v1", kind: "List", items: [] });
+        fs.writeFileSync(
+            path.join(state, "nodes.json"),
+            '{"kind": "NodeList", "items": [{"metadata": {"name": "a"}}]}',
+        );
+        fs.writeFileSync(path.join(state, "nodes.3.json"), '{"kind": "NodeList", "items": []}');
+        assert.equal(JSON.parse(kubectl(nodes).stdout).items.length, 1, "the second call");
+        assert.equal(JSON.parse(kubectl(nodes).stdout).items.length, 0, "the third call");
+        assert.equal(JSON.parse(kubectl(nodes).stdout).items.length, 1, "the fourth call");
+        fs.writeFileSync(path.join(state, "pods.json"), '{"kind": "PodList", "items": []}');
+        const pods = kubectl(["get", "pods", "-n", "gpu-operator", "-l", "app=x", "-o", "json"]);
+        assert.deepEqual(JSON.parse(pods.stdout), { kind: "PodList", items: [] });
+        const wide = kubectl(["get", "pods", "-n", "gpu-operator", "-o", "wide"]);
+        assert.deepEqual([wide.status, wide.stderr], [2, "fake kubectl: unexpected command: get pods -o wide\n"]);
+
+        const kubeconfig = path.join(state, "kubeconfig");
+        fs.writeFileSync(kubeconfig, "apiVersion: v1\n", { mode: 0o640 });
+        const down = kubectl(["--kubeconfig", kubeconfig, ...nodes], { FAKE_KUBECTL_MODE: "down" });
+        assert.equal(down.status, 1);
+        assert.match(down.stderr, /^The connection to the server 127\.0\.0\.1:6443 was refused/);
+        assert.equal(fs.readFileSync(path.join(state, "kubeconfig-seen"), "utf8"), "apiVersion: v1\nmode=640\n");
+        const log = fs.readFileSync(path.join(state, "calls.log"), "utf8").trimEnd().split("\n");
+        assert.deepEqual(log.at(-1)!.split("\t"), ["--kubeconfig", kubeconfig, ...nodes]);
+        assert.equal(log.length, 7);
     });
 
     it("kind create records the nodes the fake docker lists by kind's label, and delete removes them", () => {

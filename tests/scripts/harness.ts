@@ -12,7 +12,7 @@ const ROOT = path.resolve(__dirname, "../..");
 const FAKES = path.join(ROOT, "tests", "fakes");
 
 /** What the fakes' scripts themselves use (bash builtins aside); linked into PATH so no real CLI leaks in. */
-const UTILITIES = ["cat", "cp", "cut", "grep", "head", "ls", "mkdir", "rm", "sed", "sha256sum", "sort", "touch"];
+const UTILITIES = "cat cp cut grep head ls mkdir mv readlink rm sed sha256sum sort touch tr".split(" ");
 
 /** The fakes a sandbox can put on PATH. */
 export const FAKE_TOOLS = ["pulumi", "docker", "kind", "nvidia-smi", "kubectl"] as const;

@@ -1,5 +1,5 @@
 /**
- * The GPU node setup provider against a fake `docker` (tests/components/gpu/fakes/docker) whose node containers
+ * The GPU node setup provider against the fake `docker` (tests/fakes/docker) whose simulated node containers
  * change state as the real commands would change a kind node: which nodes get which commands, both generations of
  * the params file, a failure at each step, idempotency, and the serialized copy Pulumi would run.
  */
@@ -169,7 +169,7 @@ describe("GPU node setup provider (fake docker)", () => {
 
             // What the next `pulumi up` does: the same inputs again, with the cause gone.
             tools.clearCalls();
-            require("node:fs").rmSync(`${tools.dockerDir}/fail`);
+            tools.clearFailures();
             const outs = await prepareGpuNodes(INPUTS);
             assert.deepEqual(outs.reports[0].ran, [], "lab-worker is not touched again");
             assert.ok(outs.reports[1].ran.length > 0);
@@ -223,7 +223,7 @@ describe("GPU node setup provider (fake docker)", () => {
     });
 
     it("says Docker is not running, and where docker is missing", async () => {
-        require("node:fs").writeFileSync(`${tools.dockerDir}/daemon-down`, "");
+        tools.dockerDown();
         assert.match(
             (await rejection(prepareGpuNodes(INPUTS))).message,
             /`docker ps` failed \(exit code 1\); is Docker running\?\nCannot connect to the Docker daemon/,
@@ -261,7 +261,7 @@ describe("GPU node setup provider (fake docker)", () => {
             );
 
             // A node that lost its setup (a re-created cluster, a restarted node): the next up prepares it again.
-            require("node:fs").rmSync(`${tools.dockerDir}/nodes/lab-worker2/containerd-live`);
+            tools.nodeLoses("lab-worker2", "containerd-live");
             assert.equal((await gpuNodeSetupProvider.diff!("lab", created.outs!, INPUTS)).changes, true);
             const updated = await gpuNodeSetupProvider.update!("lab", created.outs!, INPUTS);
             assert.deepEqual(updated.outs!.reports[1].ran, ["configure-containerd", "restart-containerd"]);
@@ -273,7 +273,7 @@ describe("GPU node setup provider (fake docker)", () => {
                 (await gpuNodeSetupProvider.diff!("lab", created.outs!, { ...INPUTS, gpuWorkers: 1 })).changes,
                 true,
             );
-            require("node:fs").writeFileSync(`${tools.dockerDir}/daemon-down`, "");
+            tools.dockerDown();
             assert.equal((await gpuNodeSetupProvider.diff!("lab", created.outs!, INPUTS)).changes, true);
         });
 

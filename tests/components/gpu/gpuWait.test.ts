@@ -1,5 +1,5 @@
 /**
- * The GPU wait against the fake `kubectl` and `docker` (tests/components/gpu/fakes), with an injected clock: no
+ * The GPU wait against the fake `kubectl` and `docker` (tests/fakes), with an injected clock: no
  * test sleeps, and each proves how many polls ran and how long the wait would have slept.
  */
 import assert from "node:assert/strict";
@@ -45,8 +45,8 @@ describe("GPU wait (fake kubectl and docker, injected clock)", () => {
         assert.deepEqual(clock.slept, []);
         const [call] = tools.kubectlCalls();
         assert.deepEqual([call[0], ...call.slice(2)], ["--kubeconfig", "get", "nodes", "-o", "json"]);
-        assert.equal(fs.readFileSync(`${tools.kubectlDir}/kubeconfig.seen`, "utf8"), KUBECONFIG);
-        assert.equal(fs.readFileSync(`${tools.kubectlDir}/kubeconfig.mode`, "utf8").trim(), "600");
+        assert.equal(tools.kubeconfigSeen().text, KUBECONFIG);
+        assert.equal(tools.kubeconfigSeen().mode, "600");
         assert.ok(!fs.existsSync(call[1]), "the kubeconfig copy is removed afterwards");
         assert.deepEqual(tools.dockerCalls(), [], "the nodes are only looked into when the wait fails");
     });
@@ -70,7 +70,7 @@ describe("GPU wait (fake kubectl and docker, injected clock)", () => {
     });
 
     it("keeps polling through API errors, bounded by the deadline (last sleep cut to what is left)", async () => {
-        fs.writeFileSync(`${tools.kubectlDir}/unreachable`, "");
+        tools.kubectlDown();
         const clock = fakeClock();
         const error = await rejection(waitForGpus({ ...KIND, timeoutSeconds: 12, pollIntervalSeconds: 5 }, clock));
         assert.deepEqual(clock.slept, [5000, 5000, 2000]);
@@ -82,7 +82,7 @@ describe("GPU wait (fake kubectl and docker, injected clock)", () => {
     });
 
     it("takes output that is not JSON as a failed look, and keeps polling", async () => {
-        fs.writeFileSync(`${tools.kubectlDir}/nodes.1.json`, "Unable to connect: EOF");
+        tools.kubectlAnswerText("nodes.1.json", "Unable to connect: EOF");
         const outs = await waitForGpus(KIND, fakeClock());
         assert.equal(outs.totalGpus, 1);
         assert.equal(polls(), 2);
@@ -90,7 +90,7 @@ describe("GPU wait (fake kubectl and docker, injected clock)", () => {
 
     it("says the Kind nodes could not be checked when Docker is down at the timeout", async () => {
         tools.kubectlAnswer("nodes.json", nodeList({ "lab-worker": undefined }));
-        fs.writeFileSync(`${tools.dockerDir}/daemon-down`, "");
+        tools.dockerDown();
         const error = await rejection(waitForGpus({ ...KIND, timeoutSeconds: 0 }, fakeClock()));
         assert.match(
             error.message,
@@ -140,7 +140,7 @@ describe("GPU wait (fake kubectl and docker, injected clock)", () => {
         });
 
         it("toolkit: the node's containerd has no nvidia runtime", async () => {
-            fs.rmSync(`${tools.dockerDir}/nodes/lab-worker/containerd-live`);
+            tools.nodeLoses("lab-worker", "containerd-live");
             assert.match(await timedOut(), /Missing layer: toolkit: containerd on lab-worker has no nvidia runtime/);
         });
 

@@ -1,11 +1,11 @@
-#!/bin/bash
-# A fake `docker` for the GPU node tests: kind node containers as directories, and the commands nvkind's setup
-# runs in them, with the effects the real ones have on a kind node.
+# Sourced by tests/fakes/docker: kind node containers, and a simulation of the node containers that have a state
+# folder, in which the commands of nvkind's GPU setup have the effects the real ones have on a kind node.
 #
-# $FAKE_DOCKER_DIR/nodes/<name>/ is one container. Files in it:
-#   cluster, role          the io.x-k8s.kind.cluster and io.x-k8s.kind.role labels
-#   mounts                 one "source:destination" bind mount a line
-#   running                present while the container runs
+# A container exists when a line of $FAKE_CLI_STATE/kind-nodes/<cluster> names it (name<TAB>role<TAB>image<TAB>
+# ports, as tests/fakes/kind writes them); its labels io.x-k8s.kind.cluster and io.x-k8s.kind.role come from there.
+# $FAKE_CLI_STATE/kind-node-sim/<name>/ makes it a simulated node. Files in that folder:
+#   mounts                 one "source:destination" bind mount a line (`inspect` lists them)
+#   running                present while the container runs (`exec` fails on a stopped one)
 #   driver                 present when the host's driver reaches the node (nvidia-smi works, params readable)
 #   generation             "legacy" (toolkit < 1.19: params reads ModifyDeviceFiles: 1) or "hook" (reads 0)
 #   toolkit                present once nvidia-container-toolkit is installed
@@ -13,24 +13,26 @@
 #   containerd-live        present once containerd runs with that config (after a restart)
 #   params-masked          present once the masked copy of params is bind-mounted
 #   dev                    entries of /dev, one a line
-# $FAKE_DOCKER_DIR/fail: "<node> <text>" lines; a command (or script line) containing <text> fails on <node>.
-# Every call is appended to $FAKE_DOCKER_DIR/calls.log: arguments joined by tabs, newlines written as \n.
-set -u
-dir="$FAKE_DOCKER_DIR"
-logged=()
-for arg in "$@"; do logged+=("${arg//$'\n'/\\n}"); done
-(IFS=$'\t'; echo "${logged[*]}") >> "$dir/calls.log"
+# Uses from the docker fake: $state, and exec_failure "<container> <command>" (a docker-exec-fail line it
+# contains, if any).
+# shellcheck shell=bash
 
-node_dir() { echo "$dir/nodes/$1"; }
-has() { [ -e "$(node_dir "$1")/$2" ]; }
-say_fail() { # node text: true when the test asked this command to fail
-    [ -f "$dir/fail" ] || return 1
-    local n t
-    while read -r n t; do
-        [ "$n" = "$1" ] && [[ "$2" == *"$t"* ]] && return 0
-    done < "$dir/fail"
+sim_dir() { echo "$state/kind-node-sim/$1"; }
+sim_node() { [ -n "$1" ] && [ -d "$(sim_dir "$1")" ]; }
+has() { [ -e "$(sim_dir "$1")/$2" ]; }
+
+# "cluster<TAB>role" of container $1 from the kind-nodes lists; fails when no list names it.
+kind_labels() {
+    local list name role rest
+    for list in "$state"/kind-nodes/*; do
+        [ -f "$list" ] || continue
+        while IFS=$'\t' read -r name role rest; do
+            [ "$name" = "$1" ] && { printf '%s\t%s\n' "${list##*/}" "$role"; return 0; }
+        done < "$list"
+    done
     return 1
 }
+
 not_found() {
     local why="exec: \"$1\": executable file not found in \$PATH: unknown"
     echo "OCI runtime exec failed: exec failed: unable to start container process: $why" >&2
@@ -39,16 +41,16 @@ not_found() {
 
 params_text() { # node
     local zero=1
-    if [ "$(cat "$(node_dir "$1")/generation" 2>/dev/null)" = hook ] || has "$1" params-masked; then zero=0; fi
+    if [ "$(cat "$(sim_dir "$1")/generation" 2>/dev/null)" = hook ] || has "$1" params-masked; then zero=0; fi
     printf 'ResmanDebugLevel: 4294967295\nRmLogonRC: 1\nModifyDeviceFiles: %s\n' "$zero"
     printf 'DeviceFileUID: 0\nDeviceFileGID: 0\nDeviceFileMode: 438\n'
 }
 
-# One line of a `bash -c` script in node $1; returns the line's exit status like bash with `set -e` would stop on.
+# One line of a `bash -c` script in node $1; returns the status at which bash with `set -e` would stop.
 script_line() {
     local node="$1" line="$2" d
-    d="$(node_dir "$node")"
-    if say_fail "$node" "$line"; then
+    d="$(sim_dir "$node")"
+    if [ -n "$(exec_failure "$node $line")" ]; then
         echo "E: fake failure of: $line" >&2
         return 100
     fi
@@ -93,11 +95,11 @@ script_line() {
     esac
 }
 
-exec_in() { # node argv...
+# `docker exec <node> <argv...>` in a simulated node; exits with the command's status.
+sim_exec() {
     local node="$1"; shift
-    local d
-    d="$(node_dir "$node")"
-    [ -d "$d" ] || { echo "Error response from daemon: No such container: $node" >&2; exit 1; }
+    local d failure
+    d="$(sim_dir "$node")"
     [ -e "$d/running" ] || { echo "Error response from daemon: container $node is not running" >&2; exit 1; }
     if [ "$1" = bash ] && [ "${2:-}" = -c ]; then
         local line status
@@ -108,7 +110,8 @@ exec_in() { # node argv...
         done <<< "$3"
         exit 0
     fi
-    if say_fail "$node" "$*"; then echo "fake failure of: $*" >&2; exit 1; fi
+    failure="$(exec_failure "$node $*")"
+    [ -z "$failure" ] || { echo "fake failure: $failure" >&2; exit 1; }
     case "$*" in
         "cat /proc/driver/nvidia/params")
             has "$node" driver || { echo "cat: /proc/driver/nvidia/params: No such file or directory" >&2; exit 1; }
@@ -139,44 +142,30 @@ exec_in() { # node argv...
     esac
 }
 
-inspect() {
-    local first=1 name d
+# `docker inspect <name...>` of kind node containers: name, running state, kind's labels, bind mounts.
+kind_inspect() {
+    local first=1 name labels cluster role
     echo "["
     for name in "$@"; do
-        d="$(node_dir "$name")"
-        [ -d "$d" ] || { echo "]"; echo "Error: No such object: $name" >&2; exit 1; }
+        labels="$(kind_labels "$name")" || { echo "]"; echo "Error: No such object: $name" >&2; exit 1; }
+        IFS=$'\t' read -r cluster role <<< "$labels"
         [ $first -eq 1 ] || echo ","
         first=0
-        local running=false mounts="" sep="" src dst
-        [ -e "$d/running" ] && running=true
-        if [ -f "$d/mounts" ]; then
-            while IFS=: read -r src dst; do
-                mounts="$mounts$sep{\"Type\": \"bind\", \"Source\": \"$src\", \"Destination\": \"$dst\", \"RW\": true}"
-                sep=", "
-            done < "$d/mounts"
+        local d running=true mounts="" sep="" src dst
+        d="$(sim_dir "$name")"
+        if sim_node "$name"; then
+            has "$name" running || running=false
+            if [ -f "$d/mounts" ]; then
+                while IFS=: read -r src dst; do
+                    mounts="$mounts$sep{\"Type\": \"bind\", \"Source\": \"$src\", "
+                    mounts="$mounts\"Destination\": \"$dst\", \"RW\": true}"
+                    sep=", "
+                done < "$d/mounts"
+            fi
         fi
-        local labels
-        labels="\"io.x-k8s.kind.cluster\": \"$(cat "$d/cluster")\", \"io.x-k8s.kind.role\": \"$(cat "$d/role")\""
+        labels="\"io.x-k8s.kind.cluster\": \"$cluster\", \"io.x-k8s.kind.role\": \"$role\""
         printf '{"Name": "/%s", "State": {"Running": %s}, "Config": {"Labels": {%s}}, "Mounts": [%s]}\n' \
             "$name" "$running" "$labels" "$mounts"
     done
     echo "]"
 }
-
-if [ -e "$dir/daemon-down" ]; then
-    echo "Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?" >&2
-    exit 1
-fi
-case "${1:-}" in
-    ps)
-        # Only the form kind and nvkind use: ps -a --filter label=io.x-k8s.kind.cluster=<name> --format {{.Names}}
-        [ "$2 $3 $5 $6" = "-a --filter --format {{.Names}}" ] || { echo "fake docker: unexpected ps: $*" >&2; exit 2; }
-        wanted="${4#label=io.x-k8s.kind.cluster=}"
-        for d in "$dir"/nodes/*/; do
-            [ -d "$d" ] && [ "$(cat "$d/cluster")" = "$wanted" ] && basename "$d"
-        done
-        exit 0 ;;
-    inspect) shift; inspect "$@" ;;
-    exec) shift; exec_in "$@" ;;
-    *) echo "fake docker: unexpected command: $*" >&2; exit 2 ;;
-esac
