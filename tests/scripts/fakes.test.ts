@@ -198,4 +198,59 @@ describe("fake CLIs (tests/fakes)", () => {
         assert.equal(select.status, 255);
         assert.match(select.stderr, /PULUMI_ACCESS_TOKEN must be set for login during non-interactive CLI sessions/);
     });
+
+    it("pulumi finds stacks in a file backend, answers stack output from FAKE_PULUMI_OUTPUTS, masks without it", () => {
+        const backend = { PULUMI_BACKEND_URL: `file://${path.join(state, "backend")}`, PULUMI_CONFIG_PASSPHRASE: "" };
+        const output = (extra: string[], env: Record<string, string> = {}) =>
+            run("pulumi", ["stack", "output", "--json", ...extra, "--stack", "dev"], undefined, { ...backend, ...env });
+        const select = run("pulumi", ["stack", "select", "--stack", "dev", "--non-interactive"], undefined, backend);
+        assert.deepEqual([select.status, select.stderr], [255, "error: no stack named 'dev' found\n"]);
+        assert.deepEqual([output([]).status, output([]).stderr], [255, "error: no stack named 'dev' found\n"]);
+
+        const stacks = path.join(state, "backend", ".pulumi", "stacks", "ai-hyperscaler");
+        fs.mkdirSync(stacks, { recursive: true });
+        fs.writeFileSync(path.join(stacks, "dev.json"), '{"version": 3}');
+        assert.equal(run("pulumi", ["stack", "select", "--stack", "dev"], undefined, backend).status, 0);
+        assert.deepEqual(JSON.parse(output([]).stdout), { clusterName: "lab", kubeconfig: "[secret]" });
+        assert.match(JSON.parse(output(["--show-secrets"]).stdout).kubeconfig, /^apiVersion: v1/);
+
+        const file = path.join(state, "outputs.json");
+        fs.writeFileSync(file, '{"clusterName": "mine", "tenantInfo": {"a": {"kubeconfig": "k"}}}\n');
+        const outputs = { FAKE_PULUMI_OUTPUTS: file };
+        for (const extra of [[], ["--show-secrets"]]) {
+            const answer = output(extra, outputs);
+            assert.deepEqual([answer.status, answer.stdout], [0, fs.readFileSync(file, "utf8")]);
+        }
+        assert.deepEqual(calls("pulumi").at(-1), ["stack", "output", "--json", "--show-secrets", "--stack", "dev"]);
+    });
+
+    it("pulumi --show-secrets of a file backend needs a passphrase, like the CLI", () => {
+        const stacks = path.join(state, "backend", ".pulumi", "stacks", "ai-hyperscaler");
+        fs.mkdirSync(stacks, { recursive: true });
+        fs.writeFileSync(path.join(stacks, "dev.json"), '{"version": 3}');
+        const env = { PULUMI_BACKEND_URL: `file://${path.join(state, "backend")}` };
+        const clean = { ...process.env };
+        delete clean.PULUMI_CONFIG_PASSPHRASE;
+        delete clean.PULUMI_CONFIG_PASSPHRASE_FILE;
+        const answer = spawnSync(
+            path.join(FAKES, "pulumi"),
+            ["stack", "output", "--json", "--show-secrets", "--stack", "dev"],
+            { env: { ...clean, FAKE_CLI_STATE: state, ...env }, encoding: "utf8" },
+        );
+        assert.equal(answer.status, 255);
+        assert.equal(answer.stdout, "");
+        assert.match(
+            answer.stderr,
+            /unable to find either `PULUMI_CONFIG_PASSPHRASE` or `PULUMI_CONFIG_PASSPHRASE_FILE`/,
+        );
+    });
+
+    it("pulumi in FAKE_PULUMI_MODE=silent logs each call, exits 1 and prints nothing", () => {
+        for (const args of [["version"], ["stack", "output", "--json", "--stack", "dev"]]) {
+            const answer = run("pulumi", args, undefined, { FAKE_PULUMI_MODE: "silent" });
+            assert.deepEqual([answer.status, answer.stdout, answer.stderr], [1, "", ""]);
+        }
+        assert.deepEqual(calls("pulumi"), [["version"], ["stack", "output", "--json", "--stack", "dev"]]);
+        assert.equal(run("pulumi", ["version"], undefined, { FAKE_PULUMI_MODE: "ok" }).stdout, "v3.248.0\n");
+    });
 });

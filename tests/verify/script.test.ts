@@ -1,6 +1,8 @@
 /**
  * `npm run verify` as a user runs it: the script spawned with a PATH that holds only fakes (tests/fakes/kubectl,
- * tests/verify/fakes/pulumi) and the few tools they use, so no real Pulumi CLI or cluster is reached.
+ * tests/fakes/pulumi) and the few tools they use, so no real Pulumi CLI or cluster is reached. Each run gets a fresh
+ * file backend in the test's temporary folder (PULUMI_BACKEND_URL), holding the dev stack's file unless the stack
+ * should be missing, so nothing is written into the repository (no project-local state or passphrase).
  */
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
@@ -26,7 +28,7 @@ describe("npm run verify (the script, against fake pulumi and kubectl)", functio
     let dir: string;
     before(() => {
         dir = fs.mkdtempSync(path.join(os.tmpdir(), "verify-script-"));
-        for (const sub of ["bin", "bin-no-pulumi", "kubectl", "pulumi"]) fs.mkdirSync(path.join(dir, sub));
+        for (const sub of ["bin", "bin-no-pulumi", "kubectl"]) fs.mkdirSync(path.join(dir, sub));
         // Only what the fakes and node need: a real kubectl or pulumi elsewhere on PATH must not be reached.
         for (const bin of ["bin", "bin-no-pulumi"]) {
             for (const tool of ["bash", "cat", "base64", "stat", "tr"])
@@ -34,13 +36,27 @@ describe("npm run verify (the script, against fake pulumi and kubectl)", functio
             fs.symlinkSync(process.execPath, path.join(dir, bin, "node"));
             fs.symlinkSync(path.join(ROOT, "tests", "fakes", "kubectl"), path.join(dir, bin, "kubectl"));
         }
-        fs.symlinkSync(path.join(ROOT, "tests", "verify", "fakes", "pulumi"), path.join(dir, "bin", "pulumi"));
+        fs.symlinkSync(path.join(ROOT, "tests", "fakes", "pulumi"), path.join(dir, "bin", "pulumi"));
         fs.writeFileSync(path.join(dir, "outputs.json"), JSON.stringify(OUTPUTS));
     });
     after(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-    function verify(args: string[], env: Record<string, string> = {}, bin = "bin") {
+    /** The fake pulumi's state folder (pulumi.calls) and the file backend's folder, made afresh for each run. */
+    const pulumiState = () => path.join(dir, "pulumi");
+    const backend = () => path.join(dir, "backend");
+
+    function verify(args: string[], env: Record<string, string> = {}, bin = "bin", stackExists = true) {
         fs.rmSync(path.join(dir, "kubectl", "calls.log"), { force: true });
+        for (const folder of [pulumiState(), backend()]) {
+            fs.rmSync(folder, { recursive: true, force: true });
+            fs.mkdirSync(folder);
+        }
+        if (stackExists) {
+            // Where a file backend keeps the stack that `npm run up` created; verify only selects it.
+            const stacks = path.join(backend(), ".pulumi", "stacks", "ai-hyperscaler");
+            fs.mkdirSync(stacks, { recursive: true });
+            fs.writeFileSync(path.join(stacks, "dev.json"), '{"version": 3}');
+        }
         const result = spawnSync(process.execPath, ["-r", "ts-node/register", "scripts/verify.ts", ...args], {
             cwd: ROOT,
             encoding: "utf8",
@@ -49,7 +65,9 @@ describe("npm run verify (the script, against fake pulumi and kubectl)", functio
                 HOME: dir,
                 TS_NODE_TRANSPILE_ONLY: "1",
                 FAKE_KUBECTL_DIR: path.join(dir, "kubectl"),
-                FAKE_PULUMI_DIR: path.join(dir, "pulumi"),
+                FAKE_CLI_STATE: pulumiState(),
+                PULUMI_BACKEND_URL: `file://${backend()}`,
+                PULUMI_CONFIG_PASSPHRASE: "",
                 FAKE_PULUMI_OUTPUTS: path.join(dir, "outputs.json"),
                 ...env,
             },
@@ -80,6 +98,26 @@ describe("npm run verify (the script, against fake pulumi and kubectl)", functio
             calls,
             /--kubeconfig\t\S+\/tenant-team-a\.kubeconfig\t--namespace\targocd\tget\tdeployment\targocd-server/,
         );
+        // The stack is only selected (never created) in the backend the user chose, so no local state appears.
+        const pulumi = (file: string) =>
+            fs
+                .readFileSync(path.join(pulumiState(), file), "utf8")
+                .trimEnd()
+                .split("\n")
+                .map((l) => l.split("\t"));
+        assert.deepEqual(pulumi("pulumi.calls"), [
+            ["version"],
+            ["stack", "select", "--stack", "dev", "--non-interactive"],
+            ["stack", "output", "--json", "--stack", "dev", "--non-interactive"],
+            ["stack", "output", "--json", "--show-secrets", "--stack", "dev", "--non-interactive"],
+        ]);
+        for (const env of pulumi("pulumi.env")) {
+            assert.deepEqual(env.slice(0, 3), [
+                `PULUMI_BACKEND_URL=file://${backend()}`,
+                "PULUMI_CONFIG_PASSPHRASE=set",
+                "PULUMI_CONFIG_PASSPHRASE_FILE=",
+            ]);
+        }
     });
 
     it("fails fast with no cluster: JSON report, API check failed, the rest not run, exit code 1", () => {
@@ -137,7 +175,7 @@ describe("npm run verify (the script, against fake pulumi and kubectl)", functio
     });
 
     it("exits 2 when the stack was never brought up", () => {
-        const result = verify(["dev"], { FAKE_PULUMI_MODE: "nostack" });
+        const result = verify(["dev"], {}, "bin", false);
         assert.equal(result.status, 2);
         assert.equal(
             result.stderr.trim(),
@@ -145,14 +183,26 @@ describe("npm run verify (the script, against fake pulumi and kubectl)", functio
         );
     });
 
+    it("exits 2 when the Pulumi CLI fails without a word, naming the command that failed", () => {
+        const result = verify(["dev"], { FAKE_PULUMI_MODE: "silent" });
+        assert.equal(result.status, 2);
+        assert.equal(
+            result.stderr.trim(),
+            `verify dev: could not read the outputs of the stack "dev": Command failed with exit code 1: pulumi version`,
+        );
+        assert.equal(result.stdout, "");
+    });
+
     it("exits 2 on bad arguments and on a stack with no settings file, before calling Pulumi", () => {
-        fs.rmSync(path.join(dir, "pulumi", "calls.log"), { force: true });
+        const calls = () => fs.existsSync(path.join(pulumiState(), "pulumi.calls"));
         assert.equal(verify([]).status, 2);
+        assert.equal(calls(), false);
         const unknown = verify(["dev", "--yaml"]);
         assert.match(unknown.stderr, /unknown option --yaml; usage: npm run verify -- <stack> \[--json\]/);
+        assert.equal(calls(), false);
         const missing = verify(["nosuch"]);
         assert.equal(missing.status, 2);
         assert.match(missing.stderr, /no stack "nosuch": there is no Pulumi\.nosuch\.yaml/);
-        assert.equal(fs.existsSync(path.join(dir, "pulumi", "calls.log")), false);
+        assert.equal(calls(), false);
     });
 });
