@@ -19,8 +19,6 @@ export interface RoleSpec {
      * Slurm roles) the entrypoint's role argument and `entrypoint.sh probe <role>`.
      */
     readonly name: SlurmRole;
-    /** Whether the project's Slurm image runs it (through its entrypoint); false for MariaDB's upstream image. */
-    readonly slurmImage: boolean;
     /** Name of the role's container. */
     readonly container: string;
     /** The port its daemon listens on; absent for the login pod, which serves nothing. */
@@ -46,7 +44,6 @@ const DAEMON_CAPABILITIES = ["CHOWN", "SETGID", "SETUID"] as const;
 export const ROLE_SPECS: Readonly<Record<SlurmRole, RoleSpec>> = {
     mariadb: {
         name: "mariadb",
-        slurmImage: false,
         container: "mariadb",
         port: PORTS.mariadb,
         portName: "mysql",
@@ -55,7 +52,6 @@ export const ROLE_SPECS: Readonly<Record<SlurmRole, RoleSpec>> = {
     },
     slurmdbd: {
         name: "slurmdbd",
-        slurmImage: true,
         container: "slurmdbd",
         port: PORTS.slurmdbd,
         portName: "slurmdbd",
@@ -64,7 +60,6 @@ export const ROLE_SPECS: Readonly<Record<SlurmRole, RoleSpec>> = {
     },
     slurmctld: {
         name: "slurmctld",
-        slurmImage: true,
         container: "slurmctld",
         port: PORTS.slurmctld,
         portName: "slurmctld",
@@ -74,7 +69,6 @@ export const ROLE_SPECS: Readonly<Record<SlurmRole, RoleSpec>> = {
     },
     compute: {
         name: "compute",
-        slurmImage: true,
         container: "slurmd",
         port: PORTS.slurmd,
         portName: "slurmd",
@@ -83,7 +77,6 @@ export const ROLE_SPECS: Readonly<Record<SlurmRole, RoleSpec>> = {
     },
     login: {
         name: "login",
-        slurmImage: true,
         container: "login",
         capabilities: DAEMON_CAPABILITIES,
         waitsFor: ["slurmctld"],
