@@ -224,8 +224,9 @@ async function loadImages(inputs: KindProviderInputs): Promise<void> {
         await runKind(kindBinary(inputs), ["load", "docker-image", ...images, "--name", inputs.clusterName]);
     } catch (error) {
         const said = (error as Error).message;
-        // kind names the missing image: give the exact command that builds it.
-        const missing = /image: "([^"]+)" not present locally/.exec(said)?.[1] ?? "<image>";
+        // When kind names a missing image, give the exact command that builds it; other failures speak for themselves.
+        const missing = /image: "([^"]+)" not present locally/.exec(said)?.[1];
+        if (missing === undefined) throw error;
         throw new Error(
             `${said}\nEvery image in \`images\` must be in the local Docker first; the Slurm image is built with ` +
                 `\`docker build -t ${missing} containers/images/slurm-base/Docker\` (npm run up does it for you).`,

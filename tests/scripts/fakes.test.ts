@@ -184,8 +184,11 @@ describe("fake CLIs (tests/fakes)", () => {
             1,
             "the name is taken",
         );
+        assert.equal(run("kind", ["load", "docker-image", "slurm:1", "--name", "lab"]).status, 0);
         run("kind", ["delete", "cluster", "--name", "lab"]);
         assert.equal(run("kind", ["get", "clusters"]).stdout, "");
+        const load = run("kind", ["load", "docker-image", "slurm:1", "--name", "lab"]);
+        assert.deepEqual([load.status, load.stderr], [1, 'ERROR: no nodes found for cluster "lab"\n']);
     });
 
     it("pulumi prints its version and refuses stack commands without a backend, like the CLI", () => {

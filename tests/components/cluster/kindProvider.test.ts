@@ -98,6 +98,15 @@ describe("kindProvider (against a fake kind CLI)", () => {
             assert.equal(updated.outs!.kubeconfig, KUBECONFIG_OF_LAB);
         });
 
+        it("passes on a load failure other than a missing image as kind said it, with no build advice", async () => {
+            const gone = { ...STATE, images: [] };
+            const error = await rejection(kindProvider.update!("lab", gone, { ...INPUTS, images: ["slurm:1"] }));
+            assert.equal(
+                error.message,
+                '`kind load docker-image slurm:1 --name lab` failed (exit code 1). kind said:\nERROR: no nodes found for cluster "lab"',
+            );
+        });
+
         it("fails with kind's own stderr and the command, without blaming Docker for a kubeadm failure", async () => {
             fake({ mode: "fail" });
             const error = await rejection(kindProvider.create(INPUTS));
@@ -235,6 +244,7 @@ describe("kindProvider (against a fake kind CLI)", () => {
         });
 
         it("updates in place, loading the images again, when only the image list changes", async () => {
+            fake({ clusters: "lab" });
             const news = { ...INPUTS, images: ["ai-hyperscaler/slurm:24.11"] };
             const diff = await kindProvider.diff!("lab", STATE, news);
             assert.equal(diff.changes, true);
@@ -246,6 +256,7 @@ describe("kindProvider (against a fake kind CLI)", () => {
         });
 
         it("loads a rebuilt image under its new tag: the content-derived tag changes the list", async () => {
+            fake({ clusters: "lab" });
             const olds = { ...STATE, images: ["ai-hyperscaler/slurm:24.11-aaaaaaaaaaaa"] };
             const news = { ...INPUTS, images: ["ai-hyperscaler/slurm:24.11-bbbbbbbbbbbb"] };
             assert.deepEqual(await kindProvider.diff!("lab", olds, news), {
