@@ -223,4 +223,11 @@ describe("the static stack's objects", () => {
         const cpu = await register({ ...FIXED, compute: { ...FIXED.compute, gpus: 0 } });
         assert.deepEqual(computeResources(cpu), { requests: cpuOnly, limits: cpuOnly });
     });
+    it("generate each database password as 32 letters and digits, which slurmdbd.conf can hold unquoted", () => {
+        const passwords = resources.filter((r) => r.type === "random:index/randomPassword:RandomPassword");
+        assert.deepEqual(passwords.map((r) => [r.name, r.inputs]).sort(), [
+            ["slurm-mariadb-root-password", { length: 32, special: false }],
+            ["slurm-slurmdbd-db-password", { length: 32, special: false }],
+        ]);
+    });
 });
