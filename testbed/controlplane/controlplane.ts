@@ -1,0 +1,445 @@
+/**
+ * A real Kubernetes control plane on loopback, for tests and for trying a change in seconds: etcd, kube-apiserver,
+ * kube-controller-manager, kube-scheduler and kwok (which plays the nodes: it makes them Ready, marks scheduled pods
+ * Running and Ready, and provisions and binds PVCs of the default StorageClass `kwok-volume`). Every process runs from
+ * the toolchain (`npm run toolchain`), on free loopback ports, with all its files in one temporary folder; several
+ * control planes may run at once. kwok runs no container: a pod is Ready without any process of it running.
+ *
+ *   npm run -s controlplane -- start        prints KUBECONFIG=<folder>/kubeconfig once the API is ready
+ *   npm run -s controlplane -- stop PATH    stops that control plane and removes its folder
+ */
+import { execFileSync, spawn } from "child_process";
+import * as fs from "fs";
+import * as https from "https";
+import * as net from "net";
+import * as os from "os";
+import * as path from "path";
+
+/** What {@link startControlPlane} made. */
+export interface ControlPlane {
+    /** The folder holding everything: certificates, etcd data, logs, the kubeconfig, `pids.json`. */
+    readonly dir: string;
+    /** Path of an admin kubeconfig (client certificate in group system:masters). */
+    readonly kubeconfig: string;
+    /** The API server's URL, `https://127.0.0.1:<port>`. */
+    readonly server: string;
+    /** The API server's audit log (JSON lines, one per request at level Metadata). */
+    readonly auditLog: string;
+}
+
+/** Options of {@link startControlPlane}. */
+export interface ControlPlaneOptions {
+    /** Number of kwok nodes, named `kwok-node-0`... Default 3. */
+    readonly nodes?: number;
+    /** How long to wait for each component to be ready. Default 120 s (a busy 2-core machine). */
+    readonly timeoutMs?: number;
+    /** Where the temporary folder goes. Default the OS temporary folder. */
+    readonly parent?: string;
+}
+
+interface Pids {
+    [component: string]: number;
+}
+
+const PIDS_FILE = "pids.json";
+/** The order components stop in: clients first, etcd last. */
+const STOP_ORDER = ["kwok", "kube-scheduler", "kube-controller-manager", "kube-apiserver", "etcd"];
+
+function which(tool: string): string {
+    for (const dir of (process.env.PATH ?? "").split(path.delimiter)) {
+        const candidate = path.join(dir, tool);
+        try {
+            fs.accessSync(candidate, fs.constants.X_OK);
+            return candidate;
+        } catch {
+            // not in this folder
+        }
+    }
+    throw new Error(`${tool} is not on PATH: run eval "$(npm run -s toolchain)" first`);
+}
+
+/** A port the kernel says is free on 127.0.0.1 now. */
+function freePort(): Promise<number> {
+    return new Promise((resolve, reject) => {
+        const server = net.createServer();
+        server.once("error", reject);
+        server.listen(0, "127.0.0.1", () => {
+            const { port } = server.address() as net.AddressInfo;
+            server.close(() => resolve(port));
+        });
+    });
+}
+
+function openssl(dir: string, args: string[]): void {
+    execFileSync("openssl", args, { cwd: dir, stdio: ["ignore", "ignore", "pipe"] });
+}
+
+/** A CA, the API server's serving certificate (127.0.0.1, localhost), an admin client certificate, a SA key pair. */
+function makeCertificates(dir: string): void {
+    const ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"];
+    openssl(dir, ["req", "-x509", ...ec, "-keyout", "ca.key", "-out", "ca.crt", "-days", "7", "-subj", "/CN=test-ca"]);
+    const sign = (name: string, subject: string, ext: string): void => {
+        openssl(dir, ["req", "-new", ...ec, "-keyout", `${name}.key`, "-out", `${name}.csr`, "-subj", subject]);
+        fs.writeFileSync(path.join(dir, `${name}.ext`), ext);
+        openssl(dir, [
+            "x509", "-req", "-in", `${name}.csr`, "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial",
+            "-out", `${name}.crt`, "-days", "7", "-extfile", `${name}.ext`,
+        ]); // prettier-ignore
+    };
+    sign(
+        "apiserver",
+        "/CN=kube-apiserver",
+        "subjectAltName=IP:127.0.0.1,IP:10.96.0.1,DNS:localhost,DNS:kubernetes,DNS:kubernetes.default," +
+            "DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.cluster.local\nextendedKeyUsage=serverAuth\n",
+    );
+    sign("admin", "/O=system:masters/CN=kubernetes-admin", "extendedKeyUsage=clientAuth\n");
+    openssl(dir, ["genrsa", "-out", "sa.key", "2048"]);
+    openssl(dir, ["rsa", "-in", "sa.key", "-pubout", "-out", "sa.pub"]);
+}
+
+function kubeconfigFor(dir: string, server: string): string {
+    const b64 = (file: string): string => fs.readFileSync(path.join(dir, file)).toString("base64");
+    return [
+        "apiVersion: v1",
+        "kind: Config",
+        "clusters:",
+        "  - name: controlplane",
+        "    cluster:",
+        `      server: ${server}`,
+        `      certificate-authority-data: ${b64("ca.crt")}`,
+        "users:",
+        "  - name: admin",
+        "    user:",
+        `      client-certificate-data: ${b64("admin.crt")}`,
+        `      client-key-data: ${b64("admin.key")}`,
+        "contexts:",
+        "  - name: controlplane",
+        "    context: { cluster: controlplane, user: admin }",
+        "current-context: controlplane",
+        "",
+    ].join("\n");
+}
+
+function launch(dir: string, pids: Pids, name: string, args: string[]): void {
+    const log = fs.openSync(path.join(dir, `${name}.log`), "a");
+    const child = spawn(which(name), args, { cwd: dir, detached: true, stdio: ["ignore", log, log] });
+    fs.closeSync(log);
+    if (child.pid === undefined) throw new Error(`${name} did not start`);
+    // Kept so that a component stopped on purpose (an outage) starts again exactly as it was.
+    fs.writeFileSync(path.join(dir, `${name}.args.json`), JSON.stringify(args));
+    child.unref();
+    pids[name] = child.pid;
+    fs.writeFileSync(path.join(dir, PIDS_FILE), JSON.stringify(pids, null, 2));
+}
+
+function alive(pid: number): boolean {
+    try {
+        process.kill(pid, 0);
+        return true;
+    } catch {
+        return false;
+    }
+}
+
+/** The last lines of a component's log, for an error that says why it never became ready. */
+function tail(dir: string, name: string, lines = 15): string {
+    try {
+        return fs
+            .readFileSync(path.join(dir, `${name}.log`), "utf8")
+            .trimEnd()
+            .split("\n")
+            .slice(-lines)
+            .join("\n");
+    } catch {
+        return "(no log)";
+    }
+}
+
+/** Polls `check` every 100-500 ms until it is true; fails naming `what`, after `timeoutMs`, or when `name` exits. */
+async function waitFor(
+    what: string,
+    check: () => Promise<boolean>,
+    timeoutMs: number,
+    process?: { dir: string; name: string; pid: number },
+): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    let delay = 100;
+    for (;;) {
+        if (await check().catch(() => false)) return;
+        if (process && !alive(process.pid)) {
+            throw new Error(`${process.name} exited while waiting for ${what}:\n${tail(process.dir, process.name)}`);
+        }
+        if (Date.now() > deadline) {
+            const logs = process ? `; ${process.name}'s log ends:\n${tail(process.dir, process.name)}` : "";
+            throw new Error(`timed out after ${timeoutMs / 1000} s waiting for ${what}${logs}`);
+        }
+        await new Promise((resolve) => setTimeout(resolve, delay));
+        delay = Math.min(delay * 2, 500);
+    }
+}
+
+function tcpOpen(port: number): Promise<boolean> {
+    return new Promise((resolve) => {
+        const socket = net.connect(port, "127.0.0.1");
+        socket.once("connect", () => {
+            socket.destroy();
+            resolve(true);
+        });
+        socket.once("error", () => resolve(false));
+    });
+}
+
+/** GET `url` with the admin certificate: resolves to the status code and body. */
+export function adminGet(cp: Pick<ControlPlane, "dir">, url: string): Promise<{ status: number; body: string }> {
+    const read = (file: string): Buffer => fs.readFileSync(path.join(cp.dir, file));
+    return new Promise((resolve, reject) => {
+        const request = https.get(
+            url,
+            { ca: read("ca.crt"), cert: read("admin.crt"), key: read("admin.key"), timeout: 5000 },
+            (response) => {
+                let body = "";
+                response.setEncoding("utf8");
+                response.on("data", (chunk) => (body += chunk));
+                response.on("end", () => resolve({ status: response.statusCode ?? 0, body }));
+            },
+        );
+        request.on("timeout", () => request.destroy(new Error(`GET ${url} timed out`)));
+        request.on("error", reject);
+    });
+}
+
+function kubectl(cp: ControlPlane, args: string[], input?: string): string {
+    return execFileSync(which("kubectl"), ["--kubeconfig", cp.kubeconfig, ...args], {
+        input,
+        encoding: "utf8",
+        stdio: ["pipe", "pipe", "pipe"],
+    });
+}
+
+/** Where the toolchain keeps kwok's stages and StorageClass: `<bin>/../share/kwok`. */
+function kwokShare(): string {
+    return path.join(path.dirname(which("kwok")), "..", "share", "kwok");
+}
+
+const AUDIT_POLICY = "apiVersion: audit.k8s.io/v1\nkind: Policy\nrules:\n  - level: Metadata\n";
+
+/**
+ * Starts a control plane and resolves once the API server is ready, the default StorageClass exists and every kwok
+ * node is Ready. On any failure it stops what it started and removes the folder before rejecting.
+ */
+export async function startControlPlane(options: ControlPlaneOptions = {}): Promise<ControlPlane> {
+    const nodes = options.nodes ?? 3;
+    const timeoutMs = options.timeoutMs ?? 120_000;
+    const dir = fs.mkdtempSync(path.join(options.parent ?? os.tmpdir(), "hyperscaler-controlplane-"));
+    const pids: Pids = {};
+    try {
+        makeCertificates(dir);
+        const [etcdClient, etcdPeer, apiPort, cmPort, schedPort, kwokPort] = await Promise.all(
+            Array.from({ length: 6 }, freePort),
+        );
+        const server = `https://127.0.0.1:${apiPort}`;
+        const kubeconfig = path.join(dir, "kubeconfig");
+        fs.writeFileSync(kubeconfig, kubeconfigFor(dir, server), { mode: 0o600 });
+        fs.writeFileSync(path.join(dir, "audit-policy.yaml"), AUDIT_POLICY);
+        const cp: ControlPlane = { dir, kubeconfig, server, auditLog: path.join(dir, "audit.log") };
+
+        launch(dir, pids, "etcd", [
+            `--data-dir=${path.join(dir, "etcd")}`,
+            `--listen-client-urls=http://127.0.0.1:${etcdClient}`,
+            `--advertise-client-urls=http://127.0.0.1:${etcdClient}`,
+            `--listen-peer-urls=http://127.0.0.1:${etcdPeer}`,
+            `--initial-advertise-peer-urls=http://127.0.0.1:${etcdPeer}`,
+            `--initial-cluster=default=http://127.0.0.1:${etcdPeer}`,
+            "--unsafe-no-fsync",
+            "--log-level=warn",
+        ]);
+        await waitFor(`etcd on 127.0.0.1:${etcdClient}`, () => tcpOpen(etcdClient), timeoutMs, {
+            dir,
+            name: "etcd",
+            pid: pids.etcd,
+        });
+
+        launch(dir, pids, "kube-apiserver", [
+            `--etcd-servers=http://127.0.0.1:${etcdClient}`,
+            "--bind-address=127.0.0.1",
+            "--advertise-address=127.0.0.1",
+            `--secure-port=${apiPort}`,
+            `--cert-dir=${dir}`,
+            "--tls-cert-file=apiserver.crt",
+            "--tls-private-key-file=apiserver.key",
+            "--client-ca-file=ca.crt",
+            "--service-account-issuer=https://kubernetes.default.svc.cluster.local",
+            "--service-account-key-file=sa.pub",
+            "--service-account-signing-key-file=sa.key",
+            "--service-cluster-ip-range=10.96.0.0/16",
+            "--authorization-mode=Node,RBAC",
+            "--audit-policy-file=audit-policy.yaml",
+            "--audit-log-path=audit.log",
+            "--audit-log-format=json",
+            "--audit-log-mode=blocking",
+        ]);
+        await waitFor(
+            `the API server's /readyz at ${server}`,
+            async () => (await adminGet(cp, `${server}/readyz`)).status === 200,
+            timeoutMs,
+            { dir, name: "kube-apiserver", pid: pids["kube-apiserver"] },
+        );
+
+        launch(dir, pids, "kube-controller-manager", [
+            `--kubeconfig=${kubeconfig}`,
+            `--authentication-kubeconfig=${kubeconfig}`,
+            `--authorization-kubeconfig=${kubeconfig}`,
+            "--bind-address=127.0.0.1",
+            `--secure-port=${cmPort}`,
+            "--leader-elect=false",
+            "--service-account-private-key-file=sa.key",
+            "--root-ca-file=ca.crt",
+            "--cluster-signing-cert-file=ca.crt",
+            "--cluster-signing-key-file=ca.key",
+            "--use-service-account-credentials=true",
+            "--controllers=*",
+        ]);
+        launch(dir, pids, "kube-scheduler", [
+            `--kubeconfig=${kubeconfig}`,
+            `--authentication-kubeconfig=${kubeconfig}`,
+            `--authorization-kubeconfig=${kubeconfig}`,
+            "--bind-address=127.0.0.1",
+            `--secure-port=${schedPort}`,
+            "--leader-elect=false",
+        ]);
+        const share = kwokShare();
+        launch(dir, pids, "kwok", [
+            `--kubeconfig=${kubeconfig}`,
+            `--config=${path.join(share, "stages.yaml")}`,
+            "--manage-all-nodes=false",
+            "--manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake",
+            "--manage-nodes-with-label-selector=",
+            "--disregard-status-with-annotation-selector=kwok.x-k8s.io/status=custom",
+            "--disregard-status-with-label-selector=",
+            `--server-address=127.0.0.1:${kwokPort}`,
+            "--node-lease-duration-seconds=40",
+            "--cidr=10.244.0.0/16",
+            "--node-ip=127.0.0.1",
+        ]);
+
+        // The namespace "default" and its ServiceAccount come from the API server and the controller manager.
+        await waitFor(
+            "the ServiceAccount default/default (from the controller manager)",
+            async () =>
+                (await adminGet(cp, `${server}/api/v1/namespaces/default/serviceaccounts/default`)).status === 200,
+            timeoutMs,
+            { dir, name: "kube-controller-manager", pid: pids["kube-controller-manager"] },
+        );
+        kubectl(cp, ["apply", "-f", path.join(share, "storage-class.yaml")]);
+        kubectl(cp, ["apply", "-f", "-"], nodeManifests(nodes));
+        await waitFor(
+            `${nodes} kwok nodes Ready`,
+            async () => {
+                const ready = kubectl(cp, [
+                    "get", "nodes", "-o",
+                    'jsonpath={range .items[*]}{.status.conditions[?(@.type=="Ready")].status}{"\\n"}{end}',
+                ]); // prettier-ignore
+                return ready.split("\n").filter((s) => s === "True").length === nodes;
+            },
+            timeoutMs,
+            { dir, name: "kwok", pid: pids.kwok },
+        );
+        return cp;
+    } catch (error) {
+        await stopControlPlane(dir).catch(() => undefined);
+        throw error;
+    }
+}
+
+/** kwok nodes: annotated for kwok, with room for a lab's pods. */
+function nodeManifests(count: number): string {
+    return Array.from({ length: count }, (_, i) =>
+        [
+            "apiVersion: v1",
+            "kind: Node",
+            "metadata:",
+            `  name: kwok-node-${i}`,
+            "  annotations: { kwok.x-k8s.io/node: fake, node.alpha.kubernetes.io/ttl: '0' }",
+            `  labels: { type: kwok, kubernetes.io/hostname: kwok-node-${i}, kubernetes.io/os: linux, kubernetes.io/arch: amd64 }`,
+            "status:",
+            "  allocatable: { cpu: '32', memory: 256Gi, pods: '110' }",
+            "  capacity: { cpu: '32', memory: 256Gi, pods: '110' }",
+        ].join("\n"),
+    ).join("\n---\n");
+}
+
+/** Stops the components whose pids `dir` (or the folder of the kubeconfig `dir`) records, then removes it. */
+export async function stopControlPlane(dirOrKubeconfig: string, timeoutMs = 30_000): Promise<void> {
+    const dir =
+        fs.existsSync(dirOrKubeconfig) && fs.statSync(dirOrKubeconfig).isFile()
+            ? path.dirname(dirOrKubeconfig)
+            : dirOrKubeconfig;
+    if (!path.basename(dir).startsWith("hyperscaler-controlplane-")) {
+        throw new Error(
+            `${dirOrKubeconfig} is not a control plane's kubeconfig or folder (hyperscaler-controlplane-*)`,
+        );
+    }
+    let pids: Pids = {};
+    try {
+        pids = JSON.parse(fs.readFileSync(path.join(dir, PIDS_FILE), "utf8"));
+    } catch {
+        // started nothing yet
+    }
+    for (const name of STOP_ORDER) {
+        const pid = pids[name];
+        if (pid === undefined || !alive(pid)) continue;
+        process.kill(pid, "SIGTERM");
+        await waitFor(`${name} (pid ${pid}) to stop`, async () => !alive(pid), timeoutMs).catch(() => {
+            if (alive(pid)) process.kill(pid, "SIGKILL");
+        });
+    }
+    fs.rmSync(dir, { recursive: true, force: true });
+}
+
+/** Stops one component (the API server, to play an outage); {@link restartComponent} starts it again. */
+export async function stopComponent(cp: ControlPlane, name: string, timeoutMs = 30_000): Promise<void> {
+    const pids: Pids = JSON.parse(fs.readFileSync(path.join(cp.dir, PIDS_FILE), "utf8"));
+    const pid = pids[name];
+    if (pid === undefined) throw new Error(`no ${name} in ${cp.dir}`);
+    process.kill(pid, "SIGTERM");
+    await waitFor(`${name} (pid ${pid}) to stop`, async () => !alive(pid), timeoutMs);
+}
+
+/** Starts a component stopped by {@link stopComponent} again, with its arguments, and waits until it is ready. */
+export async function restartComponent(cp: ControlPlane, name: string, timeoutMs = 120_000): Promise<void> {
+    const pids: Pids = JSON.parse(fs.readFileSync(path.join(cp.dir, PIDS_FILE), "utf8"));
+    const args = JSON.parse(fs.readFileSync(path.join(cp.dir, `${name}.args.json`), "utf8")) as string[];
+    launch(cp.dir, pids, name, args);
+    if (name !== "kube-apiserver") return;
+    await waitFor(
+        `the API server's /readyz at ${cp.server}`,
+        async () => (await adminGet(cp, `${cp.server}/readyz`)).status === 200,
+        timeoutMs,
+        { dir: cp.dir, name, pid: pids[name] },
+    );
+}
+
+async function main(argv: string[]): Promise<number> {
+    const [command, target] = argv;
+    if (command === "start") {
+        const cp = await startControlPlane();
+        process.stdout.write(`KUBECONFIG=${cp.kubeconfig}\n`);
+        return 0;
+    }
+    if (command === "stop" && target) {
+        await stopControlPlane(target);
+        return 0;
+    }
+    process.stderr.write("usage: npm run -s controlplane -- start | stop <kubeconfig path printed by start>\n");
+    return 2;
+}
+
+if (require.main === module) {
+    main(process.argv.slice(2)).then(
+        (code) => process.exit(code),
+        (error: Error) => {
+            process.stderr.write(`controlplane: ${error.message}\n`);
+            process.exit(1);
+        },
+    );
+}
