@@ -58,12 +58,10 @@ export class KindCluster extends pulumi.ComponentResource implements ClusterConn
         this.kubeconfig = pulumi.secret(cluster.kubeconfig);
         this.provider = new k8s.Provider(
             name,
-            {
-                kubeconfig: this.kubeconfig,
-                // A kind cluster deleted outside Pulumi takes its objects with it; without this, refresh and
-                // destroy fail on every object of the vanished cluster instead of dropping them from state.
-                deleteUnreachable: true,
-            },
+            // No deleteUnreachable here: it would make every refresh during an outage (Docker restarting, the API
+            // server still starting) drop live objects from state. `npm run up|destroy` sets
+            // PULUMI_K8S_DELETE_UNREACHABLE only when kind says the cluster is gone (scripts/lib/action.ts).
+            { kubeconfig: this.kubeconfig },
             { parent: this },
         );
 

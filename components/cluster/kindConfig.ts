@@ -126,8 +126,8 @@ export interface KindClusterShape {
     /** Worker node containers (role `worker`); the control plane is always one. */
     readonly workers: number;
     /**
-     * The control plane's published ports as `docker ps` shows them (`127.0.0.1:8080->30080/tcp`, IPv6 hosts in
-     * brackets), in the order of the port mappings.
+     * The control plane's published ports, one per mapping, as `hostIp:hostPort->containerPort/protocol`
+     * (`127.0.0.1:8080->30080/tcp`, IPv6 hosts in brackets): the bindings `docker inspect` records.
      */
     readonly publishedPorts: readonly string[];
 }

@@ -146,27 +146,20 @@ async function createCluster(inputs: KindProviderInputs): Promise<string> {
 
 /**
  * How the existing cluster's node containers (kind labels them `io.x-k8s.kind.cluster=<name>` and
- * `io.x-k8s.kind.role`) differ from `inputs.shape` and `inputs.nodeImage`; empty when they match. Docker's list
- * does not show mounts, so which workers see GPUs is not compared.
+ * `io.x-k8s.kind.role`) differ from `inputs.shape` and `inputs.nodeImage`; empty when they match. It reads
+ * `docker inspect`, not `docker ps`: ps shortens the image (a digest is dropped) and merges consecutive published
+ * ports into ranges (`127.0.0.1:31443-31447->31443-31447/tcp`), while inspect keeps the image as the container was
+ * created with (`Config.Image`) and one binding per port (`HostConfig.PortBindings`). Which workers see GPUs (a
+ * mount) is not compared.
  */
 async function shapeDifferences(inputs: KindProviderInputs): Promise<string[]> {
     if (!inputs.shape) return ["these settings do not say what the cluster should look like"];
-    const format = '{{.Names}}|{{.Label "io.x-k8s.kind.role"}}|{{.Image}}|{{.Ports}}';
-    const stdout = await runDocker([
-        "ps",
-        "-a",
-        "--filter",
-        `label=io.x-k8s.kind.cluster=${inputs.clusterName}`,
-        "--format",
-        format,
-    ]);
-    const nodes = stdout
+    const listed = await runDocker(["ps", "-aq", "--filter", `label=io.x-k8s.kind.cluster=${inputs.clusterName}`]);
+    const ids = listed
         .split("\n")
-        .filter((line) => line.trim() !== "")
-        .map((line) => {
-            const [name, role, image, ports] = line.split("|");
-            return { name, role, image, ports: ports ?? "" };
-        });
+        .map((line) => line.trim())
+        .filter(Boolean);
+    const nodes = ids.length === 0 ? [] : nodesOf(await runDocker(["inspect", ...ids]));
     const differences: string[] = [];
     const controlPlanes = nodes.filter((n) => n.role === "control-plane");
     const workers = nodes.filter((n) => n.role === "worker").length;
@@ -180,11 +173,38 @@ async function shapeDifferences(inputs: KindProviderInputs): Promise<string[]> {
     );
     if (otherImages.length > 0)
         differences.push(`node ${otherImages[0].name} runs ${otherImages[0].image}, not ${inputs.nodeImage}`);
-    const published = controlPlanes[0]?.ports ?? "";
-    const unpublished = inputs.shape.publishedPorts.filter((port) => !published.includes(port));
+    const published = new Set(controlPlanes[0]?.ports ?? []);
+    const unpublished = inputs.shape.publishedPorts.filter((port) => !published.has(port));
     if (controlPlanes.length === 1 && unpublished.length > 0)
         differences.push(`its control plane does not publish ${unpublished.join(", ")}`);
     return differences;
+}
+
+/**
+ * The node containers of a `docker inspect` answer: name, kind role, image, and each published port as
+ * `hostIp:hostPort->containerPort/protocol` (IPv6 hosts in brackets), the form of `KindClusterShape`.
+ */
+function nodesOf(inspectJson: string): { name: string; role: string; image: string; ports: string[] }[] {
+    interface Inspected {
+        Name?: string;
+        Config?: { Image?: string; Labels?: Record<string, string> | null };
+        HostConfig?: { PortBindings?: Record<string, { HostIp?: string; HostPort?: string }[] | null> | null };
+    }
+    return (JSON.parse(inspectJson) as Inspected[]).map((c) => {
+        const ports: string[] = [];
+        for (const [containerPort, bindings] of Object.entries(c.HostConfig?.PortBindings ?? {})) {
+            for (const b of bindings ?? []) {
+                const ip = b.HostIp || "0.0.0.0";
+                ports.push(`${ip.includes(":") ? `[${ip}]` : ip}:${b.HostPort ?? ""}->${containerPort}`);
+            }
+        }
+        return {
+            name: (c.Name ?? "").replace(/^\//, ""),
+            role: c.Config?.Labels?.["io.x-k8s.kind.role"] ?? "",
+            image: c.Config?.Image ?? "",
+            ports,
+        };
+    });
 }
 
 /** Runs the docker CLI (kind's own engine); resolves to its stdout. */

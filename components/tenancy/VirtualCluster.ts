@@ -214,13 +214,10 @@ export class VirtualCluster extends pulumi.ComponentResource {
         if (withArgocd) {
             const tenantProvider = new k8s.Provider(
                 `${name}-tenant`,
-                {
-                    kubeconfig: this.kubeconfig,
-                    // Everything inside a tenant lives in the vCluster's own datastore and goes with it: when the
-                    // tenant's API is gone (its vCluster or the Kind cluster deleted), drop Argo CD from the state
-                    // instead of failing every refresh and destroy on it.
-                    deleteUnreachable: true,
-                },
+                // No deleteUnreachable: a tenant API still starting (after a restart) must not make a refresh
+                // drop Argo CD from state. When the Kind cluster is gone, `npm run up|destroy` sets
+                // PULUMI_K8S_DELETE_UNREACHABLE for every provider (scripts/lib/action.ts).
+                { kubeconfig: this.kubeconfig },
                 { parent: this },
             );
             const argocd = pinnedRelease(

@@ -6,7 +6,7 @@
  * (with refresh), `preview` or `destroy` runs.
  */
 import type { Stack } from "@pulumi/pulumi/automation";
-import { parseStackConfig } from "../../config/schema";
+import { parseStackConfig, StackConfig } from "../../config/schema";
 import { readStackSettings } from "../../config/stackFile";
 import { BackendChoice, openStack, REPO_ROOT } from "./backend";
 import { failureLines, failureReport, Stop } from "./failure";
@@ -22,8 +22,14 @@ export type DrivenStack = Pick<Stack, "up" | "preview" | "destroy">;
 export interface ActionTools {
     /** Runs the host's CLIs (preflight, `docker build`). Default: {@link runCommand}. */
     readonly run: Runner;
-    /** Opens the stack in its backend. Default: {@link openStack} in {@link ActionTools.root}. */
-    readonly openStack: (stackName: string) => Promise<{ stack: DrivenStack; backend: BackendChoice }>;
+    /**
+     * Opens the stack in its backend, with `extraEnv` added to the CLI's environment. Default: {@link openStack} in
+     * {@link ActionTools.root}.
+     */
+    readonly openStack: (
+        stackName: string,
+        extraEnv?: Record<string, string>,
+    ) => Promise<{ stack: DrivenStack; backend: BackendChoice }>;
     /** The repository root: stack files and the image's build context. Default: {@link REPO_ROOT}. */
     readonly root: string;
     /** The environment: the NVIDIA runtime config's path override, the backend choice. Default: `process.env`. */
@@ -36,7 +42,7 @@ export interface ActionTools {
 export function realTools(env: NodeJS.ProcessEnv = process.env): ActionTools {
     return {
         run: runCommand,
-        openStack: (stackName) => openStack(stackName, REPO_ROOT, env),
+        openStack: (stackName, extraEnv) => openStack(stackName, REPO_ROOT, env, extraEnv),
         root: REPO_ROOT,
         env,
         write: (text) => process.stdout.write(text),
@@ -61,8 +67,11 @@ export async function runAction(action: Action, stackName: string, tools: Action
         if (outcome === "present") say(`${plan.image.image} is in the local Docker already: not building it`);
     }
 
-    const { stack, backend } = await tools.openStack(stackName);
+    const gone = action !== "preview" && kindClusterGone(config, tools.run);
+    // Only a cluster that is gone may take its objects out of the state; an unreachable one (restarting) must not.
+    const { stack, backend } = await tools.openStack(stackName, gone ? { [DELETE_UNREACHABLE]: "true" } : {});
     say(`${action} ${stackName}: ${backend.description}`);
+    if (gone) say(`${action} ${stackName}: kind has no cluster ${gone}; what it held is dropped from the state`);
     const onOutput = tools.write;
     if (action === "preview") {
         await stack.preview({ onOutput });
@@ -80,6 +89,26 @@ export async function runAction(action: Action, stackName: string, tools: Action
             say(`  ${name}: ${shown}`);
         }
     }
+}
+
+/**
+ * The Kubernetes provider's switch (pulumi-kubernetes, Configure) that makes Read and Delete of an unreachable
+ * cluster's objects succeed by dropping them from the state. The program never sets the provider's own
+ * `deleteUnreachable`, which would override this variable.
+ */
+export const DELETE_UNREACHABLE = "PULUMI_K8S_DELETE_UNREACHABLE";
+
+/**
+ * The Kind cluster's name when the stack is on Kind and `kind get clusters` does not list it (deleted outside
+ * Pulumi); undefined when it is listed, or when the stack is not on Kind. A failing kind is not "gone": the
+ * provider then reports the real problem.
+ */
+export function kindClusterGone(config: StackConfig, run: Runner): string | undefined {
+    if (config.cluster.type !== "kind") return undefined;
+    const listed = run("kind", ["get", "clusters"]);
+    if (listed.status !== 0) return undefined;
+    const names = listed.stdout.split("\n").map((line) => line.trim());
+    return names.includes(config.cluster.name) ? undefined : config.cluster.name;
 }
 
 /** The arguments `npm run <action> -- <stack>` passes, checked; throws the usage line otherwise. */

@@ -87,11 +87,17 @@ export interface OpenedStack {
 
 /**
  * Selects the stack `stackName` of this project (creating it when it does not exist) with the backend and
- * passphrase of {@link backendFor}. Every script that drives a stack (up, preview, destroy, verify) opens it here.
+ * passphrase of {@link backendFor}, and `extraEnv` for the CLI and its providers. Every script that drives a stack (up, preview, destroy, verify) opens it here.
  */
-export async function openStack(stackName: string, root = REPO_ROOT, env = process.env): Promise<OpenedStack> {
+export async function openStack(
+    stackName: string,
+    root = REPO_ROOT,
+    env = process.env,
+    extraEnv: Record<string, string> = {},
+): Promise<OpenedStack> {
     const backend = backendFor(root, env);
-    const stack = await LocalWorkspace.createOrSelectStack({ stackName, workDir: root }, { envVars: backend.envVars });
+    const envVars = { ...backend.envVars, ...extraEnv };
+    const stack = await LocalWorkspace.createOrSelectStack({ stackName, workDir: root }, { envVars });
     return { stack, backend };
 }
 

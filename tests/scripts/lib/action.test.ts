@@ -38,6 +38,7 @@ const LOCAL_BACKEND = {
 function fakeTools(stack: DrivenStack, answers: Record<string, RunResult> = {}, env: NodeJS.ProcessEnv = {}) {
     const calls: string[][] = [];
     const opened: string[] = [];
+    const openedEnv: Record<string, string>[] = [];
     const written: string[] = [];
     const withBuild = { ...HEALTHY, "docker image": ok("sha256:1\n"), ...answers };
     const answer = fakeRunner(withBuild, calls);
@@ -47,8 +48,9 @@ function fakeTools(stack: DrivenStack, answers: Record<string, RunResult> = {}, 
             runOptions.push(options);
             return answer(command, args, options);
         },
-        openStack: async (name) => {
+        openStack: async (name, extraEnv = {}) => {
             opened.push(name);
+            openedEnv.push(extraEnv);
             // The order matters: Pulumi is reached only after every check and the image.
             calls.push(["<openStack>", name]);
             return { stack, backend: LOCAL_BACKEND };
@@ -57,7 +59,7 @@ function fakeTools(stack: DrivenStack, answers: Record<string, RunResult> = {}, 
         env,
         write: (text) => written.push(text),
     };
-    return { tools, calls, opened, written, runOptions };
+    return { tools, calls, opened, openedEnv, written, runOptions };
 }
 
 describe("npm run up / preview / destroy: the action", () => {
@@ -78,7 +80,15 @@ describe("npm run up / preview / destroy: the action", () => {
 
         assert.deepEqual(
             calls.map((call) => call.slice(0, 2).join(" ")),
-            ["pulumi version", "kind version", "kubectl version", "docker info", "docker image", "<openStack> dev"],
+            [
+                "pulumi version",
+                "kind version",
+                "kubectl version",
+                "docker info",
+                "docker image",
+                "kind get",
+                "<openStack> dev",
+            ],
         );
         assert.deepEqual(calls[4], ["docker", "image", "inspect", "--format", "{{.Id}}", defaultSlurmImage()]);
         assert.deepEqual(
@@ -129,7 +139,8 @@ describe("npm run up / preview / destroy: the action", () => {
             "containers/images/slurm-base/Docker",
         ]);
         assert.deepEqual(runOptions[build], { inherit: true, cwd: ROOT });
-        assert.deepEqual(calls[build + 1], ["<openStack>", "dev"]);
+        assert.deepEqual(calls[build + 1], ["kind", "get", "clusters"]);
+        assert.deepEqual(calls[build + 2], ["<openStack>", "dev"]);
         assert.ok(
             written.join("").includes(`building ${defaultSlurmImage()} from containers/images/slurm-base/Docker`),
         );
@@ -138,6 +149,30 @@ describe("npm run up / preview / destroy: the action", () => {
             ran.map((r) => r.method),
             ["up"],
         );
+    });
+
+    it("up and destroy of a Kind stack whose cluster kind no longer has drop its objects; a listed one keeps them", async () => {
+        for (const action of ["up", "destroy"] as const) {
+            const gone = fakeTools(fakeStack().stack, { "kind get": ok("some-other-cluster\n") });
+            await runAction(action, "dev", gone.tools);
+            assert.deepEqual(gone.openedEnv, [{ PULUMI_K8S_DELETE_UNREACHABLE: "true" }], action);
+            assert.ok(
+                gone.written
+                    .join("")
+                    .includes(
+                        `${action} dev: kind has no cluster ai-hyperscaler-dev; what it held is dropped from the state\n`,
+                    ),
+            );
+            const listed = fakeTools(fakeStack().stack);
+            await runAction(action, "dev", listed.tools);
+            assert.deepEqual(listed.openedEnv, [{}], `${action}: an unreachable but listed cluster keeps its objects`);
+        }
+    });
+
+    it("a failing kind get clusters is not a cluster gone: nothing is dropped", async () => {
+        const { tools, openedEnv } = fakeTools(fakeStack().stack, { "kind get": failed("ERROR: docker down") });
+        await runAction("up", "dev", tools);
+        assert.deepEqual(openedEnv, [{}]);
     });
 
     it("preview runs preview only and asks the host for the Pulumi CLI alone", async () => {
@@ -161,7 +196,7 @@ describe("npm run up / preview / destroy: the action", () => {
         await runAction("destroy", "dev", tools);
         assert.deepEqual(
             calls.map((call) => call.slice(0, 2).join(" ")),
-            ["pulumi version", "kind version", "docker info", "<openStack> dev"],
+            ["pulumi version", "kind version", "docker info", "kind get", "<openStack> dev"],
         );
         assert.deepEqual(
             ran.map((r) => [r.method, r.options.onOutput === tools.write]),

@@ -27,6 +27,8 @@ export function fakeRunner(answers: Record<string, RunResult>, calls: string[][]
 export const HEALTHY = {
     "pulumi version": ok("v3.187.0\n"),
     "kind version": ok("kind v0.29.0 go1.24.2 linux/amd64\n"),
+    // The clusters kind has: the dev and gpu stacks' clusters exist.
+    "kind get": ok("ai-hyperscaler-dev\nai-hyperscaler-gpu\n"),
     "docker info": ok("27.3.1|nvidia\n"),
     "nvidia-smi -L": ok("GPU 0: NVIDIA A10G (UUID: GPU-1)\n"),
     "kubectl version": ok("Client Version: v1.33.1\nKustomize Version: v5.6.0\n"),
