@@ -152,7 +152,7 @@ async function createCluster(inputs: KindProviderInputs): Promise<string> {
  * created with (`Config.Image`) and one binding per port (`HostConfig.PortBindings`). Which workers see GPUs (a
  * mount) is not compared.
  */
-async function shapeDifferences(inputs: KindProviderInputs): Promise<string[]> {
+export async function shapeDifferences(inputs: KindProviderInputs): Promise<string[]> {
     if (!inputs.shape) return ["these settings do not say what the cluster should look like"];
     const listed = await runDocker(["ps", "-aq", "--filter", `label=io.x-k8s.kind.cluster=${inputs.clusterName}`]);
     const ids = listed
