@@ -71,6 +71,23 @@ export const imageReference: Rule<string> = rule(
         "([registry[:port]/]name[:tag][@sha256:digest]; the name in lowercase)",
 );
 
+/** The tag of an image reference (after the last `:` that follows the last `/`, before any digest), if any. */
+export function imageTag(reference: string): string | undefined {
+    const name = reference.replace(/@.*$/, "");
+    const colon = name.lastIndexOf(":");
+    return colon > name.lastIndexOf("/") ? name.slice(colon + 1) : undefined;
+}
+
+/**
+ * An image reference pinned the way this project pins images: by a tag other than `latest` (a tag that names a
+ * release, such as mariadb:11.8), or by a digest. Without either, or with `latest`, every node could run another image.
+ */
+export const pinnedImageReference: Rule<string> = rule(
+    (v) => imageReference.test(v) && (/@/.test(v) || (imageTag(v) ?? "latest") !== "latest"),
+    "must be a container image reference pinned by a tag other than latest or by a digest, such as " +
+        "registry.example.com/mirror/alpine:3.22 ([registry[:port]/]name:tag or name@sha256:digest)",
+);
+
 /** A whole number from `min` to `max`, both included. */
 export function wholeNumber(min: number, max: number): Rule<number> {
     return rule(

@@ -8,7 +8,15 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import type { SlurmSettings } from "../../config/schema";
-import { check, dnsLabel, imageReference, problem, refuse, wholeNumber } from "../../config/rules";
+import {
+    check,
+    dnsLabel,
+    imageReference,
+    pinnedImageReference,
+    problem,
+    refuse,
+    wholeNumber,
+} from "../../config/rules";
 import { pinnedRelease, podSecurityNamespace } from "../helm";
 import type { SlurmConnection } from "../slurm/connection";
 import { DEFAULT_MARIADB_IMAGE, databaseCredentials, mariadbObjects } from "../slurm/database";
@@ -178,6 +186,7 @@ function problems(args: SlinkySlurmArgs): string[] {
     const found: string[] = [];
     found.push(...slurmNamespaceProblems(args.namespace, "slinky"));
     if (args.mariadbImage !== undefined) found.push(...check("args.mariadbImage", args.mariadbImage, imageReference));
+    found.push(...check("args.helperImage", args.helperImage, pinnedImageReference));
     found.push(...check("args.compute.replicas", args.compute?.replicas, wholeNumber(0, 100_000)));
     found.push(...check("args.compute.cpus", args.compute?.cpus, wholeNumber(1, 4096)));
     found.push(...check("args.compute.memoryMiB", args.compute?.memoryMiB, wholeNumber(64, 16 * 1024 * 1024)));

@@ -16,6 +16,7 @@
  *   NodeSet keys it spans.
  */
 import type { PartitionSettings, SlurmSettings } from "../../config/schema";
+import { imageTag } from "../../config/rules";
 import type { SlurmConnection } from "../slurm/connection";
 import { DATABASE, MARIADB_SECRET_KEYS, NAMES, PORTS, ROLE_SPECS } from "../slurm/topology";
 
@@ -159,6 +160,35 @@ export type SlinkyAccountingValues = {
     };
 };
 
+/**
+ * An image as the slurm chart's values spell it (`slurm.format-image` in its `_helpers.tpl` renders
+ * `repository@digest` when there is a digest, else `repository:tag`). A field left out keeps the chart's value.
+ */
+export type SlinkyImageValues = {
+    /** Registry and name, e.g. `docker.io/library/alpine`. */
+    readonly repository: string;
+    /** Tag; absent when the reference has only a digest. */
+    readonly tag?: string;
+    /** `sha256:<hex>`; absent when the reference has only a tag (the chart's `digest: null` holds). */
+    readonly digest?: string;
+};
+
+/** A container the chart adds beside Slurm's own (log file sidecar, init container): only its image is set. */
+export type SlinkyHelperContainerValues = {
+    /** From `helperImage`. */
+    readonly image: SlinkyImageValues;
+};
+
+/** The chart's value form of an image reference (`[registry/]name[:tag][@digest]`). Pure. */
+export function slinkyImage(reference: string): SlinkyImageValues {
+    const at = reference.indexOf("@");
+    const digest = at >= 0 ? reference.slice(at + 1) : undefined;
+    const named = at >= 0 ? reference.slice(0, at) : reference;
+    const tag = imageTag(named);
+    const repository = tag === undefined ? named : named.slice(0, -(tag.length + 1));
+    return { repository, ...(tag !== undefined ? { tag } : {}), ...(digest !== undefined ? { digest } : {}) };
+}
+
 /** Helm values set on the `slurm` chart; everything else keeps the chart's default. */
 export type SlinkySlurmValues = {
     /** Slurm `ClusterName`. From `clusterName`. */
@@ -178,6 +208,8 @@ export type SlinkySlurmValues = {
          * the operator does not add it) and `AccountingStorageTRES: [gres/gpu]`. Else empty.
          */
         readonly extraConfMap: Readonly<Record<string, readonly string[]>>;
+        /** slurmctld's log file sidecar: {@link SlinkySettings.helperImage} instead of the chart's alpine:latest. */
+        readonly logfile: SlinkyHelperContainerValues;
         /** StateSaveLocation volume. */
         readonly persistence: {
             /** From `storage.storageClassName`; absent means the cluster's default class. */
@@ -186,6 +218,10 @@ export type SlinkySlurmValues = {
             readonly resources: { readonly requests: { readonly storage: string } };
         };
     };
+    /** What every NodeSet inherits: slurmd's log file sidecar image. */
+    readonly nodesetDefaults: { readonly logfile: SlinkyHelperContainerValues };
+    /** What every LoginSet inherits: the login pods' init container image. */
+    readonly loginsetDefaults: { readonly initconf: SlinkyHelperContainerValues };
     /** The NodeSets, by key: one, {@link COMPUTE_NODESET}. */
     readonly nodesets: Readonly<Record<string, SlinkyNodeSetValues>>;
     /** The LoginSets, by key: one, {@link LOGINSET}. */
@@ -195,11 +231,15 @@ export type SlinkySlurmValues = {
 };
 
 /** The settings the Slinky installation reads; the rest of {@link SlurmSettings} is for `static` mode. */
-export type SlinkySettings = Pick<SlurmSettings, "namespace" | "clusterName" | "compute" | "partitions" | "storage">;
+export type SlinkySettings = Pick<
+    SlurmSettings,
+    "namespace" | "clusterName" | "compute" | "partitions" | "storage" | "helperImage"
+>;
 
 /**
  * Helm values for the `slurm` chart from the typed settings. Pure. `image` and `compute.maxNodes` do not apply:
- * Slinky brings its own images and registers slurmd pods as dynamic nodes. `storage.databaseSizeGiB` sizes the
+ * Slinky brings its own Slurm images and registers slurmd pods as dynamic nodes; `helperImage` replaces the
+ * chart's unpinned alpine:latest in its three helper containers. `storage.databaseSizeGiB` sizes the
  * MariaDB the component deploys for accounting.
  */
 export function slinkySlurmValues(settings: SlinkySettings): SlinkySlurmValues {
@@ -226,6 +266,8 @@ export function slinkySlurmValues(settings: SlinkySettings): SlinkySlurmValues {
         resources: { requests: { storage: `${settings.storage.stateSizeGiB}Gi` } },
     };
 
+    // A fresh object per container: the values are data handed to Helm, not one shared, mutable record.
+    const helper = (): SlinkyHelperContainerValues => ({ image: slinkyImage(settings.helperImage) });
     return {
         clusterName: settings.clusterName,
         slurmKey: { create: false, secretRef: { ...SLINKY_KEY_SECRETS.slurmKey } },
@@ -241,7 +283,9 @@ export function slinkySlurmValues(settings: SlinkySettings): SlinkySlurmValues {
             },
         },
         configFiles,
-        controller: { extraConfMap: controllerConf, persistence },
+        controller: { extraConfMap: controllerConf, logfile: helper(), persistence },
+        nodesetDefaults: { logfile: helper() },
+        loginsetDefaults: { initconf: helper() },
         nodesets: {
             [COMPUTE_NODESET]: {
                 replicas: compute.replicas,

@@ -208,6 +208,27 @@ describe("SlinkySlurm", () => {
         );
     });
 
+    it("refuses an unpinned helper image, and passes a mirror's to the slurm chart", async () => {
+        const settings = slinkySettings();
+        assert.throws(() => {
+            const namespace = new SlurmNamespace("h", { namespace: "slurm", mode: "slinky" });
+            new SlinkySlurm("h", { ...settings, namespace, helperImage: "alpine:latest" });
+        }, /args\.helperImage = "alpine:latest": must be a container image reference pinned by a tag other than latest/);
+        await settle();
+        engine.reset();
+        await build(slinkySettings({ helperImage: "mirror.example.com/alpine:3.22" }));
+        const values = release("slurm-slurm").inputs.values;
+        const image = { repository: "mirror.example.com/alpine", tag: "3.22" };
+        assert.deepEqual(
+            [
+                values.controller.logfile.image,
+                values.nodesetDefaults.logfile.image,
+                values.loginsetDefaults.initconf.image,
+            ],
+            [image, image, image],
+        );
+    });
+
     it("exposes the connection: namespace, controller address, commands, Secret names", async () => {
         const slurm = await build(slinkySettings({ namespace: "hpc" }));
         assert.deepEqual(await valueOf(slurm.connection), slinkyConnection({ namespace: "hpc" }));

@@ -7,9 +7,11 @@ import {
     SLINKY_KEY_SECRETS,
     certManagerValues,
     slinkyConnection,
+    slinkyImage,
     slinkyOperatorValues,
     slinkySlurmValues,
 } from "../../../components/slinky/values";
+import { DEFAULT_SLINKY_HELPER_IMAGE } from "../../../config/schema";
 import { slinkySettings } from "./settings";
 import { CHARTS_DIR, leafPaths, loadChartJson, loadChartYaml, schemaProblems, unknownValueKeys } from "../chartValues";
 
@@ -143,6 +145,78 @@ describe("slinkySlurmValues", () => {
             unknownValueKeys({ nodesets: { compute: { replica: 1 } }, nodeset: {} }, upstream, SLURM_TEMPLATES),
             ["nodesets.compute.replica", "nodeset"],
         );
+    });
+});
+
+const isMap = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
+
+/** Helm's merge of user values over the chart's: maps merge key by key, anything else replaces. */
+function overChart(chart: unknown, user: unknown): unknown {
+    if (!isMap(chart) || !isMap(user)) return user === undefined ? chart : user;
+    const out: Record<string, unknown> = { ...chart };
+    for (const [key, value] of Object.entries(user)) out[key] = overChart(chart[key], value);
+    return out;
+}
+
+/**
+ * The image of each helper container the slurm chart 1.2.1 renders for `values`: the chart's values.yaml under
+ * ours, a NodeSet/LoginSet as `mergeOverwrite` of its defaults and its entry (templates/nodeset/nodeset-cr.yaml,
+ * loginset/loginset-cr.yaml), then `slurm.format-image` (templates/_helpers.tpl): `repository@digest` when there
+ * is a digest, else `repository:tag`.
+ */
+function helperImages(values: Record<string, any>): Record<string, string> {
+    const merged = overChart(loadChartYaml(SLURM_VALUES), values) as Record<string, any>;
+    const format = (image: any): string =>
+        typeof image === "string"
+            ? image
+            : image.digest
+              ? `${image.repository}@${image.digest}`
+              : `${image.repository}:${image.tag}`;
+    const nodeset = overChart(merged.nodesetDefaults, merged.nodesets?.compute ?? {}) as Record<string, any>;
+    const loginset = overChart(merged.loginsetDefaults, merged.loginsets?.slinky ?? {}) as Record<string, any>;
+    return {
+        "controller.logfile": format(merged.controller.logfile.image),
+        "nodeset compute logfile": format(nodeset.logfile.image),
+        "loginset slinky initconf": format(loginset.initconf.image),
+    };
+}
+
+describe("the slurm chart's helper containers (issue 17, item 6)", () => {
+    const everywhere = (image: string) => ({
+        "controller.logfile": image,
+        "nodeset compute logfile": image,
+        "loginset slinky initconf": image,
+    });
+
+    it("run the pinned default image, not the chart's alpine:latest", () => {
+        // The chart's own values, recorded upstream: the defect this guards against.
+        assert.deepEqual(
+            helperImages({ nodesets: { compute: {} }, loginsets: { slinky: {} } }),
+            everywhere("docker.io/library/alpine:latest"),
+        );
+        assert.deepEqual(
+            helperImages(slinkySlurmValues(slinkySettings())),
+            everywhere("docker.io/library/alpine:3.22"),
+        );
+        assert.equal(DEFAULT_SLINKY_HELPER_IMAGE, "docker.io/library/alpine:3.22");
+    });
+
+    it("run slurm.helperImage, from a mirror, by tag or by digest", () => {
+        const digest = `sha256:${"ab".repeat(32)}`;
+        for (const [helperImage, rendered] of [
+            ["mirror.example.com:5000/library/alpine:3.22", "mirror.example.com:5000/library/alpine:3.22"],
+            [`mirror.example.com/alpine:3.22@${digest}`, `mirror.example.com/alpine@${digest}`],
+            [`mirror.example.com:5000/alpine@${digest}`, `mirror.example.com:5000/alpine@${digest}`],
+        ]) {
+            const values = slinkySlurmValues(slinkySettings({ helperImage }));
+            assert.deepEqual(helperImages(values), everywhere(rendered), helperImage);
+            assert.deepEqual(unknownValueKeys(values, loadChartYaml(SLURM_VALUES), SLURM_TEMPLATES), []);
+        }
+        assert.deepEqual(slinkyImage(`mirror.example.com:5000/alpine:3.22@${digest}`), {
+            repository: "mirror.example.com:5000/alpine",
+            tag: "3.22",
+            digest,
+        });
     });
 });
 
