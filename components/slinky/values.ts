@@ -15,8 +15,8 @@
  * - `nodesets.<key>`, `loginsets.<key>` inherit `nodesetDefaults`/`loginsetDefaults`; `partitions.<name>` lists the
  *   NodeSet keys it spans.
  */
+import { CERT_MANAGER_NAMESPACE, imageTag } from "../../config/rules";
 import type { PartitionSettings, SlurmSettings } from "../../config/schema";
-import { imageTag } from "../../config/rules";
 import type { SlurmConnection } from "../slurm/connection";
 import { DATABASE, MARIADB_SECRET_KEYS, NAMES, PORTS, ROLE_SPECS } from "../slurm/topology";
 
@@ -312,6 +312,9 @@ function partitionValues(partition: PartitionSettings): SlinkyPartitionValues {
     };
 }
 
+/** Helm release name of cert-manager, as in cert-manager's and Slinky's install guides. */
+export const CERT_MANAGER_RELEASE_NAME = "cert-manager";
+
 /** Helm values set on Jetstack's `cert-manager` chart; everything else keeps the chart's default. */
 export type CertManagerValues = {
     /** The chart's CRDs. */
@@ -324,6 +327,48 @@ export type CertManagerValues = {
 /** Helm values for the `cert-manager` chart. Pure. `crds.enabled` replaces `installCRDs`, deprecated since 1.15. */
 export function certManagerValues(): CertManagerValues {
     return { crds: { enabled: true } };
+}
+
+/** The inputs of the `@pulumi/kubernetes-cert-manager` component: `helmOptions` only. */
+export type CertManagerArgs = {
+    /** The Helm release the component makes. */
+    readonly helmOptions: {
+        /** {@link CERT_MANAGER_RELEASE_NAME}, not a generated name: the release stacks made before carry. */
+        readonly name: string;
+        /** `cert-manager`, Jetstack's chart. */
+        readonly chart: string;
+        /** {@link CERT_MANAGER_CHART_REPO}. */
+        readonly repositoryOpts: { readonly repo: string };
+        /** {@link CERT_MANAGER_CHART_VERSION}: the component's own default would be the chart's latest. */
+        readonly version: string;
+        /** {@link CERT_MANAGER_NAMESPACE}. */
+        readonly namespace: string;
+        /** Always true: Helm makes the namespace, as it always did for this release. */
+        readonly createNamespace: boolean;
+        /** {@link certManagerValues}. */
+        readonly values: CertManagerValues;
+    };
+};
+
+/**
+ * The cert-manager component's inputs. Pure. Everything is in `helmOptions`, and none of the component's typed
+ * inputs is set: its provider (pulumi-go-helmbase `InitDefaults`) writes every typed input over the key of the
+ * same name in `helmOptions.values`, an unset one as null, which the Pulumi SDK then drops, so a value whose key is
+ * a typed input (`installCRDs`, `webhook`, `global`, ...) given in `helmOptions.values` would be lost. `crds` is not
+ * one of them: `crds.enabled` reaches the chart as given.
+ */
+export function certManagerArgs(): CertManagerArgs {
+    return {
+        helmOptions: {
+            name: CERT_MANAGER_RELEASE_NAME,
+            chart: "cert-manager",
+            repositoryOpts: { repo: CERT_MANAGER_CHART_REPO },
+            version: CERT_MANAGER_CHART_VERSION,
+            namespace: CERT_MANAGER_NAMESPACE,
+            createNamespace: true,
+            values: certManagerValues(),
+        },
+    };
 }
 
 /** What a user needs to reach the Slinky Slurm cluster in `namespace`. Pure; names only, never secret values. */

@@ -5,6 +5,7 @@ import {
     CERT_MANAGER_CHART_VERSION,
     DATABASE_PASSWORD_REF,
     SLINKY_KEY_SECRETS,
+    certManagerArgs,
     certManagerValues,
     slinkyConnection,
     slinkyImage,
@@ -19,6 +20,8 @@ const OPERATOR_VALUES = "slinky-slurm-operator-1.2.1.values.yaml";
 const SLURM_VALUES = "slinky-slurm-1.2.1.values.yaml";
 const CERT_MANAGER_VALUES = `cert-manager-${CERT_MANAGER_CHART_VERSION}.values.yaml`;
 const CERT_MANAGER_SCHEMA = `cert-manager-${CERT_MANAGER_CHART_VERSION}.values.schema.json`;
+/** The `@pulumi/kubernetes-cert-manager` component's Pulumi schema, of the version package.json pins. */
+const COMPONENT_SCHEMA = "pulumi-kubernetes-cert-manager-0.2.0.schema.json";
 /** Map-valued keys of the slurm chart whose entries take the shape of another upstream value. */
 const SLURM_TEMPLATES = { nodesets: "nodesetDefaults", loginsets: "loginsetDefaults", partitions: "partitions.all" };
 
@@ -249,6 +252,47 @@ describe("certManagerValues", () => {
         // The schema check can fail: a misspelt key and a wrong type.
         assert.notDeepEqual(schemaProblems({ crds: { enable: true } }, schema), []);
         assert.notDeepEqual(schemaProblems({ crds: { enabled: "yes" } }, schema), []);
+    });
+});
+
+/**
+ * What the cert-manager component's provider hands the chart, as pulumi-go-helmbase v0.2.0 `InitDefaults` does
+ * (the component 0.2.0 builds on it): the typed inputs, each at its key, written over `helmOptions.values` (an unset
+ * one as null), then the nulls dropped by the Pulumi SDK when it sends the values.
+ */
+function valuesTheChartGets(helmValues: Record<string, unknown>, typed: Record<string, unknown> = {}): unknown {
+    const inputs = Object.keys(
+        (loadChartJson(COMPONENT_SCHEMA) as any).resources["kubernetes-cert-manager:index:CertManager"].inputProperties,
+    ).filter((key) => key !== "helmOptions");
+    const merged: Record<string, unknown> = { ...helmValues };
+    for (const key of inputs) merged[key] = typed[key] ?? null;
+    return Object.fromEntries(Object.entries(merged).filter(([, v]) => v !== null));
+}
+
+describe("certManagerArgs (the @pulumi/kubernetes-cert-manager component)", () => {
+    const schema = loadChartJson(COMPONENT_SCHEMA) as any;
+
+    it("passes everything through helmOptions, whose fields the component's schema has", () => {
+        const args = certManagerArgs();
+        assert.deepEqual(Object.keys(args), ["helmOptions"], "no typed input: they would overwrite helmOptions.values");
+        const release = schema.types["kubernetes-cert-manager:index:Release"].properties;
+        for (const key of Object.keys(args.helmOptions)) assert.ok(key in release, `helmOptions.${key}`);
+        assert.ok("repo" in schema.types["kubernetes-cert-manager:index:RepositoryOpts"].properties);
+        assert.equal(args.helmOptions.version, CERT_MANAGER_CHART_VERSION);
+        assert.equal(
+            (require("@pulumi/kubernetes-cert-manager/package.json") as { version: string }).version,
+            "0.2.0",
+            "the installed component is the one whose schema (and provider) these tests read",
+        );
+    });
+
+    it("gets crds.enabled to the chart: crds is not a typed input, which would overwrite it", () => {
+        assert.deepEqual(valuesTheChartGets(certManagerArgs().helmOptions.values), { crds: { enabled: true } });
+        const typed = Object.keys(schema.resources["kubernetes-cert-manager:index:CertManager"].inputProperties);
+        for (const key of Object.keys(certManagerValues())) assert.ok(!typed.includes(key), key);
+        // The model can fail: a value under a typed input's key is lost, and the typed input wins.
+        assert.deepEqual(valuesTheChartGets({ installCRDs: true, webhook: { replicaCount: 2 } }), {});
+        assert.deepEqual(valuesTheChartGets({ installCRDs: false }, { installCRDs: true }), { installCRDs: true });
     });
 });
 
