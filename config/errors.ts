@@ -3,7 +3,7 @@
  * allowed. zod's findings are turned into such lines here; the cross-setting checks write theirs with `problem()`.
  */
 import { z } from "zod";
-import { looksLikeKubeconfigContents, problem } from "./rules";
+import { CREDENTIAL_KINDS, credentialsIn, problem } from "./rules";
 
 /** A stack setting that is wrong; `problems` lists every problem, one line each, and the message shows them all. */
 export class ConfigError extends Error {
@@ -13,12 +13,21 @@ export class ConfigError extends Error {
     }
 }
 
-/** Shown instead of a value that may hold credentials (kubeconfig contents pasted where a path belongs). */
-export const REDACTED = "(not shown: it looks like kubeconfig contents, which hold credentials)";
+/** Shown instead of a value that holds credentials of `kind`, saying which kind. */
+export function redacted(kind: keyof typeof CREDENTIAL_KINDS): string {
+    return `(not shown: it looks like ${CREDENTIAL_KINDS[kind]})`;
+}
 
-/** `value`, or {@link REDACTED} when it is a string that looks like kubeconfig contents. */
+/** Shown instead of kubeconfig contents (pasted where a path belongs, say). */
+export const REDACTED = redacted("kubeconfig");
+
+/**
+ * `value`, or the words that say it is not shown when it looks like credentials (kubeconfig contents, a PEM block,
+ * a token). Anything else is shown as given: a stray newline is a typo to see, not a secret.
+ */
 export function redact(value: unknown): unknown {
-    return typeof value === "string" && looksLikeKubeconfigContents(value) ? REDACTED : value;
+    const kind = credentialsIn(value);
+    return kind === undefined ? value : redacted(kind);
 }
 
 /** `cluster.portMappings[0].hostPort` from `["cluster", "portMappings", 0, "hostPort"]`. */

@@ -71,6 +71,23 @@ export const imageReference: Rule<string> = rule(
         "([registry[:port]/]name[:tag][@sha256:digest]; the name in lowercase)",
 );
 
+/** The tag of an image reference (after the last `:` that follows the last `/`, before any digest), if any. */
+export function imageTag(reference: string): string | undefined {
+    const name = reference.replace(/@.*$/, "");
+    const colon = name.lastIndexOf(":");
+    return colon > name.lastIndexOf("/") ? name.slice(colon + 1) : undefined;
+}
+
+/**
+ * An image reference pinned the way this project pins images: by a tag other than `latest` (a tag that names a
+ * release, such as mariadb:11.8), or by a digest. Without either, or with `latest`, every node could run another image.
+ */
+export const pinnedImageReference: Rule<string> = rule(
+    (v) => imageReference.test(v) && (/@/.test(v) || (imageTag(v) ?? "latest") !== "latest"),
+    "must be a container image reference pinned by a tag other than latest or by a digest, such as " +
+        "registry.example.com/mirror/alpine:3.22 ([registry[:port]/]name:tag or name@sha256:digest)",
+);
+
 /** A whole number from `min` to `max`, both included. */
 export function wholeNumber(min: number, max: number): Rule<number> {
     return rule(
@@ -149,16 +166,50 @@ export const httpsUrl: Rule<string> = rule((v) => {
     }
 }, "must be an https URL such as https://tenant-a.example.com:443 (no user or password in it)");
 
+/** YAML or JSON keys of a kubeconfig (`clusters:`, `"users":`, ...): the mark of its contents. */
+const KUBECONFIG_KEYS = /\b(apiVersion|clusters|users|contexts|current-context)"?\s*:/;
+
 /**
- * True when `value` looks like the contents of a kubeconfig rather than a path to one: more than one line, or
- * YAML/JSON keys of a kubeconfig. Such contents hold credentials, so no message may echo them.
+ * True when `value` looks like the contents of a kubeconfig rather than a path to one: more than one line, a JSON
+ * object or list, or YAML/JSON keys of a kubeconfig. A path is one line, so the kubeconfig path rule refuses all
+ * of these; only the keys make a value look like credentials worth hiding (see {@link credentialsIn}).
  */
 export function looksLikeKubeconfigContents(value: string): boolean {
-    return (
-        /[\r\n]/.test(value) ||
-        /^\s*[{[]/.test(value) ||
-        /\b(apiVersion|clusters|users|contexts|current-context)\s*:/.test(value)
-    );
+    return /[\r\n]/.test(value) || /^\s*[{[]/.test(value) || KUBECONFIG_KEYS.test(value);
+}
+
+/** Kinds of credentials {@link credentialsIn} recognises, each with what a message says it looks like. */
+export const CREDENTIAL_KINDS = {
+    kubeconfig: "kubeconfig contents, which hold credentials",
+    pem: "a PEM block (a private key or certificate)",
+    token: "a token, key or password",
+} as const;
+
+/** Which kind of credential a message may not repeat. */
+export type CredentialKind = keyof typeof CREDENTIAL_KINDS;
+
+const PEM_BLOCK = /-----BEGIN [A-Z0-9 ]+-----/;
+// A JWT (header.payload.signature, the header always base64 of `{"`), bearer tokens, the token formats of Pulumi
+// (`pul-` + 40 hex) and GitHub (`ghp_`, `gho_`, ...), and a key/value whose key names a secret.
+const TOKENS = [
+    /\beyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*/,
+    /\bBearer\s+\S{8,}/i,
+    /\bpul-[0-9a-f]{40}\b/,
+    /\bgh[opsur]_[A-Za-z0-9]{30,}/,
+    /\b(token|password|passwd|secret|client-key-data|client-certificate-data|private[-_]?key)"?\s*[:=]/i,
+];
+
+/**
+ * The kind of credential `value` (a string, or a JSON-able value whose text is searched) looks like it holds, or
+ * undefined. Only credentials: a value that merely has a newline or an odd character is not one, and messages show
+ * it JSON-escaped.
+ */
+export function credentialsIn(value: unknown): CredentialKind | undefined {
+    const text = typeof value === "string" ? value : value === undefined ? "" : (JSON.stringify(value) ?? "");
+    if (PEM_BLOCK.test(text)) return "pem";
+    if (KUBECONFIG_KEYS.test(text)) return "kubeconfig";
+    if (TOKENS.some((pattern) => pattern.test(text))) return "token";
+    return undefined;
 }
 
 /** A path to a kubeconfig file (never the file's contents). Whether the file is readable is checked apart. */

@@ -20,6 +20,13 @@ export const MINIMUM_PULUMI_CLI_VERSION = "3.187.0";
 export const DEFAULT_KIND_NODE_IMAGE =
     "kindest/node:v1.33.1@sha256:050072256b9a903bd914c0b2866828150cb229cea0efe5892e2b644d5dd3b34f";
 
+/**
+ * Image of the Slinky slurm chart's helper containers (the log file sidecars of slurmctld and slurmd, the login
+ * pods' init container), which the chart leaves at `docker.io/library/alpine:latest`: pinned by tag, as the MariaDB
+ * image is.
+ */
+export const DEFAULT_SLINKY_HELPER_IMAGE = "docker.io/library/alpine:3.22";
+
 /** What the settings table shows for a setting besides its description: what it allows and a computed default. */
 export interface SettingMeta {
     /** What is allowed, without the leading `must be`. */
@@ -177,6 +184,12 @@ const slurmSetting = strictObject({
         .describe(
             "Image of every Slurm role in static mode. Default: this repository's image, tagged by the hash of its " +
                 "build context (built by npm run up); required with cluster.type existing.",
+        ),
+    helperImage: text(rules.pinnedImageReference)
+        .default(DEFAULT_SLINKY_HELPER_IMAGE)
+        .describe(
+            "Slinky mode: image of the chart's helper containers (slurmctld's and slurmd's log file sidecars, the " +
+                "login pods' init container); set it to a mirror's copy. Default docker.io/library/alpine:3.22.",
         ),
     compute: compute.prefault({}),
     partitions: list(partition, "partitions")

@@ -100,6 +100,18 @@ export function recordingMocks(
 }
 
 /**
+ * Pulumi's mocks say the engine does not support `transforms` (the Node SDK then fails, inside a promise, every
+ * resource that has one), though every Pulumi CLI this project accepts (>= 3.187) does. The program gives one to a
+ * remote component (the cert-manager component, to alias the release its provider makes); under mocks a remote
+ * component has no children, so the transform is never called, but the component must register as on the real
+ * engine. The SDK keeps that flag in its runtime store, which it does not export.
+ */
+function allowTransforms(): void {
+    const state = require("@pulumi/pulumi/runtime/state") as { getStore(): { supportsTransforms: boolean } };
+    state.getStore().supportsTransforms = true;
+}
+
+/**
  * Runs `build` (which constructs resources) under fresh mocks for the stack `stack` with config `config`, and
  * records what it registers. Resolves once every registration has completed, with the error `build` threw, if any.
  */
@@ -109,6 +121,7 @@ export async function underMocks<T>(
 ): Promise<{ resources: RecordedResource[]; result?: T; error?: Error }> {
     const recorded: RecordedResource[] = [];
     pulumi.runtime.setMocks(recordingMocks(recorded), PROJECT, options.stack ?? "test", false);
+    allowTransforms();
     pulumi.runtime.setAllConfig(options.config ?? {});
     let result: T | undefined;
     let error: Error | undefined;
@@ -143,6 +156,7 @@ export async function installMocks(): Promise<MockEngine> {
     const resources: RecordedResource[] = [];
     const reads = new Map<string, Record<string, any>>();
     await pulumi.runtime.setMocks(recordingMocks(resources, reads), PROJECT, "test", false);
+    allowTransforms();
     const ofType = (type: string) => resources.filter((r) => r.type === type);
     return {
         resources,

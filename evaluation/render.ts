@@ -16,17 +16,41 @@ const SECRET_NOTE =
 /** Where each kind of object goes, and in which order a reader should apply them. */
 const ORDER = ["Namespace", "ConfigMap", "Secret", "Service", "StatefulSet", "Deployment", "NetworkPolicy"];
 
-/** File name → contents, for one program run. */
+/**
+ * File name → contents, for one program run. Objects sent to the host cluster (through the provider a
+ * `hyperscaler:cluster:` component owns, or the default one) go under `<namespace>/`; objects sent through any
+ * other provider (a tenant's, built from its kubeconfig) go under `_provider.<provider name>/<namespace>/`, since
+ * each tenant has the same release in the same namespace (`argocd/helm-release.argocd.yaml`).
+ */
 export function renderResources(resources: readonly RecordedResource[]): Map<string, string> {
     const files = new Map<string, string>();
     for (const r of resources) {
         if (r.readId) continue; // Objects the program reads (a tenant's kubeconfig Secret) are not its to write.
         const file = fileFor(r);
         if (!file) continue;
-        if (files.has(file.name)) throw new Error(`render: two resources map to ${file.name}`);
-        files.set(file.name, file.text);
+        const name = providerFolder(r.provider) + file.name;
+        if (files.has(name)) throw new Error(`render: two resources map to ${name}`);
+        files.set(name, file.text);
     }
     return new Map([...files.entries()].sort(([a], [b]) => a.localeCompare(b)));
+}
+
+/** Component types whose Kubernetes provider reaches the host cluster. */
+const HOST_PROVIDER_OWNER = /^hyperscaler:cluster:/;
+
+/**
+ * The folder of the objects a provider sends: "" for the host cluster's provider (or none), else
+ * `_provider.<name>/`. A provider reference is `<urn>::<id>`, the URN `urn:pulumi:<stack>::<project>::<types>::<name>`
+ * with `<types>` the parents' types and its own, joined by `$`. The leading `_` keeps it apart from namespaces,
+ * which are DNS labels.
+ */
+export function providerFolder(provider: string | undefined): string {
+    if (!provider) return "";
+    const parts = provider.split("::");
+    if (parts.length < 5) throw new Error(`render: cannot read the provider reference ${provider}`);
+    const types = parts[2].split("$");
+    if (types.slice(0, -1).some((t) => HOST_PROVIDER_OWNER.test(t))) return "";
+    return `_provider.${parts.slice(3, -1).join("::")}/`;
 }
 
 function fileFor(r: RecordedResource): { name: string; text: string } | undefined {

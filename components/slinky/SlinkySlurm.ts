@@ -6,9 +6,18 @@
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { CertManager } from "@pulumi/kubernetes-cert-manager";
 import * as random from "@pulumi/random";
 import type { SlurmSettings } from "../../config/schema";
-import { check, dnsLabel, imageReference, problem, refuse, wholeNumber } from "../../config/rules";
+import {
+    check,
+    dnsLabel,
+    imageReference,
+    pinnedImageReference,
+    problem,
+    refuse,
+    wholeNumber,
+} from "../../config/rules";
 import { pinnedRelease, podSecurityNamespace } from "../helm";
 import type { SlurmConnection } from "../slurm/connection";
 import { DEFAULT_MARIADB_IMAGE, databaseCredentials, mariadbObjects } from "../slurm/database";
@@ -16,15 +25,12 @@ import { labelsFor } from "../slurm/objects";
 import { registerObject } from "../slurm/register";
 import { SlurmNamespace, slurmNamespaceProblems } from "../slurm/SlurmNamespace";
 import {
-    CERT_MANAGER_CHART_REPO,
-    CERT_MANAGER_CHART_VERSION,
-    CERT_MANAGER_NAMESPACE,
     SLINKY_CHART_REGISTRY,
     SLINKY_CHART_VERSION,
     SLINKY_KEY_SECRETS,
     SLINKY_OPERATOR_NAMESPACE,
     SLURM_RELEASE_NAME,
-    certManagerValues,
+    certManagerArgs,
     slinkyConnection,
     slinkyOperatorValues,
     slinkySlurmValues,
@@ -60,36 +66,19 @@ export class SlinkySlurm extends pulumi.ComponentResource {
         );
 
         // The operator's admission webhooks need a serving certificate, and its chart asks cert-manager for one
-        // (Issuer + Certificate): cert-manager and its CRDs must be there first.
-        const certManager = pinnedRelease(
-            `${name}-cert-manager`,
-            {
-                releaseName: "cert-manager",
-                chart: "cert-manager",
-                repo: CERT_MANAGER_CHART_REPO,
-                version: CERT_MANAGER_CHART_VERSION,
-                namespace: CERT_MANAGER_NAMESPACE,
-                // Helm makes the namespace, as the `@pulumi/kubernetes-cert-manager` component did for stacks made
-                // before: a Namespace resource would fail there with "already exists".
-                createNamespace: true,
-                values: certManagerValues(),
-            },
-            {
-                parent: this,
-                // The release the `@pulumi/kubernetes-cert-manager` component (`<name>-cert-manager`) made as its
-                // child `<name>-cert-manager-helm`: upgraded in place rather than installed twice.
-                aliases: [
-                    {
-                        name: `${name}-cert-manager-helm`,
-                        parent: pulumi.createUrn(
-                            `${name}-cert-manager`,
-                            "kubernetes-cert-manager:index:CertManager",
-                            this,
-                        ),
-                    },
-                ],
-            },
-        );
+        // (Issuer + Certificate): cert-manager and its CRDs must be there first. The component installs Jetstack's
+        // chart as its child release `<name>-helm`; everything goes through `helmOptions` (see certManagerArgs).
+        const certManager = new CertManager(`${name}-cert-manager`, certManagerArgs(), {
+            parent: this,
+            // A remote component's children get only the providers its own options name, not its parent's: name
+            // the host cluster's, which this component got in its options.
+            provider: this.getProvider("kubernetes:helm.sh/v3:Release"),
+            // Stacks made by the version before had the release as this component's own child
+            // `<name>-cert-manager`: the alias makes the component's release upgrade it instead of installing a
+            // second one. A transform, because the child is made by the component's provider, out of reach of
+            // any other option.
+            transforms: [certManagerReleaseAlias(name, this)],
+        });
 
         const crds = pinnedRelease(
             `${name}-operator-crds`,
@@ -113,7 +102,8 @@ export class SlinkySlurm extends pulumi.ComponentResource {
             },
             {
                 parent: this,
-                // cert-manager must issue the webhook certificate the chart requests, and the operator's controllers
+                // cert-manager must issue the webhook certificate the chart requests (the component is registered
+                // once its release is ready: its output is the release's status), and the operator's controllers
                 // watch Slinky's CRDs, which must exist before they start.
                 dependsOn: [certManager, crds],
             },
@@ -174,10 +164,28 @@ export class SlinkySlurm extends pulumi.ComponentResource {
     }
 }
 
+/**
+ * The transform that gives the cert-manager component's Helm release (`<name>-cert-manager-helm`, made by the
+ * component's provider) the URN of the release this component registered itself before it used the component:
+ * `<name>-cert-manager` of type `kubernetes:helm.sh/v3:Release` under `parent`. Every other resource passes.
+ */
+export function certManagerReleaseAlias(name: string, parent: pulumi.Resource): pulumi.ResourceTransform {
+    return (args) =>
+        args.type === "kubernetes:helm.sh/v3:Release" && args.name === `${name}-cert-manager-helm`
+            ? {
+                  props: args.props,
+                  opts: pulumi.mergeOptions(args.opts, {
+                      aliases: [pulumi.createUrn(`${name}-cert-manager`, "kubernetes:helm.sh/v3:Release", parent)],
+                  }),
+              }
+            : undefined;
+}
+
 function problems(args: SlinkySlurmArgs): string[] {
     const found: string[] = [];
     found.push(...slurmNamespaceProblems(args.namespace, "slinky"));
     if (args.mariadbImage !== undefined) found.push(...check("args.mariadbImage", args.mariadbImage, imageReference));
+    found.push(...check("args.helperImage", args.helperImage, pinnedImageReference));
     found.push(...check("args.compute.replicas", args.compute?.replicas, wholeNumber(0, 100_000)));
     found.push(...check("args.compute.cpus", args.compute?.cpus, wholeNumber(1, 4096)));
     found.push(...check("args.compute.memoryMiB", args.compute?.memoryMiB, wholeNumber(64, 16 * 1024 * 1024)));

@@ -15,6 +15,7 @@
  * - `nodesets.<key>`, `loginsets.<key>` inherit `nodesetDefaults`/`loginsetDefaults`; `partitions.<name>` lists the
  *   NodeSet keys it spans.
  */
+import { CERT_MANAGER_NAMESPACE, imageTag } from "../../config/rules";
 import type { PartitionSettings, SlurmSettings } from "../../config/schema";
 import type { SlurmConnection } from "../slurm/connection";
 import { DATABASE, MARIADB_SECRET_KEYS, NAMES, PORTS, ROLE_SPECS } from "../slurm/topology";
@@ -159,6 +160,35 @@ export type SlinkyAccountingValues = {
     };
 };
 
+/**
+ * An image as the slurm chart's values spell it (`slurm.format-image` in its `_helpers.tpl` renders
+ * `repository@digest` when there is a digest, else `repository:tag`). A field left out keeps the chart's value.
+ */
+export type SlinkyImageValues = {
+    /** Registry and name, e.g. `docker.io/library/alpine`. */
+    readonly repository: string;
+    /** Tag; absent when the reference has only a digest. */
+    readonly tag?: string;
+    /** `sha256:<hex>`; absent when the reference has only a tag (the chart's `digest: null` holds). */
+    readonly digest?: string;
+};
+
+/** A container the chart adds beside Slurm's own (log file sidecar, init container): only its image is set. */
+export type SlinkyHelperContainerValues = {
+    /** From `helperImage`. */
+    readonly image: SlinkyImageValues;
+};
+
+/** The chart's value form of an image reference (`[registry/]name[:tag][@digest]`). Pure. */
+export function slinkyImage(reference: string): SlinkyImageValues {
+    const at = reference.indexOf("@");
+    const digest = at >= 0 ? reference.slice(at + 1) : undefined;
+    const named = at >= 0 ? reference.slice(0, at) : reference;
+    const tag = imageTag(named);
+    const repository = tag === undefined ? named : named.slice(0, -(tag.length + 1));
+    return { repository, ...(tag !== undefined ? { tag } : {}), ...(digest !== undefined ? { digest } : {}) };
+}
+
 /** Helm values set on the `slurm` chart; everything else keeps the chart's default. */
 export type SlinkySlurmValues = {
     /** Slurm `ClusterName`. From `clusterName`. */
@@ -178,6 +208,8 @@ export type SlinkySlurmValues = {
          * the operator does not add it) and `AccountingStorageTRES: [gres/gpu]`. Else empty.
          */
         readonly extraConfMap: Readonly<Record<string, readonly string[]>>;
+        /** slurmctld's log file sidecar: {@link SlinkySettings.helperImage} instead of the chart's alpine:latest. */
+        readonly logfile: SlinkyHelperContainerValues;
         /** StateSaveLocation volume. */
         readonly persistence: {
             /** From `storage.storageClassName`; absent means the cluster's default class. */
@@ -186,6 +218,10 @@ export type SlinkySlurmValues = {
             readonly resources: { readonly requests: { readonly storage: string } };
         };
     };
+    /** What every NodeSet inherits: slurmd's log file sidecar image. */
+    readonly nodesetDefaults: { readonly logfile: SlinkyHelperContainerValues };
+    /** What every LoginSet inherits: the login pods' init container image. */
+    readonly loginsetDefaults: { readonly initconf: SlinkyHelperContainerValues };
     /** The NodeSets, by key: one, {@link COMPUTE_NODESET}. */
     readonly nodesets: Readonly<Record<string, SlinkyNodeSetValues>>;
     /** The LoginSets, by key: one, {@link LOGINSET}. */
@@ -195,11 +231,15 @@ export type SlinkySlurmValues = {
 };
 
 /** The settings the Slinky installation reads; the rest of {@link SlurmSettings} is for `static` mode. */
-export type SlinkySettings = Pick<SlurmSettings, "namespace" | "clusterName" | "compute" | "partitions" | "storage">;
+export type SlinkySettings = Pick<
+    SlurmSettings,
+    "namespace" | "clusterName" | "compute" | "partitions" | "storage" | "helperImage"
+>;
 
 /**
  * Helm values for the `slurm` chart from the typed settings. Pure. `image` and `compute.maxNodes` do not apply:
- * Slinky brings its own images and registers slurmd pods as dynamic nodes. `storage.databaseSizeGiB` sizes the
+ * Slinky brings its own Slurm images and registers slurmd pods as dynamic nodes; `helperImage` replaces the
+ * chart's unpinned alpine:latest in its three helper containers. `storage.databaseSizeGiB` sizes the
  * MariaDB the component deploys for accounting.
  */
 export function slinkySlurmValues(settings: SlinkySettings): SlinkySlurmValues {
@@ -226,6 +266,8 @@ export function slinkySlurmValues(settings: SlinkySettings): SlinkySlurmValues {
         resources: { requests: { storage: `${settings.storage.stateSizeGiB}Gi` } },
     };
 
+    // A fresh object per container: the values are data handed to Helm, not one shared, mutable record.
+    const helper = (): SlinkyHelperContainerValues => ({ image: slinkyImage(settings.helperImage) });
     return {
         clusterName: settings.clusterName,
         slurmKey: { create: false, secretRef: { ...SLINKY_KEY_SECRETS.slurmKey } },
@@ -241,7 +283,9 @@ export function slinkySlurmValues(settings: SlinkySettings): SlinkySlurmValues {
             },
         },
         configFiles,
-        controller: { extraConfMap: controllerConf, persistence },
+        controller: { extraConfMap: controllerConf, logfile: helper(), persistence },
+        nodesetDefaults: { logfile: helper() },
+        loginsetDefaults: { initconf: helper() },
         nodesets: {
             [COMPUTE_NODESET]: {
                 replicas: compute.replicas,
@@ -268,6 +312,9 @@ function partitionValues(partition: PartitionSettings): SlinkyPartitionValues {
     };
 }
 
+/** Helm release name of cert-manager, as in cert-manager's and Slinky's install guides. */
+export const CERT_MANAGER_RELEASE_NAME = "cert-manager";
+
 /** Helm values set on Jetstack's `cert-manager` chart; everything else keeps the chart's default. */
 export type CertManagerValues = {
     /** The chart's CRDs. */
@@ -280,6 +327,48 @@ export type CertManagerValues = {
 /** Helm values for the `cert-manager` chart. Pure. `crds.enabled` replaces `installCRDs`, deprecated since 1.15. */
 export function certManagerValues(): CertManagerValues {
     return { crds: { enabled: true } };
+}
+
+/** The inputs of the `@pulumi/kubernetes-cert-manager` component: `helmOptions` only. */
+export type CertManagerArgs = {
+    /** The Helm release the component makes. */
+    readonly helmOptions: {
+        /** {@link CERT_MANAGER_RELEASE_NAME}, not a generated name: the release stacks made before carry. */
+        readonly name: string;
+        /** `cert-manager`, Jetstack's chart. */
+        readonly chart: string;
+        /** {@link CERT_MANAGER_CHART_REPO}. */
+        readonly repositoryOpts: { readonly repo: string };
+        /** {@link CERT_MANAGER_CHART_VERSION}: the component's own default would be the chart's latest. */
+        readonly version: string;
+        /** {@link CERT_MANAGER_NAMESPACE}. */
+        readonly namespace: string;
+        /** Always true: Helm makes the namespace, as it always did for this release. */
+        readonly createNamespace: boolean;
+        /** {@link certManagerValues}. */
+        readonly values: CertManagerValues;
+    };
+};
+
+/**
+ * The cert-manager component's inputs. Pure. Everything is in `helmOptions`, and none of the component's typed
+ * inputs is set: its provider (pulumi-go-helmbase `InitDefaults`) writes every typed input over the key of the
+ * same name in `helmOptions.values`, an unset one as null, which the Pulumi SDK then drops, so a value whose key is
+ * a typed input (`installCRDs`, `webhook`, `global`, ...) given in `helmOptions.values` would be lost. `crds` is not
+ * one of them: `crds.enabled` reaches the chart as given.
+ */
+export function certManagerArgs(): CertManagerArgs {
+    return {
+        helmOptions: {
+            name: CERT_MANAGER_RELEASE_NAME,
+            chart: "cert-manager",
+            repositoryOpts: { repo: CERT_MANAGER_CHART_REPO },
+            version: CERT_MANAGER_CHART_VERSION,
+            namespace: CERT_MANAGER_NAMESPACE,
+            createNamespace: true,
+            values: certManagerValues(),
+        },
+    };
 }
 
 /** What a user needs to reach the Slinky Slurm cluster in `namespace`. Pure; names only, never secret values. */

@@ -54,6 +54,20 @@ export function chosenBackend(env: NodeJS.ProcessEnv, home = os.homedir()): stri
  * PULUMI_CONFIG_PASSPHRASE_FILE) or else one generated once (32 random bytes, hex, mode 0600) and reused.
  */
 export function backendFor(root: string, env: NodeJS.ProcessEnv, home = os.homedir()): BackendChoice {
+    return chooseBackend(root, env, home, true);
+}
+
+/**
+ * The backend and passphrase of {@link backendFor} for a script that only reads a stack (verify): it never writes
+ * state or a passphrase. A generated passphrase made for someone else's state would be a wrong one beside it (a
+ * user who ran `up` with their own PULUMI_CONFIG_PASSPHRASE and forgot it later), so without one it throws, saying
+ * what is missing.
+ */
+export function existingBackendFor(root: string, env: NodeJS.ProcessEnv, home = os.homedir()): BackendChoice {
+    return chooseBackend(root, env, home, false);
+}
+
+function chooseBackend(root: string, env: NodeJS.ProcessEnv, home: string, generate: boolean): BackendChoice {
     const chosen = chosenBackend(env, home);
     if (chosen !== undefined) {
         return { envVars: {}, description: `state in your Pulumi backend ${chosen}` };
@@ -66,6 +80,7 @@ export function backendFor(root: string, env: NodeJS.ProcessEnv, home = os.homed
     }
     const passphraseFile = path.join(stateDir, PASSPHRASE_FILE);
     if (!fs.existsSync(passphraseFile)) {
+        if (!generate) throw new Error(missingPassphrase(stateDir));
         fs.mkdirSync(stateDir, { recursive: true, mode: 0o700 });
         // "wx": never overwrite a passphrase that appeared meanwhile; the state it encrypts would be lost.
         fs.writeFileSync(passphraseFile, randomBytes(32).toString("hex"), { mode: 0o600, flag: "wx" });
@@ -75,6 +90,23 @@ export function backendFor(root: string, env: NodeJS.ProcessEnv, home = os.homed
         envVars,
         description: `${where}, secrets encrypted with the passphrase in ${LOCAL_STATE_DIR}/${PASSPHRASE_FILE}`,
     };
+}
+
+/** What a read-only script says when the project-local backend has no passphrase it may use. */
+function missingPassphrase(stateDir: string): string {
+    const local = `${LOCAL_STATE_DIR}/${PASSPHRASE_FILE}`;
+    if (!fs.existsSync(stateDir)) {
+        return (
+            `no stack has been brought up here: ${LOCAL_STATE_DIR}/ does not exist, and neither PULUMI_BACKEND_URL ` +
+            "nor a `pulumi login` names another backend; run `npm run up -- <stack>` first, or set " +
+            "PULUMI_BACKEND_URL (and the passphrase) of the backend that holds the stack"
+        );
+    }
+    return (
+        `no passphrase for the state in ${LOCAL_STATE_DIR}/: PULUMI_CONFIG_PASSPHRASE and ` +
+        `PULUMI_CONFIG_PASSPHRASE_FILE are not set and ${local} does not exist; set one of them to the ` +
+        "passphrase the stack was brought up with (nothing here makes one: a new passphrase could not read the state)"
+    );
 }
 
 /** What {@link openStack} returns: the selected (or new) stack and how its backend was chosen. */
@@ -103,10 +135,11 @@ export async function openStack(
 
 /**
  * Selects the existing stack `stackName` with the same backend and passphrase as {@link openStack}, and never
- * creates one: for scripts that read a deployed stack (verify), where a missing stack is the user's mistake.
+ * creates one, nor any state or passphrase ({@link existingBackendFor}): for scripts that read a deployed stack
+ * (verify), where a missing stack or passphrase is the user's to fix.
  */
 export async function selectStack(stackName: string, root = REPO_ROOT, env = process.env): Promise<OpenedStack> {
-    const backend = backendFor(root, env);
+    const backend = existingBackendFor(root, env);
     const stack = await LocalWorkspace.selectStack({ stackName, workDir: root }, { envVars: backend.envVars });
     return { stack, backend };
 }

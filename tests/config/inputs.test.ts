@@ -52,6 +52,21 @@ describe("input classes once judged wrong", () => {
             });
         }
 
+        for (const helperImage of [
+            "docker.io/library/alpine:latest",
+            "alpine",
+            "registry:5000/alpine",
+            "Alpine:3.22",
+        ]) {
+            it(`slurm.helperImage not pinned, or no image reference: ${helperImage}`, () => {
+                assertRefused(
+                    { slurm: { mode: "slinky", helperImage } },
+                    `slurm.helperImage = "${helperImage}": must be a container image reference pinned by a tag ` +
+                        "other than latest or by a digest",
+                );
+            });
+        }
+
         for (const namespace of ["slinky", "cert-manager"]) {
             it(`in slinky mode, the operators' namespace ${namespace}`, () => {
                 assertRefused(
@@ -154,6 +169,21 @@ describe("input classes once judged wrong", () => {
     });
 
     describe("accepted", () => {
+        it("slurm.helperImage pinned by tag (a mirror with a port too) or by digest, default alpine:3.22", () => {
+            assert.equal(
+                parseStackConfig({ slurm: { mode: "slinky" } }).slurm.helperImage,
+                "docker.io/library/alpine:3.22",
+            );
+            for (const helperImage of [
+                "mirror.example.com:5000/library/alpine:3.22",
+                `alpine@sha256:${"0".repeat(64)}`,
+                `registry:5000/alpine:latest@sha256:${"0".repeat(64)}`,
+            ])
+                assert.equal(
+                    parseStackConfig({ slurm: { mode: "slinky", helperImage } }).slurm.helperImage,
+                    helperImage,
+                );
+        });
         it("capital letters in an image tag", () => {
             assert.equal(
                 parseStackConfig({ slurm: { image: "registry.example.com:5000/hpc/slurm:24.11-RC1" } }).slurm.image,

@@ -18,6 +18,35 @@ describe("render", () => {
         assert.deepEqual([...second.entries()], [...first.entries()]);
     });
 
+    it("renders two tenants with Argo CD: each tenant's objects under its own provider's folder, twice the same", async () => {
+        const settings = {
+            ...readStackSettings("dev"),
+            vcluster: { tenants: [{ name: "team-a" }, { name: "team-b" }] },
+        };
+        const run = () => runProgram(settings, "dev");
+        const first = renderResources((await run()).resources);
+        const second = renderResources((await run()).resources.reverse());
+        assert.deepEqual([...second.entries()], [...first.entries()]);
+        const argocd = [...first.keys()].filter((f) => f.endsWith("/helm-release.argocd.yaml"));
+        assert.deepEqual(argocd, [
+            "_provider.team-a-tenant/argocd/helm-release.argocd.yaml",
+            "_provider.team-b-tenant/argocd/helm-release.argocd.yaml",
+        ]);
+        for (const file of argocd) assert.match(first.get(file)!, /^chart: argo-cd$/m);
+        // What goes to the host cluster keeps its place.
+        for (const host of [
+            "slurm/04-statefulset.compute.yaml",
+            "vcluster-team-a/helm-release.team-a.yaml",
+            "vcluster-team-b/helm-release.team-b.yaml",
+        ])
+            assert.ok(first.has(host), `${host} missing; got ${[...first.keys()].join(", ")}`);
+        assert.deepEqual(
+            [...first.keys()].filter((f) => f.startsWith("_provider.")),
+            argocd,
+            "only the tenants' own objects go under a provider's folder",
+        );
+    });
+
     it("writes every object as parseable YAML with apiVersion, kind and name, Helm releases as chart + repo + version + values", async () => {
         const files = renderResources((await runProgram(readStackSettings("gpu"), "gpu")).resources);
         let objects = 0;

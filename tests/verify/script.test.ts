@@ -45,7 +45,7 @@ describe("npm run verify (the script, against fake pulumi and kubectl)", functio
     const pulumiState = () => path.join(dir, "pulumi");
     const backend = () => path.join(dir, "backend");
 
-    function verify(args: string[], env: Record<string, string> = {}, bin = "bin", stackExists = true) {
+    function verify(args: string[], env: Record<string, string | undefined> = {}, bin = "bin", stackExists = true) {
         fs.rmSync(path.join(dir, "kubectl", "calls.log"), { force: true });
         for (const folder of [pulumiState(), backend()]) {
             fs.rmSync(folder, { recursive: true, force: true });
@@ -181,6 +181,20 @@ describe("npm run verify (the script, against fake pulumi and kubectl)", functio
             result.stderr.trim(),
             `verify dev: could not read the outputs of the stack "dev": error: no stack named 'dev' found`,
         );
+    });
+
+    it("exits 2 saying what is missing when there is no state and no passphrase, and makes neither", function () {
+        // The project-local backend is the repository's own .pulumi-state/; a checkout that has one is not this case.
+        if (fs.existsSync(path.join(ROOT, ".pulumi-state"))) this.skip();
+        const noPassphrase = { PULUMI_BACKEND_URL: undefined, PULUMI_CONFIG_PASSPHRASE: undefined };
+        const result = verify(["dev"], noPassphrase, "bin", false);
+        assert.equal(result.status, 2);
+        assert.match(
+            result.stderr.trim(),
+            /^verify dev: could not read the outputs of the stack "dev": no stack has been brought up here: \.pulumi-state\/ does not exist/,
+        );
+        assert.ok(!fs.existsSync(path.join(ROOT, ".pulumi-state")), "verify made state in the repository");
+        assert.ok(!fs.existsSync(path.join(pulumiState(), "pulumi.calls")), "no Pulumi command ran");
     });
 
     it("exits 2 when the Pulumi CLI fails without a word, naming the command that failed", () => {

@@ -6,7 +6,7 @@ import { SlinkySlurm } from "../../../components/slinky/SlinkySlurm";
 import {
     CERT_MANAGER_CHART_VERSION,
     SLINKY_CHART_REGISTRY,
-    certManagerValues,
+    certManagerArgs,
     slinkyConnection,
     slinkyOperatorValues,
     slinkySlurmValues,
@@ -19,6 +19,7 @@ import {
     dependencyRecorder,
     installMocks,
     kinds,
+    registeredUrns,
     settle,
     valueOf,
 } from "../../../evaluation/mocks";
@@ -50,6 +51,7 @@ describe("SlinkySlurm", () => {
         assert.deepEqual(kinds(engine.resources), [
             "hyperscaler:slurm:SlinkySlurm",
             "hyperscaler:slurm:SlurmNamespace",
+            "kubernetes-cert-manager:index:CertManager",
             "kubernetes:apps/v1:StatefulSet",
             "kubernetes:core/v1:Namespace",
             "kubernetes:core/v1:Secret",
@@ -63,7 +65,7 @@ describe("SlinkySlurm", () => {
                 .ofType("kubernetes:helm.sh/v3:Release")
                 .map((r) => r.name)
                 .sort(),
-            ["slurm-cert-manager", "slurm-operator", "slurm-operator-crds", "slurm-slurm"],
+            ["slurm-operator", "slurm-operator-crds", "slurm-slurm"],
         );
         assert.deepEqual(
             engine
@@ -75,15 +77,33 @@ describe("SlinkySlurm", () => {
         for (const r of engine.resources.filter((r) => isKubeObject(r.type))) validateKubeObject(r);
     });
 
-    it("installs Jetstack's cert-manager chart, pinned, with crds.enabled", async () => {
-        await build(slinkySettings());
-        const certManager = release("slurm-cert-manager");
-        assert.equal(certManager.inputs.chart, "cert-manager");
-        assert.equal(certManager.inputs.repositoryOpts.repo, "https://charts.jetstack.io");
-        assert.equal(certManager.inputs.version, CERT_MANAGER_CHART_VERSION);
-        assert.equal(certManager.inputs.namespace, "cert-manager");
-        assert.deepEqual(certManager.inputs.values, certManagerValues());
-        assert.equal(engine.ofType("kubernetes-cert-manager:index:CertManager").length, 0);
+    it("installs Jetstack's cert-manager chart v1.21.1 through the cert-manager component, with crds.enabled", async () => {
+        const provider = new k8s.Provider("lab", { kubeconfig: "{}" });
+        const deps = dependencyRecorder();
+        await build(slinkySettings(), { provider, transformations: [deps.transformation] });
+        const component = engine.named("kubernetes-cert-manager:index:CertManager", "slurm-cert-manager");
+        assert.equal(component.custom, false, "a component: its provider makes the release");
+        assert.deepEqual(component.inputs, {
+            helmOptions: {
+                name: "cert-manager",
+                chart: "cert-manager",
+                repositoryOpts: { repo: "https://charts.jetstack.io" },
+                version: CERT_MANAGER_CHART_VERSION,
+                namespace: "cert-manager",
+                createNamespace: true,
+                values: { crds: { enabled: true } },
+            },
+        });
+        assert.deepEqual(component.inputs, certManagerArgs());
+        assert.equal(CERT_MANAGER_CHART_VERSION, "v1.21.1");
+        // The release goes to the cluster of this component's provider (a remote component's children get only
+        // the providers its own options name).
+        assert.equal(deps.options("slurm-cert-manager").provider, provider);
+        assert.equal(
+            engine.ofType("kubernetes:helm.sh/v3:Release").some((r) => r.inputs.chart === "cert-manager"),
+            false,
+            "no second cert-manager release beside the component's",
+        );
     });
 
     it("pins every Slinky chart to 1.2.1 from Slinky's OCI registry", async () => {
@@ -196,15 +216,58 @@ describe("SlinkySlurm", () => {
         assert.deepEqual(deps.dependsOn("slurm-cert-manager"), []);
     });
 
-    it("upgrades the release the cert-manager component made instead of installing a second one", async () => {
+    it("keeps the URNs of both earlier layouts: the component's, and its release as the release made before", async () => {
         const deps = dependencyRecorder();
         await build(slinkySettings(), { transformations: [deps.transformation] });
-        const [alias] = (deps.options("slurm-cert-manager").aliases ?? []) as pulumi.Alias[];
-        const parent = await valueOf(pulumi.output(alias.parent as pulumi.Input<string>));
+        // Stacks made while the component was used (before commit 442f9c8): the component has its old URN, so its
+        // release, `<component>-helm` under it, has too.
+        assert.ok(
+            registeredUrns().includes(
+                "urn:pulumi:test::ai-hyperscaler::hyperscaler:slurm:SlinkySlurm$kubernetes-cert-manager:index:CertManager::slurm-cert-manager",
+            ),
+        );
+        // Stacks made since, with the release as SlinkySlurm's own child: the transform (run by the engine on the
+        // component's children, never under mocks) aliases the component's release to that URN.
+        const [transform] = deps.options("slurm-cert-manager").transforms ?? [];
+        const child = {
+            custom: true,
+            type: "kubernetes:helm.sh/v3:Release",
+            props: { chart: "cert-manager" },
+            opts: {},
+        };
+        const result = await transform({ ...child, name: "slurm-cert-manager-helm" });
+        assert.ok(result, "the component's release is transformed");
+        assert.deepEqual(result.props, child.props, "only its options change");
+        const aliases = await Promise.all((result.opts.aliases ?? []).map((a) => valueOf(pulumi.output(a as string))));
+        assert.deepEqual(aliases, [
+            // What the version before registered (read from its run under these mocks).
+            "urn:pulumi:test::ai-hyperscaler::hyperscaler:slurm:SlinkySlurm$kubernetes:helm.sh/v3:Release::slurm-cert-manager",
+        ]);
+        assert.equal(await transform({ ...child, name: "slurm-operator" }), undefined, "other resources pass");
         assert.equal(
-            `${parent.slice(0, parent.lastIndexOf("::"))}$kubernetes:helm.sh/v3:Release::${alias.name}`,
-            "urn:pulumi:test::ai-hyperscaler::hyperscaler:slurm:SlinkySlurm$kubernetes-cert-manager:index:CertManager" +
-                "$kubernetes:helm.sh/v3:Release::slurm-cert-manager-helm",
+            await transform({ ...child, type: "kubernetes:core/v1:Secret", name: "slurm-cert-manager-helm" }),
+            undefined,
+        );
+    });
+
+    it("refuses an unpinned helper image, and passes a mirror's to the slurm chart", async () => {
+        const settings = slinkySettings();
+        assert.throws(() => {
+            const namespace = new SlurmNamespace("h", { namespace: "slurm", mode: "slinky" });
+            new SlinkySlurm("h", { ...settings, namespace, helperImage: "alpine:latest" });
+        }, /args\.helperImage = "alpine:latest": must be a container image reference pinned by a tag other than latest/);
+        await settle();
+        engine.reset();
+        await build(slinkySettings({ helperImage: "mirror.example.com/alpine:3.22" }));
+        const values = release("slurm-slurm").inputs.values;
+        const image = { repository: "mirror.example.com/alpine", tag: "3.22" };
+        assert.deepEqual(
+            [
+                values.controller.logfile.image,
+                values.nodesetDefaults.logfile.image,
+                values.loginsetDefaults.initconf.image,
+            ],
+            [image, image, image],
         );
     });
 

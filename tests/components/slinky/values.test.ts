@@ -5,11 +5,14 @@ import {
     CERT_MANAGER_CHART_VERSION,
     DATABASE_PASSWORD_REF,
     SLINKY_KEY_SECRETS,
+    certManagerArgs,
     certManagerValues,
     slinkyConnection,
+    slinkyImage,
     slinkyOperatorValues,
     slinkySlurmValues,
 } from "../../../components/slinky/values";
+import { DEFAULT_SLINKY_HELPER_IMAGE } from "../../../config/schema";
 import { slinkySettings } from "./settings";
 import { CHARTS_DIR, leafPaths, loadChartJson, loadChartYaml, schemaProblems, unknownValueKeys } from "../chartValues";
 
@@ -17,6 +20,8 @@ const OPERATOR_VALUES = "slinky-slurm-operator-1.2.1.values.yaml";
 const SLURM_VALUES = "slinky-slurm-1.2.1.values.yaml";
 const CERT_MANAGER_VALUES = `cert-manager-${CERT_MANAGER_CHART_VERSION}.values.yaml`;
 const CERT_MANAGER_SCHEMA = `cert-manager-${CERT_MANAGER_CHART_VERSION}.values.schema.json`;
+/** The `@pulumi/kubernetes-cert-manager` component's Pulumi schema, of the version package.json pins. */
+const COMPONENT_SCHEMA = "pulumi-kubernetes-cert-manager-0.2.0.schema.json";
 /** Map-valued keys of the slurm chart whose entries take the shape of another upstream value. */
 const SLURM_TEMPLATES = { nodesets: "nodesetDefaults", loginsets: "loginsetDefaults", partitions: "partitions.all" };
 
@@ -146,6 +151,78 @@ describe("slinkySlurmValues", () => {
     });
 });
 
+const isMap = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
+
+/** Helm's merge of user values over the chart's: maps merge key by key, anything else replaces. */
+function overChart(chart: unknown, user: unknown): unknown {
+    if (!isMap(chart) || !isMap(user)) return user === undefined ? chart : user;
+    const out: Record<string, unknown> = { ...chart };
+    for (const [key, value] of Object.entries(user)) out[key] = overChart(chart[key], value);
+    return out;
+}
+
+/**
+ * The image of each helper container the slurm chart 1.2.1 renders for `values`: the chart's values.yaml under
+ * ours, a NodeSet/LoginSet as `mergeOverwrite` of its defaults and its entry (templates/nodeset/nodeset-cr.yaml,
+ * loginset/loginset-cr.yaml), then `slurm.format-image` (templates/_helpers.tpl): `repository@digest` when there
+ * is a digest, else `repository:tag`.
+ */
+function helperImages(values: Record<string, any>): Record<string, string> {
+    const merged = overChart(loadChartYaml(SLURM_VALUES), values) as Record<string, any>;
+    const format = (image: any): string =>
+        typeof image === "string"
+            ? image
+            : image.digest
+              ? `${image.repository}@${image.digest}`
+              : `${image.repository}:${image.tag}`;
+    const nodeset = overChart(merged.nodesetDefaults, merged.nodesets?.compute ?? {}) as Record<string, any>;
+    const loginset = overChart(merged.loginsetDefaults, merged.loginsets?.slinky ?? {}) as Record<string, any>;
+    return {
+        "controller.logfile": format(merged.controller.logfile.image),
+        "nodeset compute logfile": format(nodeset.logfile.image),
+        "loginset slinky initconf": format(loginset.initconf.image),
+    };
+}
+
+describe("the slurm chart's helper containers (issue 17, item 6)", () => {
+    const everywhere = (image: string) => ({
+        "controller.logfile": image,
+        "nodeset compute logfile": image,
+        "loginset slinky initconf": image,
+    });
+
+    it("run the pinned default image, not the chart's alpine:latest", () => {
+        // The chart's own values, recorded upstream: the defect this guards against.
+        assert.deepEqual(
+            helperImages({ nodesets: { compute: {} }, loginsets: { slinky: {} } }),
+            everywhere("docker.io/library/alpine:latest"),
+        );
+        assert.deepEqual(
+            helperImages(slinkySlurmValues(slinkySettings())),
+            everywhere("docker.io/library/alpine:3.22"),
+        );
+        assert.equal(DEFAULT_SLINKY_HELPER_IMAGE, "docker.io/library/alpine:3.22");
+    });
+
+    it("run slurm.helperImage, from a mirror, by tag or by digest", () => {
+        const digest = `sha256:${"ab".repeat(32)}`;
+        for (const [helperImage, rendered] of [
+            ["mirror.example.com:5000/library/alpine:3.22", "mirror.example.com:5000/library/alpine:3.22"],
+            [`mirror.example.com/alpine:3.22@${digest}`, `mirror.example.com/alpine@${digest}`],
+            [`mirror.example.com:5000/alpine@${digest}`, `mirror.example.com:5000/alpine@${digest}`],
+        ]) {
+            const values = slinkySlurmValues(slinkySettings({ helperImage }));
+            assert.deepEqual(helperImages(values), everywhere(rendered), helperImage);
+            assert.deepEqual(unknownValueKeys(values, loadChartYaml(SLURM_VALUES), SLURM_TEMPLATES), []);
+        }
+        assert.deepEqual(slinkyImage(`mirror.example.com:5000/alpine:3.22@${digest}`), {
+            repository: "mirror.example.com:5000/alpine",
+            tag: "3.22",
+            digest,
+        });
+    });
+});
+
 /** The value at `keys` in the slurm chart's values.yaml. */
 function loadChartYamlAt(keys: string[]): any {
     return keys.reduce<any>((node, key) => node?.[key], loadChartYaml(SLURM_VALUES));
@@ -175,6 +252,47 @@ describe("certManagerValues", () => {
         // The schema check can fail: a misspelt key and a wrong type.
         assert.notDeepEqual(schemaProblems({ crds: { enable: true } }, schema), []);
         assert.notDeepEqual(schemaProblems({ crds: { enabled: "yes" } }, schema), []);
+    });
+});
+
+/**
+ * What the cert-manager component's provider hands the chart, as pulumi-go-helmbase v0.2.0 `InitDefaults` does
+ * (the component 0.2.0 builds on it): the typed inputs, each at its key, written over `helmOptions.values` (an unset
+ * one as null), then the nulls dropped by the Pulumi SDK when it sends the values.
+ */
+function valuesTheChartGets(helmValues: Record<string, unknown>, typed: Record<string, unknown> = {}): unknown {
+    const inputs = Object.keys(
+        (loadChartJson(COMPONENT_SCHEMA) as any).resources["kubernetes-cert-manager:index:CertManager"].inputProperties,
+    ).filter((key) => key !== "helmOptions");
+    const merged: Record<string, unknown> = { ...helmValues };
+    for (const key of inputs) merged[key] = typed[key] ?? null;
+    return Object.fromEntries(Object.entries(merged).filter(([, v]) => v !== null));
+}
+
+describe("certManagerArgs (the @pulumi/kubernetes-cert-manager component)", () => {
+    const schema = loadChartJson(COMPONENT_SCHEMA) as any;
+
+    it("passes everything through helmOptions, whose fields the component's schema has", () => {
+        const args = certManagerArgs();
+        assert.deepEqual(Object.keys(args), ["helmOptions"], "no typed input: they would overwrite helmOptions.values");
+        const release = schema.types["kubernetes-cert-manager:index:Release"].properties;
+        for (const key of Object.keys(args.helmOptions)) assert.ok(key in release, `helmOptions.${key}`);
+        assert.ok("repo" in schema.types["kubernetes-cert-manager:index:RepositoryOpts"].properties);
+        assert.equal(args.helmOptions.version, CERT_MANAGER_CHART_VERSION);
+        assert.equal(
+            (require("@pulumi/kubernetes-cert-manager/package.json") as { version: string }).version,
+            "0.2.0",
+            "the installed component is the one whose schema (and provider) these tests read",
+        );
+    });
+
+    it("gets crds.enabled to the chart: crds is not a typed input, which would overwrite it", () => {
+        assert.deepEqual(valuesTheChartGets(certManagerArgs().helmOptions.values), { crds: { enabled: true } });
+        const typed = Object.keys(schema.resources["kubernetes-cert-manager:index:CertManager"].inputProperties);
+        for (const key of Object.keys(certManagerValues())) assert.ok(!typed.includes(key), key);
+        // The model can fail: a value under a typed input's key is lost, and the typed input wins.
+        assert.deepEqual(valuesTheChartGets({ installCRDs: true, webhook: { replicaCount: 2 } }), {});
+        assert.deepEqual(valuesTheChartGets({ installCRDs: false }, { installCRDs: true }), { installCRDs: true });
     });
 });
 

@@ -2,7 +2,14 @@ import { strict as assert } from "node:assert";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { backendFor, chosenBackend, openStack, REPO_ROOT, selectStack } from "../../../scripts/lib/backend";
+import {
+    backendFor,
+    chosenBackend,
+    existingBackendFor,
+    openStack,
+    REPO_ROOT,
+    selectStack,
+} from "../../../scripts/lib/backend";
 import { ROOT, useFakeClis } from "./doubles";
 
 describe("npm run up / preview / destroy: backend", () => {
@@ -75,6 +82,29 @@ describe("npm run up / preview / destroy: backend", () => {
         }
         assert.ok(!fs.existsSync(path.join(dir, ".pulumi-state", "passphrase")));
     });
+    it("for reading a stack (verify), never writes state or a passphrase, and says which is missing", () => {
+        const state = path.join(dir, ".pulumi-state");
+        assert.throws(
+            () => existingBackendFor(dir, {}, dir),
+            /^Error: no stack has been brought up here: \.pulumi-state\/ does not exist, and neither PULUMI_BACKEND_URL nor a `pulumi login` names another backend; run `npm run up -- <stack>` first/,
+        );
+        assert.ok(!fs.existsSync(state), "no state folder made");
+        // State made by `up` with the user's own passphrase, which is not set now.
+        fs.mkdirSync(path.join(state, ".pulumi"), { recursive: true });
+        assert.throws(
+            () => existingBackendFor(dir, {}, dir),
+            /^Error: no passphrase for the state in \.pulumi-state\/: PULUMI_CONFIG_PASSPHRASE and PULUMI_CONFIG_PASSPHRASE_FILE are not set and \.pulumi-state\/passphrase does not exist; set one of them to the passphrase the stack was brought up with/,
+        );
+        assert.deepEqual(fs.readdirSync(state), [".pulumi"], "no passphrase made");
+        // With the passphrase given, or the generated one there, the same choice as for `up`.
+        assert.deepEqual(existingBackendFor(dir, { PULUMI_CONFIG_PASSPHRASE: "" }, dir).envVars, {
+            PULUMI_BACKEND_URL: `file://${state}`,
+        });
+        assert.deepEqual(existingBackendFor(dir, { PULUMI_BACKEND_URL: "s3://b" }, dir).envVars, {});
+        const generated = backendFor(dir, {}, dir);
+        assert.deepEqual(existingBackendFor(dir, {}, dir), generated);
+    });
+
     describe("opening a stack (the Automation API against the fake pulumi of tests/fakes)", () => {
         useFakeClis(() => dir);
         beforeEach(() => {
@@ -108,9 +138,27 @@ describe("npm run up / preview / destroy: backend", () => {
             );
         });
 
+        it("selectStack without a passphrase makes none and runs no stack command: it says what is missing", async () => {
+            // The state `npm run up` left when it ran with the user's PULUMI_CONFIG_PASSPHRASE; verify now runs
+            // without it.
+            const stacks = path.join(project(), ".pulumi-state", ".pulumi", "stacks", "ai-hyperscaler");
+            fs.mkdirSync(stacks, { recursive: true });
+            fs.writeFileSync(path.join(stacks, "lab.json"), '{"version": 3}');
+            const passphrase = path.join(project(), ".pulumi-state", "passphrase");
+            assert.ok(!fs.existsSync(passphrase));
+
+            await assert.rejects(
+                selectStack("lab", project(), noLogin()),
+                /no passphrase for the state in \.pulumi-state\//,
+            );
+            assert.ok(!fs.existsSync(passphrase), "verify made a passphrase beside state it does not encrypt");
+            assert.ok(!fs.existsSync(path.join(dir, "pulumi.calls")), "no Pulumi command ran");
+        });
+
         it("selectStack never creates one: a missing stack is an error", async () => {
-            await assert.rejects(selectStack("lab", project(), noLogin()), /no stack named 'lab' found/);
-            assert.ok(!stackCalls().some((line) => line.startsWith("stack\tinit")));
+            await assert.rejects(selectStack("lab", project(), noLogin()), /no stack has been brought up here/);
+            assert.ok(!fs.existsSync(path.join(project(), ".pulumi-state")), "no state made");
+            assert.ok(!fs.existsSync(path.join(dir, "pulumi.calls")), "no Pulumi command ran");
             await openStack("lab", project(), noLogin());
             const selected = await selectStack("lab", project(), noLogin());
             assert.equal(selected.stack.name, "lab");
