@@ -119,7 +119,8 @@ export interface OpenedStack {
 
 /**
  * Selects the stack `stackName` of this project (creating it when it does not exist) with the backend and
- * passphrase of {@link backendFor}, and `extraEnv` for the CLI and its providers. Every script that drives a stack (up, preview, destroy, verify) opens it here.
+ * passphrase of {@link backendFor}, and `extraEnv` for the CLI and its providers. Every script that changes a stack
+ * (up, preview, destroy) opens it here.
  */
 export async function openStack(
     stackName: string,
