@@ -64,7 +64,10 @@ describe("the product against a real Pulumi engine and a real API server", funct
     it("1. preview, then up: every rendered object exists, the rollouts are ready, the outputs are as documented", async () => {
         const preview = await project.npm("preview", [STACK]);
         assert.equal(preview.code, 0, said(preview));
-        assert.match(preview.stdout, /preview realtest: state in \.pulumi-state\/ .*passphrase in \.pulumi-state\/passphrase/);
+        assert.match(
+            preview.stdout,
+            /preview realtest: state in \.pulumi-state\/ .*passphrase in \.pulumi-state\/passphrase/,
+        );
         const up = await project.npm("up", [STACK]);
         assert.equal(up.code, 0, said(up));
 
