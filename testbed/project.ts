@@ -51,6 +51,9 @@ export function userEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
     ]) {
         if (!(key in extra)) delete env[key];
     }
+    // Not logged in, whatever `pulumi login` wrote into the toolchain's PULUMI_HOME: the CLI and the project read
+    // the credentials from here, which does not exist.
+    env.PULUMI_CREDENTIALS_PATH = path.join(os.tmpdir(), "hyperscaler-no-pulumi-login");
     // The mocha process's own settings must not leak into the program the engine runs.
     delete env.TS_NODE_PROJECT;
     delete env.NODE_OPTIONS;

@@ -19,6 +19,7 @@ export class Stop extends Error {
 
 /** The part of the Automation API's CommandError this reads. */
 interface CommandResultLike {
+    readonly stdout?: string;
     readonly stderr: string;
     readonly code: number;
     readonly err?: Error;
@@ -46,7 +47,9 @@ function rawLines(error: unknown): string[] {
     // A failed run reaches us wrapped: the CLI's exit makes execa throw, and the Automation API turns that error
     // into a CommandError whose stderr is execa's whole message (stdout included). execa's error keeps the CLI's
     // real stderr and exit code.
-    const cause = result?.err as { stderr?: unknown; exitCode?: unknown } | undefined;
+    const cause = result?.err as { stdout?: unknown; stderr?: unknown; exitCode?: unknown } | undefined;
+    const unreachable = unreachableCluster(`${result?.stdout ?? ""}\n${String(cause?.stdout ?? "")}`);
+    if (unreachable) return [unreachable];
     if (result !== undefined && typeof cause?.stderr === "string") {
         const exitCode = typeof cause.exitCode === "number" ? cause.exitCode : undefined;
         // Killed by a signal, the CLI has no exit code: execa's message names the signal.
@@ -69,6 +72,22 @@ function rawLines(error: unknown): string[] {
     }
     const message = error instanceof Error ? error.message : String(error);
     return message.split("\n").map((line) => line.replace(/^\s*-\s+/, ""));
+}
+
+/**
+ * One line for a cluster the Kubernetes provider could not reach, from its warning (pulumi-kubernetes, Configure:
+ * `configured Kubernetes cluster is unreachable: <reason>`), which it repeats for every object it then fails to
+ * read; undefined when the output has none. The provider then fails each read, so the state is unchanged.
+ */
+function unreachableCluster(output: string): string | undefined {
+    const reason = /configured Kubernetes cluster is unreachable: (.*)$/m.exec(output)?.[1]?.trim();
+    if (reason === undefined) return undefined;
+    const server = /"(https?:\/\/[^/"]+)/.exec(reason)?.[1];
+    const why = /dial tcp [^ ]+: (.*)$/.exec(reason)?.[1] ?? reason;
+    return (
+        `the Kubernetes cluster${server ? ` at ${server}` : ""} is unreachable (${why}); nothing was changed and ` +
+        "nothing was dropped from the state: start it (or wait until it answers) and run this again"
+    );
 }
 
 function mask(line: string, secrets: readonly string[]): string {

@@ -396,13 +396,16 @@ export async function stopControlPlane(dirOrKubeconfig: string, timeoutMs = 30_0
     fs.rmSync(dir, { recursive: true, force: true });
 }
 
-/** Stops one component (the API server, to play an outage); {@link restartComponent} starts it again. */
+/**
+ * Kills one component, as a crash or a host restart would (the API server, to play an outage);
+ * {@link restartComponent} starts it again.
+ */
 export async function stopComponent(cp: ControlPlane, name: string, timeoutMs = 30_000): Promise<void> {
     const pids: Pids = JSON.parse(fs.readFileSync(path.join(cp.dir, PIDS_FILE), "utf8"));
     const pid = pids[name];
     if (pid === undefined) throw new Error(`no ${name} in ${cp.dir}`);
-    process.kill(pid, "SIGTERM");
-    await waitFor(`${name} (pid ${pid}) to stop`, async () => !alive(pid), timeoutMs);
+    process.kill(pid, "SIGKILL");
+    await waitFor(`${name} (pid ${pid}) to exit`, async () => !alive(pid), timeoutMs);
 }
 
 /** Starts a component stopped by {@link stopComponent} again, with its arguments, and waits until it is ready. */

@@ -23,6 +23,22 @@ describe("npm run up / preview / destroy: failure lines", () => {
         },
     });
 
+    it("says in one line that the cluster is unreachable, naming it, from the provider's own warnings", () => {
+        // What `pulumi up --refresh` printed with the API server stopped (tests/real/stack.real.ts, case 5): one
+        // warning and one error per object on stdout, nothing on stderr.
+        const warning =
+            "    warning: configured Kubernetes cluster is unreachable: unable to load schema information from the " +
+            'API server: Get "https://127.0.0.1:39411/openapi/v2?timeout=32s": dial tcp 127.0.0.1:39411: connect: ' +
+            "connection refused\n    error: failed to read resource state due to unreachable cluster. If the " +
+            "cluster was deleted, you can remove this resource from Pulumi state by rerunning the operation with " +
+            'the PULUMI_K8S_DELETE_UNREACHABLE environment variable set to "true"\n';
+        const error = commandError(`Updating (realtest)\n${warning}${warning}Resources:\n    21 errored\n`, "");
+        assert.deepEqual(failureLines(error), [
+            "the Kubernetes cluster at https://127.0.0.1:39411 is unreachable (connect: connection refused); nothing " +
+                "was changed and nothing was dropped from the state: start it (or wait until it answers) and run this again",
+        ]);
+    });
+
     it("keeps the CLI's error lines from a CommandError, not its stdout", () => {
         const error = commandError(
             "Updating (dev)\n  error: a resource failed\n",
