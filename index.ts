@@ -19,7 +19,7 @@ const config = loadStackConfig();
 const onKind = config.cluster.type === "kind" ? config.cluster : undefined;
 const onExisting = config.cluster.type === "existing" ? config.cluster : undefined;
 
-const cluster = onKind
+const kindCluster = onKind
     ? new KindCluster("lab", {
           clusterName: onKind.name,
           workers: onKind.workers,
@@ -30,7 +30,10 @@ const cluster = onKind
           // The static stack's image is built locally (npm run up does it); kind copies it into the nodes.
           images: config.slurm.mode === "static" ? [config.slurm.image] : [],
       })
-    : new ExistingCluster("lab", { kubeconfigPath: onExisting?.kubeconfigPath, context: onExisting?.context });
+    : undefined;
+const cluster =
+    kindCluster ??
+    new ExistingCluster("lab", { kubeconfigPath: onExisting?.kubeconfigPath, context: onExisting?.context });
 const onCluster = { provider: cluster.provider };
 /** How the components that shell out to kubectl reach the host cluster. */
 const hostAccess = cluster.kubeconfig
@@ -41,7 +44,13 @@ const gpuNodeSetup =
     onKind && onKind.gpuWorkers > 0
         ? new GpuNodeSetup(
               "gpu-nodes",
-              { clusterName: cluster.clusterName, gpuWorkers: onKind.gpuWorkers },
+              {
+                  clusterName: cluster.clusterName,
+                  gpuWorkers: onKind.gpuWorkers,
+                  clusterIdentity: kindCluster?.identity,
+                  // The GPU operator makes and owns RuntimeClass nvidia itself; without it, the node setup does.
+                  createRuntimeClass: !config.gpuOperator.enabled,
+              },
               // The setup runs docker exec in the node containers, which exist once the cluster does.
               { ...onCluster, dependsOn: [cluster] },
           )

@@ -62,9 +62,26 @@ export function mockState(type: string, name: string, inputs: Record<string, any
     }
 }
 
-/** The kubeconfig the mocks give the dynamic resource `name` (the Kind cluster). */
+/**
+ * The kubeconfig the mocks give the dynamic resource `name` (the Kind cluster): kind's layout (one cluster, context
+ * and user `kind-<name>`), so that what the program derives from it (the cluster's identity) can be computed, with
+ * a CA that names the resource and no real credentials.
+ */
 export function mockKubeconfig(name: string): string {
-    return `apiVersion: v1\nkind: Config\n# ${PLACEHOLDER_MARK} kubeconfig of ${name}\n`;
+    const ca = Buffer.from(`${PLACEHOLDER_MARK} CA of ${name}`).toString("base64");
+    return [
+        "apiVersion: v1",
+        "kind: Config",
+        `# ${PLACEHOLDER_MARK} kubeconfig of ${name}`,
+        "clusters:",
+        `- cluster: {certificate-authority-data: ${ca}, server: "https://127.0.0.1:6443"}`,
+        `  name: kind-${name}`,
+        "contexts:",
+        `- context: {cluster: kind-${name}, user: kind-${name}}`,
+        `  name: kind-${name}`,
+        `current-context: kind-${name}`,
+        "",
+    ].join("\n");
 }
 
 /**
