@@ -101,6 +101,7 @@ const tenants = config.vcluster.tenants.map(
             {
                 tenantName: tenant.name,
                 port: tenant.port,
+                kubeletPort: tenant.kubeletPort,
                 server: tenant.server,
                 argocd: tenant.argocd,
                 serviceType: config.vcluster.serviceType,

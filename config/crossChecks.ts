@@ -3,7 +3,14 @@
  * that passed their own schema, so a config with several mistakes is reported in one go; a check whose settings
  * did not all pass is skipped (their own problems are already reported).
  */
-import { CERT_MANAGER_NAMESPACE, isWildcardAddress, problem, SLINKY_OPERATOR_NAMESPACE } from "./rules";
+import {
+    CERT_MANAGER_NAMESPACE,
+    isWildcardAddress,
+    kubeletNodePort,
+    problem,
+    SLINKY_OPERATOR_NAMESPACE,
+    STATIC_NODE_PORT_BAND,
+} from "./rules";
 import type { ParsedSettings, PortMapping } from "./settings";
 
 type Parsed = Partial<ParsedSettings>;
@@ -166,6 +173,8 @@ function tenantChecks({ cluster, vcluster }: Parsed): string[] {
             );
         }
     });
+    if (vcluster.serviceType === "NodePort")
+        problems.push(...kubeletPortChecks(vcluster, ports, cluster?.type === "kind"));
     if (firstPort + maxTenants - 1 > 32767) {
         problems.push(
             problem(
@@ -221,6 +230,58 @@ function tenantChecks({ cluster, vcluster }: Parsed): string[] {
             }
         });
     }
+    return problems;
+}
+
+/**
+ * With NodePort Services, each tenant has two NodePorts, its API port and its kubelet port (set, or
+ * {@link kubeletNodePort} of its API port): the default must exist, and no NodePort may be any other's.
+ * `ports` are the tenants' API ports, resolved, in list order.
+ */
+function kubeletPortChecks(
+    vcluster: NonNullable<Parsed["vcluster"]>,
+    ports: readonly number[],
+    onKind: boolean,
+): string[] {
+    const { firstPort } = vcluster;
+    const problems: string[] = [];
+    const band = `${STATIC_NODE_PORT_BAND.min}-${STATIC_NODE_PORT_BAND.max}`;
+    const kubelets = vcluster.tenants.map((t, i) => t.kubeletPort ?? kubeletNodePort(ports[i], firstPort));
+    kubelets.forEach((kubelet, i) => {
+        if (kubelet === undefined) {
+            // On Kind every port in the pool has a default; a port outside it is reported by the pool check.
+            if (onKind) return;
+            problems.push(
+                problem(
+                    `vcluster.tenants[${i}].kubeletPort`,
+                    undefined,
+                    `must be set for port ${ports[i]}: its default, ${STATIC_NODE_PORT_BAND.min} + (port - firstPort ` +
+                        `${firstPort}), falls outside ${band}, the NodePorts Kubernetes never picks at random`,
+                ),
+            );
+            return;
+        }
+        // A repeated API port is reported as such; the default kubelet port it repeats with it is not news.
+        if (vcluster.tenants[i].kubeletPort === undefined && ports.indexOf(ports[i]) < i) return;
+        const apiOwner = ports.indexOf(kubelet);
+        const kubeletOwner = kubelets.indexOf(kubelet);
+        const owner =
+            apiOwner >= 0
+                ? `the port of vcluster.tenants[${apiOwner}]`
+                : kubeletOwner < i
+                  ? `the kubeletPort of vcluster.tenants[${kubeletOwner}]`
+                  : undefined;
+        if (owner !== undefined) {
+            problems.push(
+                problem(
+                    `vcluster.tenants[${i}].kubeletPort`,
+                    kubelet,
+                    `is already ${owner}; every tenant's API and kubelet NodePorts must differ (keep tenant ports ` +
+                        `out of ${band}, the default kubelet ports)`,
+                ),
+            );
+        }
+    });
     return problems;
 }
 

@@ -96,6 +96,41 @@ describe("exact problem lines", () => {
         );
     });
 
+    it("kubelet NodePort problems, exactly", () => {
+        // firstPort 30000 puts tenant 0's API port on its own default kubelet port, 30000 + (30000 - 30000).
+        assert.deepEqual(problemsOf({ vcluster: { firstPort: 30000, tenants: [{ name: "a" }] } }), [
+            "vcluster.tenants[0].kubeletPort = 30000: is already the port of vcluster.tenants[0]; every tenant's " +
+                "API and kubelet NodePorts must differ (keep tenant ports out of 30000-30085, the default kubelet ports)",
+        ]);
+        assert.deepEqual(problemsOf({ vcluster: { tenants: [{ name: "a" }, { name: "b", kubeletPort: 30000 }] } }), [
+            "vcluster.tenants[1].kubeletPort = 30000: is already the kubeletPort of vcluster.tenants[0]; every " +
+                "tenant's API and kubelet NodePorts must differ (keep tenant ports out of 30000-30085, the " +
+                "default kubelet ports)",
+        ]);
+        assert.deepEqual(
+            problemsOf({
+                cluster: { type: "existing" },
+                slurm: { mode: "none" },
+                vcluster: { tenants: [{ name: "a", port: 32000, server: "https://a.example.com" }] },
+            }),
+            [
+                "vcluster.tenants[0].kubeletPort = (missing): must be set for port 32000: its default, 30000 + " +
+                    "(port - firstPort 31443), falls outside 30000-30085, the NodePorts Kubernetes never picks at random",
+            ],
+        );
+        // A LoadBalancer Service has no kubelet port: nothing to check.
+        assertAccepted({
+            cluster: { type: "existing" },
+            slurm: { mode: "none" },
+            vcluster: {
+                serviceType: "LoadBalancer",
+                tenants: [{ name: "a", port: 32000, server: "https://a.example.com" }],
+            },
+        });
+        assertAccepted({ vcluster: { firstPort: 30086, tenants: [{ name: "a" }] } });
+        assertRefused({ vcluster: { tenants: [{ name: "a", kubeletPort: 29999 }] } }, "kubeletPort = 29999");
+    });
+
     it("wrong types get the setting's own words, without 'is required'", () => {
         assert.deepEqual(problemsOf({ slurm: { namespace: 5, compute: { replicas: "3" }, mode: "dynamic" } }), [
             'slurm.mode = "dynamic": must be one of static, slinky, none',

@@ -15,6 +15,7 @@ const NODEPORT = {
     tenantName: "team-a",
     serviceType: "NodePort",
     port: 31443,
+    kubeletPort: 30000,
     server: "https://127.0.0.1:31443",
 } as const;
 const LOADBALANCER = {
@@ -28,7 +29,7 @@ describe("vclusterValues", () => {
     it("publishes NodePort <port>, exports a kubeconfig for <server>, signs the certificate for its host", () => {
         assert.deepEqual(vclusterValues(NODEPORT), {
             controlPlane: {
-                service: { spec: { type: "NodePort" }, httpsNodePort: 31443 },
+                service: { spec: { type: "NodePort" }, httpsNodePort: 31443, kubeletNodePort: 30000 },
                 proxy: { extraSANs: ["127.0.0.1"] },
             },
             exportKubeConfig: { context: "vcluster-team-a", server: "https://127.0.0.1:31443" },
@@ -52,6 +53,7 @@ describe("vclusterValues", () => {
         assert.deepEqual(leafPaths(vclusterValues(NODEPORT)), [
             "controlPlane.service.spec.type",
             "controlPlane.service.httpsNodePort",
+            "controlPlane.service.kubeletNodePort",
             "controlPlane.proxy.extraSANs",
             "exportKubeConfig.context",
             "exportKubeConfig.server",
