@@ -44,8 +44,13 @@ export function mockState(type: string, name: string, inputs: Record<string, any
             // Letters and digits only, like the real passwords, so the placeholder is usable where they are.
             return { ...inputs, result: `${PLACEHOLDER_MARK}${name.replace(/[^A-Za-z0-9]/g, "")}` };
         case "pulumi-nodejs:dynamic:Resource":
-            // The Kind cluster: the provider would return these.
-            return { ...inputs, kubeconfig: mockKubeconfig(name) };
+            // A Secret wait reports the uid of the Secret it saw; the Kind cluster its kubeconfig.
+            return inputs.secretName !== undefined
+                ? { ...inputs, secretUid: `${name}-secret-uid` }
+                : { ...inputs, kubeconfig: mockKubeconfig(name) };
+        case "kubernetes:core/v1:Namespace":
+            // The API server gives every object a uid; a namespace made anew gets another.
+            return { ...inputs, metadata: { ...inputs.metadata, uid: `${name}-uid` } };
         case "kubernetes:helm.sh/v3:Release":
             // What the Helm provider reports after an install; components read the release's name from it.
             return {

@@ -225,6 +225,8 @@ export class VirtualCluster extends pulumi.ComponentResource {
                 kubeconfigPath: args.host?.kubeconfigPath,
                 context: args.host?.context,
                 ...wait,
+                // The namespace is made anew with the cluster (and the release in it): then the wait runs again.
+                source: namespace.metadata.uid,
                 hint:
                     `vCluster ${tenantName} writes it once its control plane runs; look at ` +
                     `\`kubectl --namespace ${namespaceName} get pods\` and ` +
@@ -294,6 +296,9 @@ export class VirtualCluster extends pulumi.ComponentResource {
                     readKey: ARGOCD_ADMIN_SECRET.key,
                     kubeconfig: this.kubeconfig,
                     ...wait,
+                    // A new vCluster install writes a new kubeconfig Secret (new uid) and runs a new Argo CD, whose
+                    // password this wait must read again.
+                    source: kubeconfigWait.secretUid,
                     hint:
                         "The Argo CD server writes it at its first start; look at " +
                         `\`kubectl --namespace ${ARGOCD_NAMESPACE} get pods\` inside the tenant.`,

@@ -197,6 +197,17 @@ describe("VirtualCluster", () => {
         assert.equal(await valueOf(tenant.kubeconfig), KUBECONFIG);
     });
 
+    it("ties each wait to what writes its Secret: the namespace's uid, then the kubeconfig Secret's uid", async () => {
+        await build({ tenantName: "team-a" });
+        const namespaceUid = "team-a-namespace-uid"; // The mocks' uid for the Namespace team-a-namespace.
+        assert.equal(engine.named(DYNAMIC, "team-a-kubeconfig-wait").inputs.source, namespaceUid);
+        // The mocks' uid for the Secret the kubeconfig wait saw: a new vCluster install writes a new one.
+        assert.equal(
+            engine.named(DYNAMIC, "team-a-argocd-password").inputs.source,
+            "team-a-kubeconfig-wait-secret-uid",
+        );
+    });
+
     it("orders release -> wait -> read, and marks the waits' kubeconfig and value outputs secret", async () => {
         const deps = dependencyRecorder();
         await build({ tenantName: "team-a" }, { transformations: [deps.transformation] });
