@@ -4,7 +4,7 @@
  * in `components/`, and every setting comes typed and validated from `config/`.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { loadStackConfig, tenantPortMappings } from "./config";
+import { loadStackCli, loadStackConfig, tenantPortMappings } from "./config";
 import { ExistingCluster } from "./components/cluster/ExistingCluster";
 import { GpuNodeSetup } from "./components/cluster/GpuNodeSetup";
 import { KindCluster } from "./components/cluster/KindCluster";
@@ -106,6 +106,7 @@ const tenants = config.vcluster.tenants.map(
                 argocd: tenant.argocd,
                 serviceType: config.vcluster.serviceType,
                 host: hostAccess,
+                stackCli: loadStackCli(),
             },
             onCluster,
         ),

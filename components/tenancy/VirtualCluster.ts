@@ -18,6 +18,7 @@ import {
     problem,
     refuse,
 } from "../../config/rules";
+import { StackCli, stackCli } from "../../config/stackCli";
 import { namespacedRelease, pinnedRelease } from "../helm";
 import { SecretWait } from "./SecretWait";
 import {
@@ -92,6 +93,11 @@ export interface VirtualClusterArgs {
     readonly host?: HostClusterAccess;
     /** Tuning of the Secret waits. Defaults as in {@link SecretWaitSettings}. */
     readonly wait?: SecretWaitSettings;
+    /**
+     * How the ready-to-paste commands reach this stack with `pulumi` (`loadStackCli()` of config/index.ts). Default:
+     * this stack's name and no backend variables (right for a backend the user is logged in to).
+     */
+    readonly stackCli?: StackCli;
 }
 
 /** What a tenant's user needs, without any secret: the API address and ready-to-paste commands. */
@@ -315,7 +321,7 @@ export class VirtualCluster extends pulumi.ComponentResource {
         this.access = pulumi.output({
             server,
             namespace: namespaceName,
-            commands: tenantCommands(tenantName, withArgocd),
+            commands: tenantCommands(tenantName, withArgocd, args.stackCli ?? stackCli(pulumi.getStack(), {})),
         });
         this.registerOutputs({
             tenantName: this.tenantName,

@@ -14,6 +14,7 @@
  * - argo-cd names its objects `<fullname>-<component>` (`argocd-server` with `fullnameOverride: argocd`); the
  *   Argo CD server writes the admin password to `argocd-initial-admin-secret` (key `password`) at its first start.
  */
+import { StackCli, pulumiCommand } from "../../config/stackCli";
 
 /** vcluster chart version installed when none is given. */
 export const DEFAULT_VCLUSTER_CHART_VERSION = "0.36.1";
@@ -151,11 +152,14 @@ export function argocdValues(): ArgocdValues {
     return { fullnameOverride: ARGOCD_FULLNAME, dex: { enabled: false } };
 }
 
-/** Ready-to-paste commands for a tenant (they read the stack output {@link TENANT_OUTPUT}; they need `jq`). */
-export function tenantCommands(tenantName: string, argocd: boolean): Readonly<Record<string, string>> {
+/**
+ * Ready-to-paste commands for a tenant (they read the stack output {@link TENANT_OUTPUT} of the stack `cli` names,
+ * with its backend variables; they need `jq`).
+ */
+export function tenantCommands(tenantName: string, argocd: boolean, cli: StackCli): Readonly<Record<string, string>> {
     const file = `${tenantName}.kubeconfig`;
     const entry = `.${JSON.stringify(tenantName)}`;
-    const stackOutput = `pulumi stack output ${TENANT_OUTPUT} --show-secrets --json`;
+    const stackOutput = pulumiCommand(cli, `stack output ${TENANT_OUTPUT} --show-secrets --json`);
     const commands: Record<string, string> = {
         kubeconfig: `${stackOutput} | jq -r '${entry}.kubeconfig' > ${file} && chmod 600 ${file}`,
         namespaces: `kubectl --kubeconfig ${file} get namespaces`,
