@@ -4,7 +4,7 @@
  * in `components/`, and every setting comes typed and validated from `config/`.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { loadStackCli, loadStackConfig, tenantPortMappings } from "./config";
+import { kindPortMappings, loadStackCli, loadStackConfig } from "./config";
 import { ExistingCluster } from "./components/cluster/ExistingCluster";
 import { GpuNodeSetup } from "./components/cluster/GpuNodeSetup";
 import { KindCluster } from "./components/cluster/KindCluster";
@@ -26,7 +26,7 @@ const kindCluster = onKind
           gpuWorkers: onKind.gpuWorkers,
           nodeImage: onKind.nodeImage,
           // The tenants' port pool is mapped at creation: kind cannot add a mapping to a running cluster.
-          portMappings: [...onKind.portMappings, ...tenantPortMappings(config.vcluster)],
+          portMappings: kindPortMappings(config),
           // The static stack's image is built locally (npm run up does it); kind copies it into the nodes.
           images: config.slurm.mode === "static" ? [config.slurm.image] : [],
       })

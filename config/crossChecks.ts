@@ -5,7 +5,7 @@
  */
 import {
     CERT_MANAGER_NAMESPACE,
-    isWildcardAddress,
+    hostPortsClash,
     kubeletNodePort,
     problem,
     SLINKY_OPERATOR_NAMESPACE,
@@ -63,16 +63,7 @@ function clusterChecks({ cluster, slurm, gpuOperator }: Parsed): string[] {
 function hostPortClashes(mappings: readonly PortMapping[]): string[] {
     const problems: string[] = [];
     mappings.forEach((m, i) => {
-        const earlier = mappings
-            .slice(0, i)
-            .findIndex(
-                (other) =>
-                    other.hostPort === m.hostPort &&
-                    other.protocol === m.protocol &&
-                    (other.listenAddress === m.listenAddress ||
-                        isWildcardAddress(other.listenAddress) ||
-                        isWildcardAddress(m.listenAddress)),
-            );
+        const earlier = mappings.slice(0, i).findIndex((other) => hostPortsClash(other, m));
         if (earlier >= 0) {
             problems.push(
                 problem(
@@ -186,22 +177,24 @@ function tenantChecks({ cluster, vcluster }: Parsed): string[] {
     }
     if (cluster?.type === "kind") {
         const lastPort = firstPort + maxTenants - 1;
-        const pool = maxTenants === 0 ? "no tenant ports (maxTenants 0)" : `the pool ${firstPort}-${lastPort}`;
         if (tenants.length > maxTenants) {
             problems.push(
                 problem(
                     "vcluster.tenants",
                     tenants.map((t) => t.name),
-                    `has ${tenants.length} tenants but vcluster.maxTenants is ${maxTenants}: raise maxTenants ` +
-                        "(a new pool of host ports replaces the Kind cluster) or remove tenants",
+                    `has ${tenants.length} tenants but vcluster.maxTenants is ${maxTenants}: raise maxTenants to at ` +
+                        `least ${tenants.length} (kind cannot add host ports to a running cluster, so the Kind ` +
+                        "cluster is then deleted and created again, with everything on it) or remove tenants",
                 ),
             );
         }
         tenants.forEach((t, i) => {
             if (t.port !== undefined && (t.port < firstPort || t.port > lastPort)) {
-                problems.push(
-                    problem(`vcluster.tenants[${i}].port`, t.port, `must be in ${pool}, whose host ports Kind maps`),
-                );
+                const rule =
+                    maxTenants === 0
+                        ? "has no host port to use: vcluster.maxTenants is 0, so Kind maps no tenant ports"
+                        : `must be in the pool ${firstPort}-${lastPort}, whose host ports Kind maps`;
+                problems.push(problem(`vcluster.tenants[${i}].port`, t.port, rule));
             }
         });
         cluster.portMappings.forEach((m, i) => {

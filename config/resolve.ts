@@ -61,3 +61,13 @@ export function tenantPortMappings(vcluster: Pick<VclusterSettings, "firstPort" 
         listenAddress: "127.0.0.1",
     }));
 }
+
+/**
+ * Every host port a stack's Kind cluster publishes, in the kind config's order: `cluster.portMappings`, then the
+ * tenant pool ({@link tenantPortMappings}; none with `vcluster.maxTenants` 0). Empty off Kind. Two stacks can run
+ * side by side only if no binding of one clashes with one of the other (`hostPortsClash` in rules.ts).
+ */
+export function kindPortMappings(config: Pick<StackConfig, "cluster" | "vcluster">): PortMapping[] {
+    if (config.cluster.type !== "kind") return [];
+    return [...config.cluster.portMappings, ...tenantPortMappings(config.vcluster)];
+}

@@ -161,6 +161,30 @@ export function isWildcardAddress(address: string): boolean {
     return address === "0.0.0.0" || address === "::" || /^(0{1,4}:){7}0{1,4}$/.test(address);
 }
 
+/** A host port binding, as Docker publishes a Kind node's port mapping. */
+export interface HostPortBinding {
+    /** Port on the host. */
+    readonly hostPort: number;
+    /** `TCP`, `UDP` or `SCTP`. */
+    readonly protocol: string;
+    /** Host address bound; a wildcard (`0.0.0.0`, `::`) binds every address. */
+    readonly listenAddress: string;
+}
+
+/**
+ * Whether Docker can bind both: not when they take the same port and protocol on the same address, or when either
+ * listens on every address (which includes the other's); Docker refuses the second ("port is already allocated").
+ */
+export function hostPortsClash(a: HostPortBinding, b: HostPortBinding): boolean {
+    return (
+        a.hostPort === b.hostPort &&
+        a.protocol === b.protocol &&
+        (a.listenAddress === b.listenAddress ||
+            isWildcardAddress(a.listenAddress) ||
+            isWildcardAddress(b.listenAddress))
+    );
+}
+
 /** An `https://host[:port][/path]` URL with no credentials in it. */
 export const httpsUrl: Rule<string> = rule((v) => {
     if (!isString(v)) return false;

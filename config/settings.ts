@@ -227,7 +227,8 @@ const vclusterSetting = strictObject({
         .default(5)
         .describe(
             "Tenant slots: on Kind, host ports firstPort.. are mapped when the cluster is created, so adding a " +
-                "tenant never replaces it. Default 5.",
+                "tenant never replaces it; 0 maps none (a stack without tenants, which then runs beside another " +
+                "stack), and changing it later replaces the Kind cluster. Default 5.",
         ),
     serviceType: oneOf(["NodePort", "LoadBalancer"])
         .default("NodePort")
