@@ -71,8 +71,14 @@ export class GpuNodeSetup extends pulumi.ComponentResource {
                 : new k8s.node.v1.RuntimeClass(
                       `${name}-runtime-class`,
                       { metadata: { name: NVIDIA_RUNTIME_CLASS }, handler: NVIDIA_RUNTIME_CLASS },
-                      // The handler names containerd's nvidia runtime, which exists only once the nodes are prepared.
-                      { parent: this, dependsOn: [setup] },
+                      {
+                          parent: this,
+                          // The handler names containerd's nvidia runtime, which exists only once the nodes are prepared.
+                          dependsOn: [setup],
+                          // Turning the GPU operator on drops this resource while the operator takes the object over:
+                          // deleting it then would remove the operator's RuntimeClass (it does not watch for that).
+                          retainOnDelete: true,
+                      },
                   );
 
         this.nodes = setup.nodes;

@@ -40,6 +40,8 @@ describe("GpuNodeSetup (Pulumi mocks)", () => {
         assert.deepEqual(runtimeClass.inputs.metadata, { name: "nvidia" });
         assert.equal(runtimeClass.inputs.handler, "nvidia");
         assert.deepEqual(deps.dependsOn("gpu-nodes-runtime-class"), ["gpu-nodes-nodes"]);
+        // Left in the cluster when dropped from the program (the GPU operator turned on adopts it).
+        assert.equal(deps.options("gpu-nodes-runtime-class").retainOnDelete, true);
         assert.equal(await valueOf(setup.runtimeClassName), "nvidia");
     });
 
