@@ -73,7 +73,7 @@ export class GpuNodeSetup extends pulumi.ComponentResource {
                       { metadata: { name: NVIDIA_RUNTIME_CLASS }, handler: NVIDIA_RUNTIME_CLASS },
                       {
                           parent: this,
-                          // The handler names containerd's nvidia runtime, which exists only once the nodes are prepared.
+                          // The handler names containerd's nvidia runtime, there only once the nodes are prepared.
                           dependsOn: [setup],
                           // Turning the GPU operator on drops this resource while the operator takes the object over:
                           // deleting it then would remove the operator's RuntimeClass (it does not watch for that).
