@@ -119,6 +119,8 @@ export const secretWaitProvider: pulumi.dynamic.ResourceProvider<SecretWaitInput
             ...kept,
             ...connectionOf(news),
             ...(uid === undefined ? {} : { secretUid: uid }),
+            // Unchanged (diff replaces on another key), and now on record for later diffs.
+            ...(news.readKey === undefined ? {} : { readKey: news.readKey }),
             ...(news.source === undefined ? {} : { source: news.source }),
         };
         return { outs };
@@ -149,9 +151,10 @@ export function secretWaitDiff(
     olds: SecretWaitOutputs,
     news: SecretWaitInputs,
 ): { changes: boolean; replaces: string[] } {
-    const replaces: string[] = (["namespace", "secretName", "readKey"] as const).filter(
-        (key) => olds[key] !== news[key],
-    );
+    // A wait recorded before `readKey` was kept in the outputs shows that it read a key by its `value`.
+    const recordedKey = olds.readKey ?? (olds.value !== undefined ? (news.readKey ?? "(a key)") : undefined);
+    const replaces: string[] = (["namespace", "secretName"] as const).filter((key) => olds[key] !== news[key]);
+    if (recordedKey !== news.readKey) replaces.push("readKey");
     const sourceKnownBefore = olds.source !== undefined && news.source !== undefined;
     if (sourceKnownBefore && olds.source !== news.source) replaces.push("source");
     const updated =

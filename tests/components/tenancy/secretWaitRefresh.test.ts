@@ -165,6 +165,28 @@ describe("secretWaitProvider when the writer is made anew, and on refresh (fake 
         assert.deepEqual(await provider.diff!("a/b", updated.outs!, news), { changes: false, replaces: [] });
     });
 
+    it("keeps a password read before this version: its wait is updated in place, never waits again", async () => {
+        // What the earlier provider recorded: no readKey, uid, source or connection in the outputs.
+        const legacy: SecretWaitOutputs = {
+            namespace: "argocd",
+            secretName: "argocd-initial-admin-secret",
+            secretId: "argocd/argocd-initial-admin-secret",
+            polls: 2,
+            value: "old-password",
+        };
+        const news = passwordWait("vc-1");
+        assert.deepEqual(await provider.diff!(legacy.secretId, legacy, news), { changes: true, replaces: [] });
+        // The user deleted the initial password Secret, as Argo CD advises.
+        secret({ after: 0 });
+        const updated = await provider.update!(legacy.secretId, legacy, news);
+        assert.equal(updated.outs!.value, "old-password");
+        assert.deepEqual(await provider.diff!(legacy.secretId, updated.outs!, news), { changes: false, replaces: [] });
+        // Dropping the key is still another wait (which key it read, the earlier outputs do not say).
+        assert.deepEqual((await provider.diff!(legacy.secretId, legacy, { ...news, readKey: undefined })).replaces, [
+            "readKey",
+        ]);
+    });
+
     it("survives serialization: the copy Pulumi would run waits, diffs and refreshes", async () => {
         const { text, copy } = await serializedCopy(provider, dir);
         assert.doesNotMatch(text, /require\("yaml"\)|@pulumi\/pulumi/);
