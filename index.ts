@@ -4,7 +4,7 @@
  * in `components/`, and every setting comes typed and validated from `config/`.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { loadStackConfig, tenantPortMappings } from "./config";
+import { kindPortMappings, loadStackCli, loadStackConfig } from "./config";
 import { ExistingCluster } from "./components/cluster/ExistingCluster";
 import { GpuNodeSetup } from "./components/cluster/GpuNodeSetup";
 import { KindCluster } from "./components/cluster/KindCluster";
@@ -19,18 +19,21 @@ const config = loadStackConfig();
 const onKind = config.cluster.type === "kind" ? config.cluster : undefined;
 const onExisting = config.cluster.type === "existing" ? config.cluster : undefined;
 
-const cluster = onKind
+const kindCluster = onKind
     ? new KindCluster("lab", {
           clusterName: onKind.name,
           workers: onKind.workers,
           gpuWorkers: onKind.gpuWorkers,
           nodeImage: onKind.nodeImage,
           // The tenants' port pool is mapped at creation: kind cannot add a mapping to a running cluster.
-          portMappings: [...onKind.portMappings, ...tenantPortMappings(config.vcluster)],
+          portMappings: kindPortMappings(config),
           // The static stack's image is built locally (npm run up does it); kind copies it into the nodes.
           images: config.slurm.mode === "static" ? [config.slurm.image] : [],
       })
-    : new ExistingCluster("lab", { kubeconfigPath: onExisting?.kubeconfigPath, context: onExisting?.context });
+    : undefined;
+const cluster =
+    kindCluster ??
+    new ExistingCluster("lab", { kubeconfigPath: onExisting?.kubeconfigPath, context: onExisting?.context });
 const onCluster = { provider: cluster.provider };
 /** How the components that shell out to kubectl reach the host cluster. */
 const hostAccess = cluster.kubeconfig
@@ -41,7 +44,13 @@ const gpuNodeSetup =
     onKind && onKind.gpuWorkers > 0
         ? new GpuNodeSetup(
               "gpu-nodes",
-              { clusterName: cluster.clusterName, gpuWorkers: onKind.gpuWorkers },
+              {
+                  clusterName: cluster.clusterName,
+                  gpuWorkers: onKind.gpuWorkers,
+                  clusterIdentity: kindCluster?.identity,
+                  // The GPU operator makes and owns RuntimeClass nvidia itself; without it, the node setup does.
+                  createRuntimeClass: !config.gpuOperator.enabled,
+              },
               // The setup runs docker exec in the node containers, which exist once the cluster does.
               { ...onCluster, dependsOn: [cluster] },
           )
@@ -92,10 +101,12 @@ const tenants = config.vcluster.tenants.map(
             {
                 tenantName: tenant.name,
                 port: tenant.port,
+                kubeletPort: tenant.kubeletPort,
                 server: tenant.server,
                 argocd: tenant.argocd,
                 serviceType: config.vcluster.serviceType,
                 host: hostAccess,
+                stackCli: loadStackCli(),
             },
             onCluster,
         ),

@@ -75,7 +75,10 @@ export type GpuOperatorValues = {
     };
     /** The operator deployment. */
     readonly operator: {
-        /** Always `nvidia`, the RuntimeClass the GPU node setup registers (the chart's default). */
+        /**
+         * Always `nvidia` (the chart's default): the RuntimeClass the operator creates and owns, before its pods
+         * that use it; its handler `nvidia` is the containerd runtime the GPU node setup configures.
+         */
         readonly runtimeClass: string;
     };
 };

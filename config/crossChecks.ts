@@ -3,7 +3,14 @@
  * that passed their own schema, so a config with several mistakes is reported in one go; a check whose settings
  * did not all pass is skipped (their own problems are already reported).
  */
-import { CERT_MANAGER_NAMESPACE, isWildcardAddress, problem, SLINKY_OPERATOR_NAMESPACE } from "./rules";
+import {
+    CERT_MANAGER_NAMESPACE,
+    hostPortsClash,
+    kubeletNodePort,
+    problem,
+    SLINKY_OPERATOR_NAMESPACE,
+    STATIC_NODE_PORT_BAND,
+} from "./rules";
 import type { ParsedSettings, PortMapping } from "./settings";
 
 type Parsed = Partial<ParsedSettings>;
@@ -56,16 +63,7 @@ function clusterChecks({ cluster, slurm, gpuOperator }: Parsed): string[] {
 function hostPortClashes(mappings: readonly PortMapping[]): string[] {
     const problems: string[] = [];
     mappings.forEach((m, i) => {
-        const earlier = mappings
-            .slice(0, i)
-            .findIndex(
-                (other) =>
-                    other.hostPort === m.hostPort &&
-                    other.protocol === m.protocol &&
-                    (other.listenAddress === m.listenAddress ||
-                        isWildcardAddress(other.listenAddress) ||
-                        isWildcardAddress(m.listenAddress)),
-            );
+        const earlier = mappings.slice(0, i).findIndex((other) => hostPortsClash(other, m));
         if (earlier >= 0) {
             problems.push(
                 problem(
@@ -166,6 +164,8 @@ function tenantChecks({ cluster, vcluster }: Parsed): string[] {
             );
         }
     });
+    if (vcluster.serviceType === "NodePort")
+        problems.push(...kubeletPortChecks(vcluster, ports, cluster?.type === "kind"));
     if (firstPort + maxTenants - 1 > 32767) {
         problems.push(
             problem(
@@ -177,22 +177,24 @@ function tenantChecks({ cluster, vcluster }: Parsed): string[] {
     }
     if (cluster?.type === "kind") {
         const lastPort = firstPort + maxTenants - 1;
-        const pool = maxTenants === 0 ? "no tenant ports (maxTenants 0)" : `the pool ${firstPort}-${lastPort}`;
         if (tenants.length > maxTenants) {
             problems.push(
                 problem(
                     "vcluster.tenants",
                     tenants.map((t) => t.name),
-                    `has ${tenants.length} tenants but vcluster.maxTenants is ${maxTenants}: raise maxTenants ` +
-                        "(a new pool of host ports replaces the Kind cluster) or remove tenants",
+                    `has ${tenants.length} tenants but vcluster.maxTenants is ${maxTenants}: raise maxTenants to at ` +
+                        `least ${tenants.length} (kind cannot add host ports to a running cluster, so the Kind ` +
+                        "cluster is then deleted and created again, with everything on it) or remove tenants",
                 ),
             );
         }
         tenants.forEach((t, i) => {
             if (t.port !== undefined && (t.port < firstPort || t.port > lastPort)) {
-                problems.push(
-                    problem(`vcluster.tenants[${i}].port`, t.port, `must be in ${pool}, whose host ports Kind maps`),
-                );
+                const rule =
+                    maxTenants === 0
+                        ? "has no host port to use: vcluster.maxTenants is 0, so Kind maps no tenant ports"
+                        : `must be in the pool ${firstPort}-${lastPort}, whose host ports Kind maps`;
+                problems.push(problem(`vcluster.tenants[${i}].port`, t.port, rule));
             }
         });
         cluster.portMappings.forEach((m, i) => {
@@ -221,6 +223,58 @@ function tenantChecks({ cluster, vcluster }: Parsed): string[] {
             }
         });
     }
+    return problems;
+}
+
+/**
+ * With NodePort Services, each tenant has two NodePorts, its API port and its kubelet port (set, or
+ * {@link kubeletNodePort} of its API port): the default must exist, and no NodePort may be any other's.
+ * `ports` are the tenants' API ports, resolved, in list order.
+ */
+function kubeletPortChecks(
+    vcluster: NonNullable<Parsed["vcluster"]>,
+    ports: readonly number[],
+    onKind: boolean,
+): string[] {
+    const { firstPort } = vcluster;
+    const problems: string[] = [];
+    const band = `${STATIC_NODE_PORT_BAND.min}-${STATIC_NODE_PORT_BAND.max}`;
+    const kubelets = vcluster.tenants.map((t, i) => t.kubeletPort ?? kubeletNodePort(ports[i], firstPort));
+    kubelets.forEach((kubelet, i) => {
+        if (kubelet === undefined) {
+            // On Kind every port in the pool has a default; a port outside it is reported by the pool check.
+            if (onKind) return;
+            problems.push(
+                problem(
+                    `vcluster.tenants[${i}].kubeletPort`,
+                    undefined,
+                    `must be set for port ${ports[i]}: its default, ${STATIC_NODE_PORT_BAND.min} + (port - firstPort ` +
+                        `${firstPort}), falls outside ${band}, the NodePorts Kubernetes never picks at random`,
+                ),
+            );
+            return;
+        }
+        // A repeated API port is reported as such; the default kubelet port it repeats with it is not news.
+        if (vcluster.tenants[i].kubeletPort === undefined && ports.indexOf(ports[i]) < i) return;
+        const apiOwner = ports.indexOf(kubelet);
+        const kubeletOwner = kubelets.indexOf(kubelet);
+        const owner =
+            apiOwner >= 0
+                ? `the port of vcluster.tenants[${apiOwner}]`
+                : kubeletOwner < i
+                  ? `the kubeletPort of vcluster.tenants[${kubeletOwner}]`
+                  : undefined;
+        if (owner !== undefined) {
+            problems.push(
+                problem(
+                    `vcluster.tenants[${i}].kubeletPort`,
+                    kubelet,
+                    `is already ${owner}; every tenant's API and kubelet NodePorts must differ (keep tenant ports ` +
+                        `out of ${band}, the default kubelet ports)`,
+                ),
+            );
+        }
+    });
     return problems;
 }
 

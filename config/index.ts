@@ -1,14 +1,25 @@
 /**
- * The one module that reads `pulumi.Config`. It hands the four structured settings (`cluster`, `slurm`,
- * `gpuOperator`, `vcluster`) to the validator, with the file check, and returns the typed result, so that a bad
- * setting stops the program before any resource is created.
+ * The one module that reads `pulumi.Config` (and the program's environment). It hands the four structured settings
+ * (`cluster`, `slurm`, `gpuOperator`, `vcluster`) to the validator, with the file check, and returns the typed
+ * result, so that a bad setting stops the program before any resource is created.
  */
 import * as pulumi from "@pulumi/pulumi";
 import { redact } from "./errors";
 import { readableFile } from "./files";
 import { ConfigError, parseStackConfig, PROJECT, SETTING_NAMES, StackConfig } from "./schema";
 
+import { StackCli, stackCli } from "./stackCli";
+
 export * from "./schema";
+export type { StackCli } from "./stackCli";
+
+/**
+ * How a pasted `pulumi` command reaches this stack: its name, and the backend variables this program's Pulumi CLI
+ * runs with (the Automation API of `npm run up` sets them, and the CLI passes its environment to the program).
+ */
+export function loadStackCli(): StackCli {
+    return stackCli(pulumi.getStack(), process.env);
+}
 
 /** Reads and validates this stack's configuration. Throws {@link ConfigError} listing every bad setting. */
 export function loadStackConfig(): StackConfig {

@@ -2,6 +2,7 @@
  * The defaults that depend on other settings, filled in once the settings and their cross-checks have passed:
  * which partition is the default, each tenant's port and server, and the Slurm image.
  */
+import { kubeletNodePort } from "./rules";
 import type {
     ParsedSettings,
     PartitionSettings,
@@ -28,8 +29,16 @@ export function resolveStackConfig(parsed: ParsedSettings, options: ResolveOptio
     const image = slurm.image ?? options.defaultSlurmImage();
     const tenants: TenantSettings[] = vcluster.tenants.map((t, i) => {
         const port = t.port ?? vcluster.firstPort + i;
+        // The cross-checks made sure a NodePort tenant's default kubelet port exists (falls in the static band).
+        const kubeletPort =
+            vcluster.serviceType === "NodePort" ? (t.kubeletPort ?? kubeletNodePort(port, vcluster.firstPort)) : {};
         // On an existing cluster the cross-checks made `server` required, so the fallback is Kind's.
-        return { ...t, port, server: t.server ?? `https://127.0.0.1:${port}` };
+        return {
+            ...t,
+            port,
+            ...(typeof kubeletPort === "number" ? { kubeletPort } : {}),
+            server: t.server ?? `https://127.0.0.1:${port}`,
+        };
     });
     return {
         cluster,
@@ -51,4 +60,14 @@ export function tenantPortMappings(vcluster: Pick<VclusterSettings, "firstPort" 
         protocol: "TCP" as const,
         listenAddress: "127.0.0.1",
     }));
+}
+
+/**
+ * Every host port a stack's Kind cluster publishes, in the kind config's order: `cluster.portMappings`, then the
+ * tenant pool ({@link tenantPortMappings}; none with `vcluster.maxTenants` 0). Empty off Kind. Two stacks can run
+ * side by side only if no binding of one clashes with one of the other (`hostPortsClash` in rules.ts).
+ */
+export function kindPortMappings(config: Pick<StackConfig, "cluster" | "vcluster">): PortMapping[] {
+    if (config.cluster.type !== "kind") return [];
+    return [...config.cluster.portMappings, ...tenantPortMappings(config.vcluster)];
 }

@@ -105,6 +105,29 @@ export const NODE_PORT_RANGE = { min: 30000, max: 32767 } as const;
 /** A port in Kubernetes' default NodePort range. */
 export const nodePort: Rule<number> = wholeNumber(NODE_PORT_RANGE.min, NODE_PORT_RANGE.max);
 
+/**
+ * The lower band of the NodePort range that Kubernetes' random allocation uses only once the rest is full (KEP-3668,
+ * GA since 1.29): min(max(16, size / 32), 128) ports, as `calculateRangeOffset` of the API server's port allocator
+ * computes it; 30000-30085 for the default range. A port pinned here is never what a Service asking for any port
+ * is handed, while the rest of the range is free.
+ */
+export const STATIC_NODE_PORT_BAND = (() => {
+    const size = NODE_PORT_RANGE.max - NODE_PORT_RANGE.min + 1;
+    const offset = Math.min(Math.max(16, Math.floor(size / 32)), 128);
+    return { min: NODE_PORT_RANGE.min, max: NODE_PORT_RANGE.min + offset - 1 } as const;
+})();
+
+/**
+ * The NodePort of vCluster's `kubelet` Service port for the tenant whose API NodePort is `port`: slot
+ * `port - firstPort` of {@link STATIC_NODE_PORT_BAND}. The chart adds that port to every non-LoadBalancer Service
+ * with nodePort 0 (random) unless pinned; pinned this way, no tenant's install can take another tenant's API or
+ * kubelet port. Undefined when the slot falls outside the band.
+ */
+export function kubeletNodePort(port: number, firstPort: number): number | undefined {
+    const kubelet = STATIC_NODE_PORT_BAND.min + (port - firstPort);
+    return kubelet >= STATIC_NODE_PORT_BAND.min && kubelet <= STATIC_NODE_PORT_BAND.max ? kubelet : undefined;
+}
+
 /** A DNS-1123 label that starts with a letter (vCluster names a Service after the release, and Services must). */
 export function dnsLabelStartingWithLetter(maxLength: number): Rule<string> {
     const label = dnsLabel(maxLength);
@@ -153,6 +176,30 @@ export const ipAddress: Rule<string> = rule(
 /** True for the addresses that listen on every interface. */
 export function isWildcardAddress(address: string): boolean {
     return address === "0.0.0.0" || address === "::" || /^(0{1,4}:){7}0{1,4}$/.test(address);
+}
+
+/** A host port binding, as Docker publishes a Kind node's port mapping. */
+export interface HostPortBinding {
+    /** Port on the host. */
+    readonly hostPort: number;
+    /** `TCP`, `UDP` or `SCTP`. */
+    readonly protocol: string;
+    /** Host address bound; a wildcard (`0.0.0.0`, `::`) binds every address. */
+    readonly listenAddress: string;
+}
+
+/**
+ * Whether Docker can bind both: not when they take the same port and protocol on the same address, or when either
+ * listens on every address (which includes the other's); Docker refuses the second ("port is already allocated").
+ */
+export function hostPortsClash(a: HostPortBinding, b: HostPortBinding): boolean {
+    return (
+        a.hostPort === b.hostPort &&
+        a.protocol === b.protocol &&
+        (a.listenAddress === b.listenAddress ||
+            isWildcardAddress(a.listenAddress) ||
+            isWildcardAddress(b.listenAddress))
+    );
 }
 
 /** An `https://host[:port][/path]` URL with no credentials in it. */

@@ -215,6 +215,15 @@ const tenant = strictObject({
     port: meta(whole(rules.NODE_PORT_RANGE.min, rules.NODE_PORT_RANGE.max), { defaultText: "firstPort + index" })
         .optional()
         .describe("NodePort of the tenant's API server. Default firstPort + index (its place in the list, from 0)."),
+    kubeletPort: meta(whole(rules.NODE_PORT_RANGE.min, rules.NODE_PORT_RANGE.max), {
+        defaultText: "30000 + (port - firstPort)",
+    })
+        .optional()
+        .describe(
+            "NodePort of the kubelet port vCluster adds to a NodePort Service; pinned, as Kubernetes would pick it " +
+                "at random, maybe another tenant's port. Default 30000 + (port - firstPort), in 30000-30085, " +
+                "the ports random allocation avoids.",
+        ),
     server: meta(text(rules.httpsUrl), { defaultText: "https://127.0.0.1:<port> (Kind)" })
         .optional()
         .describe(
@@ -231,7 +240,8 @@ const vclusterSetting = strictObject({
         .default(5)
         .describe(
             "Tenant slots: on Kind, host ports firstPort.. are mapped when the cluster is created, so adding a " +
-                "tenant never replaces it. Default 5.",
+                "tenant never replaces it; 0 maps none (a stack without tenants, which then runs beside another " +
+                "stack), and changing it later replaces the Kind cluster. Default 5.",
         ),
     serviceType: oneOf(["NodePort", "LoadBalancer"])
         .default("NodePort")
@@ -290,8 +300,13 @@ export type SlurmSettings = Frozen<
 >;
 /** The NVIDIA GPU Operator. */
 export type GpuOperatorSettings = Frozen<z.output<typeof gpuOperatorSetting>>;
-/** One tenant with its port and server resolved. */
-export type TenantSettings = Frozen<Required<z.output<typeof tenant>>>;
+/**
+ * One tenant with its port and server resolved, and with `vcluster.serviceType` NodePort its kubelet port too (a
+ * LoadBalancer Service has no kubelet port: it stays as set, normally unset).
+ */
+export type TenantSettings = Frozen<
+    Required<Omit<z.output<typeof tenant>, "kubeletPort">> & Pick<z.output<typeof tenant>, "kubeletPort">
+>;
 /** vCluster tenants and their port pool, every tenant resolved. */
 export type VclusterSettings = Frozen<
     Omit<z.output<typeof vclusterSetting>, "tenants"> & { tenants: TenantSettings[] }

@@ -44,8 +44,13 @@ export function mockState(type: string, name: string, inputs: Record<string, any
             // Letters and digits only, like the real passwords, so the placeholder is usable where they are.
             return { ...inputs, result: `${PLACEHOLDER_MARK}${name.replace(/[^A-Za-z0-9]/g, "")}` };
         case "pulumi-nodejs:dynamic:Resource":
-            // The Kind cluster: the provider would return these.
-            return { ...inputs, kubeconfig: mockKubeconfig(name) };
+            // A Secret wait reports the uid of the Secret it saw; the Kind cluster its kubeconfig.
+            return inputs.secretName !== undefined
+                ? { ...inputs, secretUid: `${name}-secret-uid` }
+                : { ...inputs, kubeconfig: mockKubeconfig(name) };
+        case "kubernetes:core/v1:Namespace":
+            // The API server gives every object a uid; a namespace made anew gets another.
+            return { ...inputs, metadata: { ...inputs.metadata, uid: `${name}-uid` } };
         case "kubernetes:helm.sh/v3:Release":
             // What the Helm provider reports after an install; components read the release's name from it.
             return {
@@ -62,9 +67,26 @@ export function mockState(type: string, name: string, inputs: Record<string, any
     }
 }
 
-/** The kubeconfig the mocks give the dynamic resource `name` (the Kind cluster). */
+/**
+ * The kubeconfig the mocks give the dynamic resource `name` (the Kind cluster): kind's layout (one cluster, context
+ * and user `kind-<name>`), so that what the program derives from it (the cluster's identity) can be computed, with
+ * a CA that names the resource and no real credentials.
+ */
 export function mockKubeconfig(name: string): string {
-    return `apiVersion: v1\nkind: Config\n# ${PLACEHOLDER_MARK} kubeconfig of ${name}\n`;
+    const ca = Buffer.from(`${PLACEHOLDER_MARK} CA of ${name}`).toString("base64");
+    return [
+        "apiVersion: v1",
+        "kind: Config",
+        `# ${PLACEHOLDER_MARK} kubeconfig of ${name}`,
+        "clusters:",
+        `- cluster: {certificate-authority-data: ${ca}, server: "https://127.0.0.1:6443"}`,
+        `  name: kind-${name}`,
+        "contexts:",
+        `- context: {cluster: kind-${name}, user: kind-${name}}`,
+        `  name: kind-${name}`,
+        `current-context: kind-${name}`,
+        "",
+    ].join("\n");
 }
 
 /**

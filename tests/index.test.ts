@@ -126,6 +126,35 @@ describe("the program (index.ts) under mocks", () => {
 
         it("gives every Kubernetes object a valid schema and keeps secrets out of plaintext", () =>
             assertSafeAndValid(run));
+
+        it("leaves RuntimeClass nvidia to the GPU operator: Pulumi registers none, so it has one owner", () => {
+            // gpu-operator v26.7.0 creates `nvidia` in its first state (pre-requisites, before any of its pods) and
+            // updates an existing one with a controller ownerReference to its ClusterPolicy
+            // (controllers/object_controls.go, transformRuntimeClass): a second owner's copy would be taken over
+            // and garbage-collected with the operator.
+            assert.deepEqual(run.ofType("kubernetes:node.k8s.io/v1:RuntimeClass"), []);
+            const release = run.ofType("kubernetes:helm.sh/v3:Release").find((r) => r.inputs.chart === "gpu-operator");
+            assert.equal(release!.inputs.values.operator.runtimeClass, "nvidia");
+            // With cdi.nriPluginEnabled the operator skips that state and deletes nvidia (clearRuntimeClasses).
+            assert.notEqual(release!.inputs.values.cdi.nriPluginEnabled, true);
+        });
+
+        it("hands the node setup the Kind cluster's identity, so a cluster made anew is prepared again", () => {
+            const setup = run.get("pulumi-nodejs:dynamic:Resource", "gpu-nodes-nodes");
+            assert.match(setup.inputs.clusterIdentity, /^[0-9a-f]{16}$/);
+        });
+    });
+
+    it("has the node setup register RuntimeClass nvidia on a GPU Kind stack without the GPU operator", async () => {
+        const run = await runProgram({
+            cluster: { type: "kind", workers: 1, gpuWorkers: 1 },
+            slurm: { mode: "none" },
+        });
+        const classes = run.ofType("kubernetes:node.k8s.io/v1:RuntimeClass");
+        assert.deepEqual(
+            classes.map((r) => [r.name, r.inputs.metadata.name, r.inputs.handler]),
+            [["gpu-nodes-runtime-class", "nvidia", "nvidia"]],
+        );
     });
 
     it("targets an existing cluster without creating Kind", async () => {

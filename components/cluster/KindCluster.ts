@@ -1,5 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { clusterIdentity } from "./identity";
 import { KindConfigArgs, kindClusterShape, kindConfigProblems, renderKindConfig } from "./kindConfig";
 import { KindProviderInputs, kindProvider } from "./kindProvider";
 import { ClusterConnection } from "./types";
@@ -32,6 +33,11 @@ export class KindCluster extends pulumi.ComponentResource implements ClusterConn
     readonly clusterName: pulumi.Output<string>;
     /** kubeconfig for the cluster's API server on the host (secret). */
     readonly kubeconfig: pulumi.Output<string>;
+    /**
+     * Which cluster this is: a hash of its CA ({@link clusterIdentity}), new whenever the cluster is made anew under
+     * the same name. Not secret (the CA certificate is public).
+     */
+    readonly identity: pulumi.Output<string>;
     /** The provider every Kubernetes resource on this cluster uses. */
     readonly provider: k8s.Provider;
 
@@ -56,6 +62,8 @@ export class KindCluster extends pulumi.ComponentResource implements ClusterConn
 
         this.clusterName = cluster.clusterName;
         this.kubeconfig = pulumi.secret(cluster.kubeconfig);
+        // A hash of the public CA certificate: unsecret, or every input derived from it would be a secret too.
+        this.identity = pulumi.unsecret(this.kubeconfig.apply(clusterIdentity));
         this.provider = new k8s.Provider(
             name,
             // No deleteUnreachable here: it would make every refresh during an outage (Docker restarting, the API

@@ -2,6 +2,10 @@
  * A Pulumi dynamic provider that prepares the GPU workers of a kind cluster the way NVIDIA's nvkind does, by
  * running the commands of `nvkind.ts` in each node container with `docker exec`.
  *
+ * Docker is asked only in `create`, `update` and `read` (refresh): `diff` compares inputs with the recorded
+ * outputs, so `pulumi preview` needs no Docker. Whether the nodes are still prepared (a restarted node is not)
+ * is asked at refresh, which every `npm run up` runs; a cluster made anew comes with a new `clusterIdentity`.
+ *
  * Serialized into the stack state (see the header of kindProvider.ts): Node's modules are `require`d inside the
  * functions, and the only import with values is the pure, import-free `nvkind.ts`.
  */
@@ -16,6 +20,11 @@ export interface GpuNodeSetupInputs {
     readonly gpuWorkers: number;
     /** The docker binary: a name looked up on PATH, or a path. Default `docker`. */
     readonly dockerPath?: string;
+    /**
+     * Identity of the cluster whose nodes to prepare (`KindCluster.identity`): a cluster made anew under the same
+     * name has a new one, so a change means new nodes and the setup runs again. Default none (not compared).
+     */
+    readonly clusterIdentity?: string;
 }
 
 /** What one run did on one node. */
@@ -32,6 +41,11 @@ export interface GpuNodeSetupOutputs extends GpuNodeSetupInputs {
     readonly nodes: readonly string[];
     /** What the last create or update ran on each node. */
     readonly reports: readonly NodeSetupReport[];
+    /**
+     * Set by a refresh (`read`) that found the nodes in need of the setup: the steps still to run on each node, or
+     * why the nodes could not be asked. Absent when they were prepared; the next update runs the setup.
+     */
+    readonly needsSetup?: string;
 }
 
 /** The result of one command. */
@@ -151,9 +165,38 @@ export async function prepareGpuNodes(inputs: GpuNodeSetupInputs): Promise<GpuNo
         clusterName: inputs.clusterName,
         gpuWorkers: inputs.gpuWorkers,
         dockerPath: docker,
+        ...(inputs.clusterIdentity === undefined ? {} : { clusterIdentity: inputs.clusterIdentity }),
         nodes: nodes.map((n) => n.name),
         reports,
     };
+}
+
+/**
+ * Whether recorded outputs differ from new inputs in a way that needs the setup to run: another cluster, count or
+ * docker binary, or a refresh that found the nodes unprepared. Pure: it reads only its arguments.
+ */
+export function setupOutdated(olds: GpuNodeSetupOutputs, news: GpuNodeSetupInputs): boolean {
+    return (
+        olds.clusterName !== news.clusterName ||
+        olds.gpuWorkers !== news.gpuWorkers ||
+        dockerOf(olds) !== dockerOf(news) ||
+        olds.clusterIdentity !== news.clusterIdentity ||
+        olds.needsSetup !== undefined
+    );
+}
+
+/** The recorded outputs as a refresh finds the nodes: `needsSetup` says what is left to do, or why nobody knows. */
+export async function refreshedOutputs(props: GpuNodeSetupOutputs): Promise<GpuNodeSetupOutputs> {
+    const { needsSetup: _stale, ...recorded } = props;
+    let pending: NodeSetupReport[];
+    try {
+        pending = await pendingSetup(props);
+    } catch (error) {
+        // Not knowing (Docker down, the cluster gone) means "run it": the update then fails or succeeds on its own.
+        return { ...recorded, needsSetup: `the nodes could not be asked: ${(error as Error).message}` };
+    }
+    if (pending.length === 0) return recorded;
+    return { ...recorded, needsSetup: pending.map((p) => `${p.node}: ${p.ran.join(", ")}`).join("; ") };
 }
 
 /** The provider; hand it to a `pulumi.dynamic.Resource`. */
@@ -163,18 +206,13 @@ export const gpuNodeSetupProvider: pulumi.dynamic.ResourceProvider<GpuNodeSetupI
     },
 
     async diff(_id, olds, news) {
-        const changed =
-            olds.clusterName !== news.clusterName ||
-            olds.gpuWorkers !== news.gpuWorkers ||
-            dockerOf(olds) !== dockerOf(news);
-        if (changed) return { changes: true };
-        // Same inputs, but the nodes may have lost their setup (a re-created cluster, a restarted node): asking
-        // them is the only way to know, and every check is read-only. Not knowing (Docker down) means "run it".
-        try {
-            return { changes: (await pendingSetup(news)).length > 0 };
-        } catch {
-            return { changes: true };
-        }
+        // Inputs against the recorded outputs only, so a preview needs no Docker; the nodes are asked in read.
+        return { changes: setupOutdated(olds, news) };
+    },
+
+    async read(id, props) {
+        // Refresh (every npm run up): the nodes may have lost their setup (a restarted node); asking is read-only.
+        return { id, props: await refreshedOutputs(props as GpuNodeSetupOutputs) };
     },
 
     async update(_id, _olds, news) {

@@ -8,7 +8,17 @@
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { chartVersion, check, dnsLabel, problem, refuse, wholeNumber } from "../../config/rules";
+import {
+    STATIC_NODE_PORT_BAND,
+    chartVersion,
+    check,
+    dnsLabel,
+    kubeletNodePort,
+    nodePort,
+    problem,
+    refuse,
+} from "../../config/rules";
+import { StackCli, stackCli } from "../../config/stackCli";
 import { namespacedRelease, pinnedRelease } from "../helm";
 import { SecretWait } from "./SecretWait";
 import {
@@ -68,6 +78,11 @@ export interface VirtualClusterArgs {
      */
     readonly port?: number;
     /**
+     * NodePort of the Service's `kubelet` port, which the chart adds to a NodePort Service and would otherwise pick
+     * at random (possibly another tenant's port). Default {@link defaultKubeletPort} of `port`: 30000 for 31443.
+     */
+    readonly kubeletPort?: number;
+    /**
      * https URL the tenant kubeconfig points at; its host goes into the certificate.
      * Default `https://127.0.0.1:<port>`.
      */
@@ -78,6 +93,11 @@ export interface VirtualClusterArgs {
     readonly host?: HostClusterAccess;
     /** Tuning of the Secret waits. Defaults as in {@link SecretWaitSettings}. */
     readonly wait?: SecretWaitSettings;
+    /**
+     * How the ready-to-paste commands reach this stack with `pulumi` (`loadStackCli()` of config/index.ts). Default:
+     * this stack's name and no backend variables (right for a backend the user is logged in to).
+     */
+    readonly stackCli?: StackCli;
 }
 
 /** What a tenant's user needs, without any secret: the API address and ready-to-paste commands. */
@@ -92,13 +112,38 @@ export interface TenantAccess {
 
 const SERVICE_TYPES: readonly TenantServiceType[] = ["NodePort", "LoadBalancer"];
 
+/**
+ * The kubelet NodePort of a tenant whose API port is `port` when nothing else says: slot `port - 31443` of the
+ * static band (`kubeletNodePort` with the default pool's first port). Undefined outside 31443-31528.
+ */
+export function defaultKubeletPort(port: number): number | undefined {
+    return kubeletNodePort(port, DEFAULT_TENANT_PORT);
+}
+
 /** Problems of `args`, each naming the argument, the value and what is allowed. Pure. */
 export function virtualClusterProblems(args: VirtualClusterArgs): string[] {
     const problems = [
         ...check("tenantName", args.tenantName, dnsLabel(53)),
         ...(args.chartVersion === undefined ? [] : check("chartVersion", args.chartVersion, chartVersion)),
-        ...(args.port === undefined ? [] : check("port", args.port, wholeNumber(30000, 32767))),
+        ...(args.port === undefined ? [] : check("port", args.port, nodePort)),
     ];
+    if ((args.serviceType ?? "NodePort") === "NodePort") {
+        const port = args.port ?? DEFAULT_TENANT_PORT;
+        if (args.kubeletPort !== undefined) {
+            problems.push(...check("kubeletPort", args.kubeletPort, nodePort));
+            if (args.kubeletPort === port)
+                problems.push(problem("kubeletPort", args.kubeletPort, "must differ from port, the API's NodePort"));
+        } else if (typeof port === "number" && defaultKubeletPort(port) === undefined) {
+            problems.push(
+                problem(
+                    "kubeletPort",
+                    undefined,
+                    `must be set for port ${port}: the default, ${STATIC_NODE_PORT_BAND.min} + (port - ` +
+                        `${DEFAULT_TENANT_PORT}), is outside ${STATIC_NODE_PORT_BAND.min}-${STATIC_NODE_PORT_BAND.max}`,
+                ),
+            );
+        }
+    }
     if (args.serviceType !== undefined && !SERVICE_TYPES.includes(args.serviceType)) {
         problems.push(problem("serviceType", args.serviceType, `must be one of ${SERVICE_TYPES.join(", ")}`));
     }
@@ -161,7 +206,14 @@ export class VirtualCluster extends pulumi.ComponentResource {
                 chart: VCLUSTER_CHART,
                 repo: VCLUSTER_CHART_REPO,
                 version: args.chartVersion ?? DEFAULT_VCLUSTER_CHART_VERSION,
-                values: vclusterValues({ tenantName, serviceType: args.serviceType ?? "NodePort", port, server }),
+                values: vclusterValues({
+                    tenantName,
+                    serviceType: args.serviceType ?? "NodePort",
+                    port,
+                    // Checked above: defined for a NodePort Service; a LoadBalancer has no kubelet port.
+                    kubeletPort: args.kubeletPort ?? defaultKubeletPort(port),
+                    server,
+                }),
                 // The first install pulls the vCluster and Kubernetes distro images before the StatefulSet is
                 // ready, which on a laptop can exceed Helm's 300 s default.
                 timeoutSeconds: 600,
@@ -179,6 +231,8 @@ export class VirtualCluster extends pulumi.ComponentResource {
                 kubeconfigPath: args.host?.kubeconfigPath,
                 context: args.host?.context,
                 ...wait,
+                // The namespace is made anew with the cluster (and the release in it): then the wait runs again.
+                source: namespace.metadata.uid,
                 hint:
                     `vCluster ${tenantName} writes it once its control plane runs; look at ` +
                     `\`kubectl --namespace ${namespaceName} get pods\` and ` +
@@ -245,6 +299,9 @@ export class VirtualCluster extends pulumi.ComponentResource {
                     readKey: ARGOCD_ADMIN_SECRET.key,
                     kubeconfig: this.kubeconfig,
                     ...wait,
+                    // A new vCluster install writes a new kubeconfig Secret (new uid) and runs a new Argo CD, whose
+                    // password this wait must read again.
+                    source: kubeconfigWait.secretUid,
                     hint:
                         "The Argo CD server writes it at its first start; look at " +
                         `\`kubectl --namespace ${ARGOCD_NAMESPACE} get pods\` inside the tenant.`,
@@ -261,7 +318,7 @@ export class VirtualCluster extends pulumi.ComponentResource {
         this.access = pulumi.output({
             server,
             namespace: namespaceName,
-            commands: tenantCommands(tenantName, withArgocd),
+            commands: tenantCommands(tenantName, withArgocd, args.stackCli ?? stackCli(pulumi.getStack(), {})),
         });
         this.registerOutputs({
             tenantName: this.tenantName,

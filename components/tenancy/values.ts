@@ -4,13 +4,17 @@
  *
  * Chart facts relied on (vcluster 0.36.1 and argo-cd 10.1.1, their values.yaml and templates):
  * - vCluster's Service is named after the release, port 443 -> 8443; `controlPlane.service.spec` is copied into
- *   it and `controlPlane.service.httpsNodePort` becomes that port's nodePort.
+ *   it and `controlPlane.service.httpsNodePort` becomes that port's nodePort. Unless the Service is a LoadBalancer,
+ *   the chart adds a second port, `kubelet` (10250, with `networking.advanced.proxyKubelets.byHostname`, on by
+ *   default), whose nodePort is `controlPlane.service.kubeletNodePort`, default 0: picked at random
+ *   (templates/service.yaml).
  * - The exported kubeconfig (Secret `vc-<release>`, key `config`) points at `exportKubeConfig.server` when set
  *   (else `https://localhost:8443`) and keeps vCluster's CA; the serving certificate holds `localhost`,
  *   `127.0.0.1` and every name of `controlPlane.proxy.extraSANs`.
  * - argo-cd names its objects `<fullname>-<component>` (`argocd-server` with `fullnameOverride: argocd`); the
  *   Argo CD server writes the admin password to `argocd-initial-admin-secret` (key `password`) at its first start.
  */
+import { StackCli, pulumiCommand } from "../../config/stackCli";
 
 /** vcluster chart version installed when none is given. */
 export const DEFAULT_VCLUSTER_CHART_VERSION = "0.36.1";
@@ -70,6 +74,11 @@ export interface VclusterValuesArgs {
     readonly serviceType: TenantServiceType;
     /** NodePort of the API (NodePort services only). */
     readonly port: number;
+    /**
+     * NodePort of the Service's `kubelet` port (see `kubeletNodePort` in config/rules.ts). Required for NodePort
+     * services, unused by LoadBalancer ones.
+     */
+    readonly kubeletPort?: number;
     /** https URL the exported kubeconfig points at. */
     readonly server: string;
 }
@@ -84,6 +93,11 @@ export type VclusterValues = {
             readonly spec: { readonly type: TenantServiceType };
             /** The https port's fixed nodePort (NodePort only): the port the Kind cluster maps to the host. */
             readonly httpsNodePort?: number;
+            /**
+             * The `kubelet` port's fixed nodePort (NodePort only). Chart default 0, a random pick that favours the
+             * upper part of the range, where the tenants' API ports are: pinned in the band random allocation avoids.
+             */
+            readonly kubeletNodePort?: number;
         };
         /** The API proxy. */
         readonly proxy: {
@@ -100,14 +114,21 @@ export type VclusterValues = {
     };
 };
 
-/** Helm values for one tenant's `vcluster` release. Pure. */
+/** Helm values for one tenant's `vcluster` release. Pure; throws when a NodePort Service has no `kubeletPort`. */
 export function vclusterValues(args: VclusterValuesArgs): VclusterValues {
+    if (args.serviceType === "NodePort" && args.kubeletPort === undefined) {
+        // Left out, the chart would let Kubernetes pick it at random, possibly another tenant's port.
+        throw new Error(`vCluster ${args.tenantName}: a NodePort Service needs kubeletPort`);
+    }
     return {
         controlPlane: {
             service: {
                 spec: { type: args.serviceType },
-                // A load balancer is reached on its own address and port 443; its node port may be any.
-                ...(args.serviceType === "NodePort" ? { httpsNodePort: args.port } : {}),
+                // A load balancer is reached on its own address and port 443; its node port may be any, and the
+                // chart gives it no kubelet port.
+                ...(args.serviceType === "NodePort"
+                    ? { httpsNodePort: args.port, kubeletNodePort: args.kubeletPort }
+                    : {}),
             },
             proxy: { extraSANs: [serverHost(args.server)] },
         },
@@ -131,11 +152,14 @@ export function argocdValues(): ArgocdValues {
     return { fullnameOverride: ARGOCD_FULLNAME, dex: { enabled: false } };
 }
 
-/** Ready-to-paste commands for a tenant (they read the stack output {@link TENANT_OUTPUT}; they need `jq`). */
-export function tenantCommands(tenantName: string, argocd: boolean): Readonly<Record<string, string>> {
+/**
+ * Ready-to-paste commands for a tenant (they read the stack output {@link TENANT_OUTPUT} of the stack `cli` names,
+ * with its backend variables; they need `jq`).
+ */
+export function tenantCommands(tenantName: string, argocd: boolean, cli: StackCli): Readonly<Record<string, string>> {
     const file = `${tenantName}.kubeconfig`;
     const entry = `.${JSON.stringify(tenantName)}`;
-    const stackOutput = `pulumi stack output ${TENANT_OUTPUT} --show-secrets --json`;
+    const stackOutput = pulumiCommand(cli, `stack output ${TENANT_OUTPUT} --show-secrets --json`);
     const commands: Record<string, string> = {
         kubeconfig: `${stackOutput} | jq -r '${entry}.kubeconfig' > ${file} && chmod 600 ${file}`,
         namespaces: `kubectl --kubeconfig ${file} get namespaces`,

@@ -7,6 +7,7 @@
  */
 import type { Stack } from "@pulumi/pulumi/automation";
 import { parseStackConfig, StackConfig } from "../../config/schema";
+import { pulumiCommand, stackCli } from "../../config/stackCli";
 import { readStackSettings } from "../../config/stackFile";
 import { BackendChoice, openStack, REPO_ROOT } from "./backend";
 import { failureLines, failureReport, Stop } from "./failure";
@@ -80,9 +81,11 @@ export async function runAction(action: Action, stackName: string, tools: Action
     } else {
         // refresh first: a Kind cluster deleted outside Pulumi is then recreated rather than assumed to exist.
         const result = await stack.up({ onOutput, refresh: true });
-        // With the project-local backend, the pulumi CLI finds this stack only with the same environment.
-        const prefix = Object.entries(backend.envVars).map(([key, value]) => `${key}=${value} `);
-        const show = `${prefix.join("")}pulumi stack output <name> --show-secrets --stack ${stackName}`;
+        // With the project-local backend, the pulumi CLI finds this stack only with the environment it ran with.
+        const show = pulumiCommand(
+            stackCli(stackName, { ...tools.env, ...backend.envVars }),
+            "stack output <name> --show-secrets",
+        );
         say(`\nStack outputs (secrets: \`${show}\`):`);
         for (const [name, output] of Object.entries(result.outputs)) {
             const shown = output.secret ? "[secret]" : JSON.stringify(output.value, null, 2).replace(/\n/g, "\n  ");

@@ -38,7 +38,7 @@ export interface Plan {
  */
 export function planFor(action: Action, config: StackConfig, settings: Record<string, unknown>, root: string): Plan {
     const onKind = config.cluster.type === "kind";
-    // preview never runs kind or Docker: the kind provider's diff compares settings only.
+    // preview never runs kind or Docker: the kind provider's and the GPU node setup's diffs compare settings only.
     const touchesCluster = onKind && action !== "preview";
     const needsImage = action === "up" && onKind && config.slurm.mode === "static";
     const explicit = explicitSlurmImage(settings);

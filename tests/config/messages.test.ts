@@ -1,4 +1,5 @@
 import { strict as assert } from "node:assert";
+import { readStackSettings } from "../../config/stackFile";
 import { describeIssue, formatPath, knownKeys, REDACTED, valueAt } from "../../config/errors";
 import { defaultSlurmImage } from "../../config/slurmImage";
 import { ConfigError, parseStackConfig, SETTING_NAMES, SETTINGS, stackConfigSchema } from "../../config/schema";
@@ -68,13 +69,23 @@ describe("exact problem lines", () => {
 
     it("tenant pool problems, exactly", () => {
         assert.deepEqual(problemsOf({ vcluster: { maxTenants: 1, tenants: [{ name: "a" }, { name: "b" }] } }), [
-            'vcluster.tenants = ["a","b"]: has 2 tenants but vcluster.maxTenants is 1: raise maxTenants (a new pool ' +
-                "of host ports replaces the Kind cluster) or remove tenants",
+            'vcluster.tenants = ["a","b"]: has 2 tenants but vcluster.maxTenants is 1: raise maxTenants to at least 2 ' +
+                "(kind cannot add host ports to a running cluster, so the Kind cluster is then deleted and created " +
+                "again, with everything on it) or remove tenants",
         ]);
         assert.deepEqual(problemsOf({ vcluster: { maxTenants: 0, tenants: [{ name: "a", port: 31443 }] } }), [
-            'vcluster.tenants = ["a"]: has 1 tenants but vcluster.maxTenants is 0: raise maxTenants (a new pool ' +
-                "of host ports replaces the Kind cluster) or remove tenants",
-            "vcluster.tenants[0].port = 31443: must be in no tenant ports (maxTenants 0), whose host ports Kind maps",
+            'vcluster.tenants = ["a"]: has 1 tenants but vcluster.maxTenants is 0: raise maxTenants to at least 1 ' +
+                "(kind cannot add host ports to a running cluster, so the Kind cluster is then deleted and created " +
+                "again, with everything on it) or remove tenants",
+            "vcluster.tenants[0].port = 31443: has no host port to use: vcluster.maxTenants is 0, so Kind maps no " +
+                "tenant ports",
+        ]);
+        // The first tenant of the gpu stack (maxTenants 0, to run beside dev) is refused before anything changes.
+        const gpu = readStackSettings("gpu") as { vcluster: Record<string, unknown> };
+        assert.deepEqual(problemsOf({ ...gpu, vcluster: { ...gpu.vcluster, tenants: [{ name: "team-b" }] } }), [
+            'vcluster.tenants = ["team-b"]: has 1 tenants but vcluster.maxTenants is 0: raise maxTenants to at ' +
+                "least 1 (kind cannot add host ports to a running cluster, so the Kind cluster is then deleted and " +
+                "created again, with everything on it) or remove tenants",
         ]);
         assertRefused(
             { vcluster: { tenants: [{ name: "a", port: 31444 }, { name: "b" }] } },
@@ -94,6 +105,41 @@ describe("exact problem lines", () => {
                     "the tenant's Service (vcluster.serviceType) is reached from where kubectl runs",
             ],
         );
+    });
+
+    it("kubelet NodePort problems, exactly", () => {
+        // firstPort 30000 puts tenant 0's API port on its own default kubelet port, 30000 + (30000 - 30000).
+        assert.deepEqual(problemsOf({ vcluster: { firstPort: 30000, tenants: [{ name: "a" }] } }), [
+            "vcluster.tenants[0].kubeletPort = 30000: is already the port of vcluster.tenants[0]; every tenant's " +
+                "API and kubelet NodePorts must differ (keep tenant ports out of 30000-30085, the default kubelet ports)",
+        ]);
+        assert.deepEqual(problemsOf({ vcluster: { tenants: [{ name: "a" }, { name: "b", kubeletPort: 30000 }] } }), [
+            "vcluster.tenants[1].kubeletPort = 30000: is already the kubeletPort of vcluster.tenants[0]; every " +
+                "tenant's API and kubelet NodePorts must differ (keep tenant ports out of 30000-30085, the " +
+                "default kubelet ports)",
+        ]);
+        assert.deepEqual(
+            problemsOf({
+                cluster: { type: "existing" },
+                slurm: { mode: "none" },
+                vcluster: { tenants: [{ name: "a", port: 32000, server: "https://a.example.com" }] },
+            }),
+            [
+                "vcluster.tenants[0].kubeletPort = (missing): must be set for port 32000: its default, 30000 + " +
+                    "(port - firstPort 31443), falls outside 30000-30085, the NodePorts Kubernetes never picks at random",
+            ],
+        );
+        // A LoadBalancer Service has no kubelet port: nothing to check.
+        assertAccepted({
+            cluster: { type: "existing" },
+            slurm: { mode: "none" },
+            vcluster: {
+                serviceType: "LoadBalancer",
+                tenants: [{ name: "a", port: 32000, server: "https://a.example.com" }],
+            },
+        });
+        assertAccepted({ vcluster: { firstPort: 30086, tenants: [{ name: "a" }] } });
+        assertRefused({ vcluster: { tenants: [{ name: "a", kubeletPort: 29999 }] } }, "kubeletPort = 29999");
     });
 
     it("wrong types get the setting's own words, without 'is required'", () => {

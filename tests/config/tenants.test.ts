@@ -18,9 +18,9 @@ describe("vCluster tenant settings", () => {
             maxTenants: 5,
             serviceType: "NodePort",
             tenants: [
-                { name: "a", argocd: true, port: 31443, server: "https://127.0.0.1:31443" },
-                { name: "b", argocd: false, port: 31444, server: "https://127.0.0.1:31444" },
-                { name: "c", argocd: true, port: 31447, server: "https://127.0.0.1:31447" },
+                { name: "a", argocd: true, port: 31443, kubeletPort: 30000, server: "https://127.0.0.1:31443" },
+                { name: "b", argocd: false, port: 31444, kubeletPort: 30001, server: "https://127.0.0.1:31444" },
+                { name: "c", argocd: true, port: 31447, kubeletPort: 30004, server: "https://127.0.0.1:31447" },
             ],
         });
     });
@@ -82,7 +82,9 @@ describe("vCluster tenant settings", () => {
                 "the pool 31443-31447",
             );
             assertAccepted({ vcluster: { tenants: [{ name: "a", port: 31447 }] } });
-            assertAccepted(existing({ tenants: [{ name: "a", port: 30000, server: "https://a" }] }));
+            assertAccepted(
+                existing({ tenants: [{ name: "a", port: 30000, kubeletPort: 30001, server: "https://a" }] }),
+            );
         });
         it("two tenants on one port, given or defaulted", () => {
             assertRefused(
@@ -141,7 +143,7 @@ describe("vCluster tenant settings", () => {
             assertRefused(
                 { vcluster: { tenants: [{ name: "a", argo: true }] } },
                 "vcluster.tenants[0].argo: unknown setting",
-                "name, argocd, port, server",
+                "name, argocd, port, kubeletPort, server",
             );
         });
         it("an unknown service type and a maxTenants out of range", () => {

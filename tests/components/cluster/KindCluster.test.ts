@@ -6,6 +6,7 @@ import assert from "node:assert/strict";
 import * as pulumi from "@pulumi/pulumi";
 import { ExistingCluster } from "../../../components/cluster/ExistingCluster";
 import { KindCluster, KindClusterArgs } from "../../../components/cluster/KindCluster";
+import { clusterIdentity } from "../../../components/cluster/identity";
 import { renderKindConfig } from "../../../components/cluster/kindConfig";
 import { DEFAULT_KIND_NODE_IMAGE } from "../../../config/schema";
 import {
@@ -103,6 +104,14 @@ describe("cluster components (Pulumi mocks)", () => {
 
             assert.equal(await isSecret(cluster.kubeconfig), true);
             assert.equal(await value(cluster.kubeconfig), kindKubeconfig());
+        });
+
+        it("exposes the cluster's identity, the hash of its kubeconfig's CA, in the clear", async () => {
+            const cluster = new KindCluster("kind-i", ARGS);
+            await settle();
+
+            assert.equal(await value(cluster.identity), clusterIdentity(kindKubeconfig()));
+            assert.equal(await isSecret(cluster.identity), false, "a hash of a public certificate is no secret");
         });
 
         it("creates the kind resource and the provider as its own children", async () => {

@@ -40,21 +40,40 @@ describe("GpuNodeSetup (Pulumi mocks)", () => {
         assert.deepEqual(runtimeClass.inputs.metadata, { name: "nvidia" });
         assert.equal(runtimeClass.inputs.handler, "nvidia");
         assert.deepEqual(deps.dependsOn("gpu-nodes-runtime-class"), ["gpu-nodes-nodes"]);
+        // Left in the cluster when dropped from the program (the GPU operator turned on adopts it).
+        assert.equal(deps.options("gpu-nodes-runtime-class").retainOnDelete, true);
         assert.equal(await valueOf(setup.runtimeClassName), "nvidia");
     });
 
-    it("takes the cluster name from an output (the KindCluster's) and passes dockerPath through", async () => {
+    it("takes the cluster name and identity from outputs (the KindCluster's) and passes dockerPath through", async () => {
         new GpuNodeSetup("gpu-nodes", {
             clusterName: pulumi.output("lab2"),
             gpuWorkers: 3,
             dockerPath: "/usr/local/bin/docker",
+            clusterIdentity: pulumi.output("0123456789abcdef"),
         });
         await settle();
-        const { clusterName, gpuWorkers, dockerPath } = engine.named(DYNAMIC, "gpu-nodes-nodes").inputs;
+        const { clusterName, gpuWorkers, dockerPath, clusterIdentity } = engine.named(
+            DYNAMIC,
+            "gpu-nodes-nodes",
+        ).inputs;
         assert.deepEqual(
-            { clusterName, gpuWorkers, dockerPath },
-            { clusterName: "lab2", gpuWorkers: 3, dockerPath: "/usr/local/bin/docker" },
+            { clusterName, gpuWorkers, dockerPath, clusterIdentity },
+            {
+                clusterName: "lab2",
+                gpuWorkers: 3,
+                dockerPath: "/usr/local/bin/docker",
+                clusterIdentity: "0123456789abcdef",
+            },
         );
+    });
+
+    it("registers no RuntimeClass when the GPU operator owns it (createRuntimeClass false), naming it all the same", async () => {
+        const setup = new GpuNodeSetup("gpu-nodes", { clusterName: "lab", gpuWorkers: 1, createRuntimeClass: false });
+        await settle();
+        assert.deepEqual(engine.ofType(RUNTIME_CLASS), []);
+        assert.equal(engine.ofType(DYNAMIC).length, 1, "the node setup itself still runs");
+        assert.equal(await valueOf(setup.runtimeClassName), "nvidia");
     });
 
     it("puts the RuntimeClass on the cluster's Kubernetes provider from its options", async () => {
@@ -75,6 +94,15 @@ describe("GpuNodeSetup (Pulumi mocks)", () => {
                 e.message.includes('clusterName = "Lab_1": must be a DNS-1123 label of at most 32 characters') &&
                 e.message.includes("gpuWorkers = 0: must be a whole number from 1 to 100") &&
                 e.message.includes('dockerPath = "": must be the docker binary\'s name on PATH or its path'),
+        );
+        assert.throws(
+            () =>
+                new GpuNodeSetup("bad2", {
+                    clusterName: "lab",
+                    gpuWorkers: 1,
+                    createRuntimeClass: "no" as unknown as boolean,
+                }),
+            /createRuntimeClass = "no": must be true, false or left out/,
         );
         await settle();
         assert.deepEqual(engine.resources, []);

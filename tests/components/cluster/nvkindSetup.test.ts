@@ -247,11 +247,41 @@ describe("GPU node setup provider (fake docker)", () => {
     });
 
     describe("as a Pulumi provider", () => {
-        it("create prepares; diff asks the nodes (read-only), updating only an unprepared one", async () => {
+        it("diff runs no docker command: without Docker (a preview) the same inputs are no change", async () => {
             const created = await gpuNodeSetupProvider.create(INPUTS);
-            assert.equal(created.id, "lab");
             tools.clearCalls();
+            tools.dockerDown();
             assert.equal((await gpuNodeSetupProvider.diff!("lab", created.outs!, INPUTS)).changes, false);
+            assert.deepEqual(tools.dockerCalls(), []);
+            // Nor with no docker binary at all: diff reads nothing but its arguments.
+            const nowhere = { ...INPUTS, dockerPath: "/nonexistent/docker" };
+            const recorded = { ...created.outs!, dockerPath: nowhere.dockerPath };
+            assert.equal((await gpuNodeSetupProvider.diff!("lab", recorded, nowhere)).changes, false);
+        });
+
+        it("diff wants an update when the name, count, docker binary or cluster identity change", async () => {
+            const created = await gpuNodeSetupProvider.create({ ...INPUTS, clusterIdentity: "0123456789abcdef" });
+            assert.equal(created.outs!.clusterIdentity, "0123456789abcdef");
+            const recorded = created.outs!;
+            const same = { ...INPUTS, clusterIdentity: "0123456789abcdef" };
+            assert.equal((await gpuNodeSetupProvider.diff!("lab", recorded, same)).changes, false);
+            for (const changed of [
+                { ...same, clusterName: "lab2" },
+                { ...same, gpuWorkers: 1 },
+                { ...same, dockerPath: "/usr/local/bin/docker" },
+                // The Kind cluster made anew under the same name: its new CA gives a new identity.
+                { ...same, clusterIdentity: "fedcba9876543210" },
+            ]) {
+                const diff = await gpuNodeSetupProvider.diff!("lab", recorded, changed);
+                assert.deepEqual(diff, { changes: true }, JSON.stringify(changed));
+            }
+        });
+
+        it("a refresh asks the nodes read-only; one that lost its setup makes the next up prepare it", async () => {
+            const created = await gpuNodeSetupProvider.create(INPUTS);
+            tools.clearCalls();
+            const fresh = await gpuNodeSetupProvider.read!("lab", created.outs!);
+            assert.deepEqual(fresh, { id: "lab", props: created.outs });
             assert.deepEqual(
                 tools
                     .execs()
@@ -260,21 +290,29 @@ describe("GPU node setup provider (fake docker)", () => {
                 [],
             );
 
-            // A node that lost its setup (a re-created cluster, a restarted node): the next up prepares it again.
+            // A restarted node: containerd came back without the nvidia runtime.
             tools.nodeLoses("lab-worker2", "containerd-live");
-            assert.equal((await gpuNodeSetupProvider.diff!("lab", created.outs!, INPUTS)).changes, true);
-            const updated = await gpuNodeSetupProvider.update!("lab", created.outs!, INPUTS);
+            const refreshed = await gpuNodeSetupProvider.read!("lab", created.outs!);
+            assert.equal(refreshed.props!.needsSetup, "lab-worker2: configure-containerd, restart-containerd");
+            assert.equal((await gpuNodeSetupProvider.diff!("lab", refreshed.props!, INPUTS)).changes, true);
+            const updated = await gpuNodeSetupProvider.update!("lab", refreshed.props!, INPUTS);
             assert.deepEqual(updated.outs!.reports[1].ran, ["configure-containerd", "restart-containerd"]);
+            assert.equal(updated.outs!.needsSetup, undefined);
+            assert.equal((await gpuNodeSetupProvider.diff!("lab", updated.outs!, INPUTS)).changes, false);
+            // A later refresh of prepared nodes clears nothing it should keep and marks nothing.
+            assert.equal((await gpuNodeSetupProvider.read!("lab", updated.outs!)).props!.needsSetup, undefined);
         });
 
-        it("diff wants an update when the inputs change or the nodes cannot be asked", async () => {
+        it("a refresh that cannot ask the nodes (Docker down, the cluster gone) makes the next up run the setup", async () => {
             const created = await gpuNodeSetupProvider.create(INPUTS);
-            assert.equal(
-                (await gpuNodeSetupProvider.diff!("lab", created.outs!, { ...INPUTS, gpuWorkers: 1 })).changes,
-                true,
-            );
             tools.dockerDown();
-            assert.equal((await gpuNodeSetupProvider.diff!("lab", created.outs!, INPUTS)).changes, true);
+            const refreshed = await gpuNodeSetupProvider.read!("lab", created.outs!);
+            assert.equal(refreshed.id, "lab", "the setup stays in the stack");
+            assert.match(
+                refreshed.props!.needsSetup!,
+                /^the nodes could not be asked: kind cluster lab: `docker ps` failed/,
+            );
+            assert.equal((await gpuNodeSetupProvider.diff!("lab", refreshed.props!, INPUTS)).changes, true);
         });
 
         it("delete touches nothing", async () => {
@@ -291,6 +329,8 @@ describe("GPU node setup provider (fake docker)", () => {
             const result = await copy.create(INPUTS);
             assert.deepEqual(result.outs!.nodes, ["lab-worker", "lab-worker2"]);
             assert.ok(tools.nodeHas("lab-worker2", "params-masked"));
+            assert.deepEqual(await copy.read!("lab", result.outs!), { id: "lab", props: result.outs });
+            assert.equal((await copy.diff!("lab", result.outs!, INPUTS)).changes, false);
         });
     });
 });

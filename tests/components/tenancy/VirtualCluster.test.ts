@@ -114,6 +114,7 @@ describe("VirtualCluster", () => {
                 tenantName: "team-a",
                 serviceType: "NodePort",
                 port: 31443,
+                kubeletPort: 30000,
                 server: "https://127.0.0.1:31443",
             }),
         );
@@ -132,6 +133,42 @@ describe("VirtualCluster", () => {
         assert.deepEqual(values.controlPlane.proxy.extraSANs, ["vc.example.com"]);
         assert.equal(values.exportKubeConfig.server, "https://vc.example.com");
         assert.equal((await valueOf(tenant.access)).server, "https://vc.example.com");
+    });
+
+    it("pins the kubelet NodePort: the default for the port's slot, or the one given", async () => {
+        await build({ tenantName: "team-a", port: 31445 });
+        const service = () =>
+            engine.named("kubernetes:helm.sh/v3:Release", "team-a-release").inputs.values.controlPlane.service;
+        assert.deepEqual(service(), { spec: { type: "NodePort" }, httpsNodePort: 31445, kubeletNodePort: 30002 });
+        engine.reset();
+        await build({ tenantName: "team-a", port: 32000, kubeletPort: 30050 });
+        assert.equal(service().kubeletNodePort, 30050);
+    });
+
+    it("refuses a kubelet port it cannot pin: none for a port past the default slots, or the API's own", async () => {
+        assert.throws(
+            () => new VirtualCluster("x", { tenantName: "a", port: 32000 }),
+            /kubeletPort = \(missing\): must be set for port 32000: the default, 30000 \+ \(port - 31443\), is outside 30000-30085/,
+        );
+        assert.throws(
+            () => new VirtualCluster("x", { tenantName: "a", port: 31443, kubeletPort: 31443 }),
+            /kubeletPort = 31443: must differ from port, the API's NodePort/,
+        );
+        assert.throws(
+            () => new VirtualCluster("x", { tenantName: "a", kubeletPort: 80 }),
+            /kubeletPort = 80: must be a whole number from 30000 to 32767/,
+        );
+        // A LoadBalancer Service has no kubelet port, so any API port goes.
+        assert.doesNotThrow(
+            () =>
+                new VirtualCluster("lb", {
+                    tenantName: "lb",
+                    port: 32000,
+                    serviceType: "LoadBalancer",
+                    server: "https://lb.example.com",
+                }),
+        );
+        await settle();
     });
 
     it("honours chartVersion", async () => {
@@ -158,6 +195,17 @@ describe("VirtualCluster", () => {
         assert.equal(read.readId, "vcluster-team-a/vc-team-a");
         assert.equal(await pulumi.isSecret(tenant.kubeconfig), true);
         assert.equal(await valueOf(tenant.kubeconfig), KUBECONFIG);
+    });
+
+    it("ties each wait to what writes its Secret: the namespace's uid, then the kubeconfig Secret's uid", async () => {
+        await build({ tenantName: "team-a" });
+        const namespaceUid = "team-a-namespace-uid"; // The mocks' uid for the Namespace team-a-namespace.
+        assert.equal(engine.named(DYNAMIC, "team-a-kubeconfig-wait").inputs.source, namespaceUid);
+        // The mocks' uid for the Secret the kubeconfig wait saw: a new vCluster install writes a new one.
+        assert.equal(
+            engine.named(DYNAMIC, "team-a-argocd-password").inputs.source,
+            "team-a-kubeconfig-wait-secret-uid",
+        );
     });
 
     it("orders release -> wait -> read, and marks the waits' kubeconfig and value outputs secret", async () => {

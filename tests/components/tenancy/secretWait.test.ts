@@ -14,6 +14,8 @@ import {
 } from "../../../components/tenancy/secretWaitProvider";
 
 const FAKES = path.resolve(__dirname, "..", "..", "fakes");
+/** The uid the fake kubectl gives the Secret unless FAKE_SECRET_UID says otherwise. */
+const DEFAULT_UID = "6f9619ff-8b86-4d01-b42d-00c04fc964ff";
 
 /** A clock that only moves when the loop sleeps: no real time passes. */
 function fakeClock() {
@@ -32,12 +34,15 @@ function fakeClock() {
 describe("waitForSecret (the loop)", () => {
     const target = { namespace: "vcluster-team-a", secretName: "vc-team-a" };
 
-    it("returns after the poll that finds the Secret, sleeping the interval between polls", async () => {
+    it("returns after the poll that finds the Secret, with its uid, sleeping the interval between polls", async () => {
         const clock = fakeClock();
         let calls = 0;
         const poll = async (): Promise<PollResult> =>
-            ++calls >= 3 ? { found: true } : { found: false, reason: "NotFound" };
-        assert.equal(await waitForSecret({ ...target, pollIntervalMs: 500, timeoutSeconds: 60 }, poll, clock), 3);
+            ++calls >= 3 ? { found: true, uid: "u-1" } : { found: false, reason: "NotFound" };
+        assert.deepEqual(await waitForSecret({ ...target, pollIntervalMs: 500, timeoutSeconds: 60 }, poll, clock), {
+            polls: 3,
+            uid: "u-1",
+        });
         assert.deepEqual(clock.sleeps, [500, 500]);
     });
 
@@ -110,7 +115,7 @@ describe("secretWaitProvider (against the fake kubectl)", () => {
         timeoutSeconds: 60,
     };
 
-    it("returns once the Secret appears on the third poll, with the id Secret.get takes", async () => {
+    it("returns once the Secret appears on the third poll, with the id Secret.get takes and its uid", async () => {
         process.env.FAKE_SECRET_AFTER = "3";
         const result = await secretWaitProvider.create!(inputs);
         assert.equal(result.id, "vcluster-team-a/vc-team-a");
@@ -118,6 +123,7 @@ describe("secretWaitProvider (against the fake kubectl)", () => {
             namespace: "vcluster-team-a",
             secretName: "vc-team-a",
             secretId: "vcluster-team-a/vc-team-a",
+            secretUid: DEFAULT_UID,
             polls: 3,
         });
         assert.equal(calls().length, 3);
@@ -128,7 +134,7 @@ describe("secretWaitProvider (against the fake kubectl)", () => {
             "secret",
             "vc-team-a",
             "-o",
-            "name",
+            "jsonpath={.metadata.uid}",
             "--request-timeout=10s",
         ]);
     });
@@ -206,19 +212,16 @@ describe("secretWaitProvider (against the fake kubectl)", () => {
         );
     });
 
-    it("replaces on another Secret or key, and does nothing on a new kubeconfig or timeout", async () => {
+    it("replaces on another Secret or key, updates a new kubeconfig in place, ignores a new timeout", async () => {
         const olds = { namespace: "a", secretName: "b", secretId: "a/b", polls: 1 };
         assert.deepEqual(
-            await secretWaitProvider.diff!("a/b", olds, {
-                namespace: "a",
-                secretName: "b",
-                kubeconfig: "new",
-                timeoutSeconds: 5,
-            }),
-            {
-                changes: false,
-                replaces: [],
-            },
+            await secretWaitProvider.diff!("a/b", olds, { namespace: "a", secretName: "b", timeoutSeconds: 5 }),
+            { changes: false, replaces: [] },
+        );
+        // A refresh reaches the Secret with the recorded kubeconfig: keep it current, without waiting again.
+        assert.deepEqual(
+            await secretWaitProvider.diff!("a/b", olds, { namespace: "a", secretName: "b", kubeconfig: "new" }),
+            { changes: true, replaces: [] },
         );
         assert.deepEqual(await secretWaitProvider.diff!("a/b", olds, { namespace: "a", secretName: "c" }), {
             changes: true,

@@ -15,6 +15,7 @@ const NODEPORT = {
     tenantName: "team-a",
     serviceType: "NodePort",
     port: 31443,
+    kubeletPort: 30000,
     server: "https://127.0.0.1:31443",
 } as const;
 const LOADBALANCER = {
@@ -28,7 +29,7 @@ describe("vclusterValues", () => {
     it("publishes NodePort <port>, exports a kubeconfig for <server>, signs the certificate for its host", () => {
         assert.deepEqual(vclusterValues(NODEPORT), {
             controlPlane: {
-                service: { spec: { type: "NodePort" }, httpsNodePort: 31443 },
+                service: { spec: { type: "NodePort" }, httpsNodePort: 31443, kubeletNodePort: 30000 },
                 proxy: { extraSANs: ["127.0.0.1"] },
             },
             exportKubeConfig: { context: "vcluster-team-a", server: "https://127.0.0.1:31443" },
@@ -52,6 +53,7 @@ describe("vclusterValues", () => {
         assert.deepEqual(leafPaths(vclusterValues(NODEPORT)), [
             "controlPlane.service.spec.type",
             "controlPlane.service.httpsNodePort",
+            "controlPlane.service.kubeletNodePort",
             "controlPlane.proxy.extraSANs",
             "exportKubeConfig.context",
             "exportKubeConfig.server",
@@ -110,17 +112,19 @@ describe("argocdValues", () => {
 });
 
 describe("tenantCommands", () => {
+    const loggedIn = { stack: "dev", env: {} };
     it("saves the kubeconfig privately from the stack output, and reaches Argo CD with it", () => {
-        const commands = tenantCommands("team-a", true);
+        const commands = tenantCommands("team-a", true, loggedIn);
         assert.deepEqual(Object.keys(commands), ["kubeconfig", "namespaces", "argocdUi", "argocdPassword"]);
         assert.equal(
             commands.kubeconfig,
-            "pulumi stack output tenantInfo --show-secrets --json | " +
+            "pulumi stack output tenantInfo --show-secrets --json --stack dev | " +
                 `jq -r '."team-a".kubeconfig' > team-a.kubeconfig && chmod 600 team-a.kubeconfig`,
         );
         assert.equal(
             commands.argocdPassword,
-            `pulumi stack output tenantInfo --show-secrets --json | jq -r '."team-a".argocd.adminPassword'`,
+            "pulumi stack output tenantInfo --show-secrets --json --stack dev | " +
+                `jq -r '."team-a".argocd.adminPassword'`,
         );
         assert.match(
             commands.argocdUi,
@@ -129,6 +133,19 @@ describe("tenantCommands", () => {
     });
 
     it("has no Argo CD commands for a tenant without it", () => {
-        assert.deepEqual(Object.keys(tenantCommands("team-b", false)), ["kubeconfig", "namespaces"]);
+        assert.deepEqual(Object.keys(tenantCommands("team-b", false, loggedIn)), ["kubeconfig", "namespaces"]);
+    });
+
+    it("repeats the project-local backend's variables before each pulumi command", () => {
+        const cli = {
+            stack: "dev",
+            env: { PULUMI_BACKEND_URL: "file:///lab/.pulumi-state", PULUMI_CONFIG_PASSPHRASE_FILE: "/lab/p" },
+        };
+        const commands = tenantCommands("team-a", true, cli);
+        const output =
+            "PULUMI_BACKEND_URL=file:///lab/.pulumi-state PULUMI_CONFIG_PASSPHRASE_FILE=/lab/p " +
+            "pulumi stack output tenantInfo --show-secrets --json --stack dev";
+        assert.ok(commands.kubeconfig.startsWith(`${output} | jq`), commands.kubeconfig);
+        assert.ok(commands.argocdPassword.startsWith(`${output} | jq`), commands.argocdPassword);
     });
 });
