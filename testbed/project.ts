@@ -41,7 +41,7 @@ export interface Project {
 }
 
 /** The environment a user would have: the toolchain on PATH, and no backend, passphrase or token of their own. */
-export function userEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+export function userEnv(extra: NodeJS.ProcessEnv, credentialsDir: string): NodeJS.ProcessEnv {
     const env: NodeJS.ProcessEnv = { ...process.env, ...extra };
     for (const key of [
         "PULUMI_BACKEND_URL",
@@ -52,8 +52,8 @@ export function userEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
         if (!(key in extra)) delete env[key];
     }
     // Not logged in, whatever `pulumi login` wrote into the toolchain's PULUMI_HOME: the CLI and the project read
-    // the credentials from here, which does not exist.
-    env.PULUMI_CREDENTIALS_PATH = path.join(os.tmpdir(), "hyperscaler-no-pulumi-login");
+    // the credentials from this folder, which holds none.
+    env.PULUMI_CREDENTIALS_PATH = credentialsDir;
     // The mocha process's own settings must not leak into the program the engine runs.
     delete env.TS_NODE_PROJECT;
     delete env.NODE_OPTIONS;
@@ -105,6 +105,7 @@ export function copyProject(): Project {
     }
     fs.symlinkSync(path.join(REPO, "node_modules"), path.join(dir, "node_modules"));
     const state = path.join(dir, ".pulumi-state");
+    const credentials = path.join(dir, ".pulumi-credentials");
     const backendEnv = {
         PULUMI_BACKEND_URL: `file://${state}`,
         PULUMI_CONFIG_PASSPHRASE_FILE: path.join(state, "passphrase"),
@@ -119,14 +120,14 @@ export function copyProject(): Project {
         npm(script, args, options = {}) {
             return run("npm", ["run", "--silent", script, "--", ...args], {
                 cwd: dir,
-                env: userEnv(options.env),
+                env: userEnv(options.env ?? {}, credentials),
                 timeoutMs: options.timeoutMs ?? 600_000,
             });
         },
         pulumi(args, options = {}) {
             return run("pulumi", [...args, "--non-interactive"], {
                 cwd: dir,
-                env: userEnv(backendEnv),
+                env: userEnv(backendEnv, credentials),
                 timeoutMs: options.timeoutMs ?? 600_000,
             });
         },

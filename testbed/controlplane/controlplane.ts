@@ -19,7 +19,10 @@ import * as path from "path";
 export interface ControlPlane {
     /** The folder holding everything: certificates, etcd data, logs, the kubeconfig, `pids.json`. */
     readonly dir: string;
-    /** Path of an admin kubeconfig (client certificate in group system:masters). */
+    /**
+     * Path of the user's kubeconfig: a client certificate for {@link USER}, in group system:masters. The components
+     * use one of their own, so the user's requests are the audit log's entries of that user.
+     */
     readonly kubeconfig: string;
     /** The API server's URL, `https://127.0.0.1:<port>`. */
     readonly server: string;
@@ -42,6 +45,8 @@ interface Pids {
 }
 
 const PIDS_FILE = "pids.json";
+/** The user name of the printed kubeconfig's client certificate (group system:masters). */
+export const USER = "lab-user";
 /** The order components stop in: clients first, etcd last. */
 const STOP_ORDER = ["kwok", "kube-scheduler", "kube-controller-manager", "kube-apiserver", "etcd"];
 
@@ -93,11 +98,13 @@ function makeCertificates(dir: string): void {
             "DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.cluster.local\nextendedKeyUsage=serverAuth\n",
     );
     sign("admin", "/O=system:masters/CN=kubernetes-admin", "extendedKeyUsage=clientAuth\n");
+    // The user's own identity, apart from the components', so the audit log tells the user's requests apart.
+    sign("user", `/O=system:masters/CN=${USER}`, "extendedKeyUsage=clientAuth\n");
     openssl(dir, ["genrsa", "-out", "sa.key", "2048"]);
     openssl(dir, ["rsa", "-in", "sa.key", "-pubout", "-out", "sa.pub"]);
 }
 
-function kubeconfigFor(dir: string, server: string): string {
+function kubeconfigFor(dir: string, server: string, cert: "admin" | "user"): string {
     const b64 = (file: string): string => fs.readFileSync(path.join(dir, file)).toString("base64");
     return [
         "apiVersion: v1",
@@ -110,8 +117,8 @@ function kubeconfigFor(dir: string, server: string): string {
         "users:",
         "  - name: admin",
         "    user:",
-        `      client-certificate-data: ${b64("admin.crt")}`,
-        `      client-key-data: ${b64("admin.key")}`,
+        `      client-certificate-data: ${b64(`${cert}.crt`)}`,
+        `      client-key-data: ${b64(`${cert}.key`)}`,
         "contexts:",
         "  - name: controlplane",
         "    context: { cluster: controlplane, user: admin }",
@@ -209,7 +216,7 @@ export function adminGet(cp: Pick<ControlPlane, "dir">, url: string): Promise<{ 
 }
 
 function kubectl(cp: ControlPlane, args: string[], input?: string): string {
-    return execFileSync(which("kubectl"), ["--kubeconfig", cp.kubeconfig, ...args], {
+    return execFileSync(which("kubectl"), ["--kubeconfig", path.join(cp.dir, "components.kubeconfig"), ...args], {
         input,
         encoding: "utf8",
         stdio: ["pipe", "pipe", "pipe"],
@@ -239,7 +246,9 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
         );
         const server = `https://127.0.0.1:${apiPort}`;
         const kubeconfig = path.join(dir, "kubeconfig");
-        fs.writeFileSync(kubeconfig, kubeconfigFor(dir, server), { mode: 0o600 });
+        fs.writeFileSync(kubeconfig, kubeconfigFor(dir, server, "user"), { mode: 0o600 });
+        const components = path.join(dir, "components.kubeconfig");
+        fs.writeFileSync(components, kubeconfigFor(dir, server, "admin"), { mode: 0o600 });
         fs.writeFileSync(path.join(dir, "audit-policy.yaml"), AUDIT_POLICY);
         const cp: ControlPlane = { dir, kubeconfig, server, auditLog: path.join(dir, "audit.log") };
 
@@ -286,9 +295,9 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
         );
 
         launch(dir, pids, "kube-controller-manager", [
-            `--kubeconfig=${kubeconfig}`,
-            `--authentication-kubeconfig=${kubeconfig}`,
-            `--authorization-kubeconfig=${kubeconfig}`,
+            `--kubeconfig=${components}`,
+            `--authentication-kubeconfig=${components}`,
+            `--authorization-kubeconfig=${components}`,
             "--bind-address=127.0.0.1",
             `--secure-port=${cmPort}`,
             "--leader-elect=false",
@@ -300,16 +309,16 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
             "--controllers=*",
         ]);
         launch(dir, pids, "kube-scheduler", [
-            `--kubeconfig=${kubeconfig}`,
-            `--authentication-kubeconfig=${kubeconfig}`,
-            `--authorization-kubeconfig=${kubeconfig}`,
+            `--kubeconfig=${components}`,
+            `--authentication-kubeconfig=${components}`,
+            `--authorization-kubeconfig=${components}`,
             "--bind-address=127.0.0.1",
             `--secure-port=${schedPort}`,
             "--leader-elect=false",
         ]);
         const share = kwokShare();
         launch(dir, pids, "kwok", [
-            `--kubeconfig=${kubeconfig}`,
+            `--kubeconfig=${components}`,
             `--config=${path.join(share, "stages.yaml")}`,
             "--manage-all-nodes=false",
             "--manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake",
