@@ -7,7 +7,7 @@ import { ActionTools, cli, DrivenStack, parseArguments, realTools, runAction } f
 import { REPO_ROOT } from "../../../scripts/lib/backend";
 import { Stop } from "../../../scripts/lib/failure";
 import { runCommand, RunResult } from "../../../scripts/lib/run";
-import { failed, fakeRunner, HEALTHY, notFound, ok, ROOT, useFakeClis } from "./doubles";
+import { failed, fakeRunner, HEALTHY, notFound, ok, ROOT } from "./doubles";
 
 /** A stack double: records which of up, preview and destroy ran, with what options; `up` returns `outputs`. */
 function fakeStack(outputs: Record<string, { value: unknown; secret: boolean }> = {}) {
@@ -360,20 +360,5 @@ describe("npm run up / preview / destroy: the command line", () => {
             process.stdout.write = original;
         }
         assert.deepEqual(seen, ["streamed"]);
-    });
-    describe("the real backend", () => {
-        let state: string;
-        beforeEach(() => {
-            state = fs.mkdtempSync(path.join(os.tmpdir(), "stack-action-"));
-        });
-        afterEach(() => fs.rmSync(state, { recursive: true, force: true }));
-        // A chosen file backend in the test's folder, so nothing is written into this repository.
-        const chosen = (dir: string) => ({ PULUMI_BACKEND_URL: `file://${dir}`, PULUMI_CONFIG_PASSPHRASE: "" });
-        useFakeClis(() => state, chosen);
-        it("opens the stack of this repository's project in the backend the environment names", async () => {
-            const { stack, backend } = await realTools(chosen(state)).openStack("lab");
-            assert.deepEqual([(stack as { name?: string }).name, backend.envVars], ["lab", {}]);
-            assert.ok(fs.existsSync(path.join(state, ".pulumi", "stacks", "ai-hyperscaler", "lab.json")));
-        });
     });
 });

@@ -1,16 +1,13 @@
+/**
+ * Where the stack's state and passphrase go: pure choices on a temporary folder. Opening a stack with them through
+ * the Automation API and the real Pulumi CLI runs in backend.real.ts.
+ */
 import { strict as assert } from "node:assert";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import {
-    backendFor,
-    chosenBackend,
-    existingBackendFor,
-    openStack,
-    REPO_ROOT,
-    selectStack,
-} from "../../../scripts/lib/backend";
-import { ROOT, useFakeClis } from "./doubles";
+import { backendFor, chosenBackend, existingBackendFor, REPO_ROOT } from "../../../scripts/lib/backend";
+import { ROOT } from "./doubles";
 
 describe("npm run up / preview / destroy: backend", () => {
     let dir: string;
@@ -105,66 +102,6 @@ describe("npm run up / preview / destroy: backend", () => {
         assert.deepEqual(existingBackendFor(dir, {}, dir), generated);
     });
 
-    describe("opening a stack (the Automation API against the fake pulumi of tests/fakes)", () => {
-        useFakeClis(() => dir);
-        beforeEach(() => {
-            fs.mkdirSync(path.join(dir, "project"));
-            fs.copyFileSync(path.join(ROOT, "Pulumi.yaml"), path.join(dir, "project", "Pulumi.yaml"));
-        });
-        const project = () => path.join(dir, "project");
-        const stackCalls = () =>
-            fs
-                .readFileSync(path.join(dir, "pulumi.calls"), "utf8")
-                .trimEnd()
-                .split("\n")
-                .filter((line) => line.startsWith("stack"));
-        /** No login anywhere: a PULUMI_HOME without credentials. */
-        const noLogin = () => ({ PULUMI_HOME: path.join(dir, "home") });
-
-        it("openStack creates a missing stack in the project-local backend, then selects it", async () => {
-            const opened = await openStack("lab", project(), noLogin());
-            assert.equal(opened.stack.name, "lab");
-            assert.equal(opened.backend.envVars.PULUMI_BACKEND_URL, `file://${path.join(project(), ".pulumi-state")}`);
-            assert.ok(
-                fs.existsSync(path.join(project(), ".pulumi-state", ".pulumi", "stacks", "ai-hyperscaler", "lab.json")),
-            );
-            // The CLI saw the generated passphrase's file, through the workspace's environment.
-            const passphrase = fs.readFileSync(path.join(project(), ".pulumi-state", "passphrase"), "utf8");
-            assert.equal(fs.readFileSync(path.join(dir, "pulumi.passphrase-seen"), "utf8"), passphrase);
-            await openStack("lab", project(), noLogin());
-            assert.deepEqual(
-                stackCalls().map((line) => line.split("\t").slice(0, 2).join(" ")),
-                ["stack select", "stack init", "stack select"],
-            );
-        });
-
-        it("selectStack without a passphrase makes none and runs no stack command: it says what is missing", async () => {
-            // The state `npm run up` left when it ran with the user's PULUMI_CONFIG_PASSPHRASE; verify now runs
-            // without it.
-            const stacks = path.join(project(), ".pulumi-state", ".pulumi", "stacks", "ai-hyperscaler");
-            fs.mkdirSync(stacks, { recursive: true });
-            fs.writeFileSync(path.join(stacks, "lab.json"), '{"version": 3}');
-            const passphrase = path.join(project(), ".pulumi-state", "passphrase");
-            assert.ok(!fs.existsSync(passphrase));
-
-            await assert.rejects(
-                selectStack("lab", project(), noLogin()),
-                /no passphrase for the state in \.pulumi-state\//,
-            );
-            assert.ok(!fs.existsSync(passphrase), "verify made a passphrase beside state it does not encrypt");
-            assert.ok(!fs.existsSync(path.join(dir, "pulumi.calls")), "no Pulumi command ran");
-        });
-
-        it("selectStack never creates one: a missing stack is an error", async () => {
-            await assert.rejects(selectStack("lab", project(), noLogin()), /no stack has been brought up here/);
-            assert.ok(!fs.existsSync(path.join(project(), ".pulumi-state")), "no state made");
-            assert.ok(!fs.existsSync(path.join(dir, "pulumi.calls")), "no Pulumi command ran");
-            await openStack("lab", project(), noLogin());
-            const selected = await selectStack("lab", project(), noLogin());
-            assert.equal(selected.stack.name, "lab");
-            assert.match(selected.backend.description, /state in \.pulumi-state\//);
-        });
-    });
     it("finds the project at the repository root, and ignores a credentials file whose current is no URL", () => {
         assert.equal(REPO_ROOT, ROOT);
         assert.ok(fs.existsSync(path.join(REPO_ROOT, "Pulumi.yaml")));

@@ -33,25 +33,3 @@ export const HEALTHY = {
     "nvidia-smi -L": ok("GPU 0: NVIDIA A10G (UUID: GPU-1)\n"),
     "kubectl version": ok("Client Version: v1.33.1\nKustomize Version: v5.6.0\n"),
 };
-
-/**
- * Mocha hooks that put the fakes of tests/fakes first on this process's PATH (where the Automation API finds
- * `pulumi`), with their state in `stateDir()` and the variables `env(state)` set, for each test of the enclosing
- * `describe`; all restored after it.
- */
-export function useFakeClis(stateDir: () => string, env: (state: string) => Record<string, string> = () => ({})): void {
-    let saved: Record<string, string | undefined> = {};
-    beforeEach(() => {
-        const state = stateDir();
-        const fakes = path.join(ROOT, "tests", "fakes");
-        const changed = { PATH: `${fakes}:${process.env.PATH}`, FAKE_CLI_STATE: state, ...env(state) };
-        saved = Object.fromEntries(Object.keys(changed).map((key) => [key, process.env[key]]));
-        Object.assign(process.env, changed);
-    });
-    afterEach(() => {
-        for (const [key, value] of Object.entries(saved)) {
-            if (value === undefined) delete process.env[key];
-            else process.env[key] = value;
-        }
-    });
-}
