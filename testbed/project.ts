@@ -32,6 +32,12 @@ export interface Project {
         args: readonly string[],
         options?: { env?: NodeJS.ProcessEnv; timeoutMs?: number },
     ): Promise<Ran>;
+    /** Starts `npm run <script> -- <args>` in the checkout, for a test that interrupts it. */
+    npmStart(
+        script: string,
+        args: readonly string[],
+        options?: { env?: NodeJS.ProcessEnv; timeoutMs?: number },
+    ): Started;
     /** Runs the pulumi CLI in the checkout with the project-local backend (`.pulumi-state`, its passphrase file). */
     pulumi(args: readonly string[], options?: { timeoutMs?: number }): Promise<Ran>;
     /** The environment of the project-local backend, as `npm run up` prints it for `pulumi stack output`. */
@@ -60,21 +66,28 @@ export function userEnv(extra: NodeJS.ProcessEnv, credentialsDir: string): NodeJ
     return env;
 }
 
-/** Runs `command` to its end, with a deadline that kills it (and says so in stderr). */
-export function run(
+/** A command that was started: its process group (its pid) and its end. */
+export interface Started {
+    /** The pid of the command, also the id of its process group (npm, ts-node, the pulumi CLI, its plugins). */
+    readonly pid: number;
+    /** How it ended. */
+    readonly done: Promise<Ran>;
+}
+
+/** Starts `command` in a process group of its own, with a deadline that kills it (and says so in stderr). */
+export function start(
     command: string,
     args: readonly string[],
     options: { cwd: string; env: NodeJS.ProcessEnv; timeoutMs: number },
-): Promise<Ran> {
-    return new Promise((resolve, reject) => {
-        const child = spawn(command, [...args], { cwd: options.cwd, env: options.env, detached: true });
+): Started {
+    const child = spawn(command, [...args], { cwd: options.cwd, env: options.env, detached: true });
+    const done = new Promise<Ran>((resolve, reject) => {
         let stdout = "";
         let stderr = "";
         child.stdout.setEncoding("utf8").on("data", (chunk: string) => (stdout += chunk));
         child.stderr.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
         const timer = setTimeout(() => {
             stderr += `\n[test harness: ${command} ${args.join(" ")} killed after ${options.timeoutMs / 1000} s]\n`;
-            // The whole process group: npm, ts-node, the pulumi CLI and its plugins.
             process.kill(-child.pid!, "SIGKILL");
         }, options.timeoutMs);
         child.on("error", (error) => {
@@ -86,6 +99,16 @@ export function run(
             resolve({ code: code ?? (signal ? 128 : 1), stdout, stderr });
         });
     });
+    return { pid: child.pid!, done };
+}
+
+/** Runs `command` to its end, with a deadline that kills it (and says so in stderr). */
+export function run(
+    command: string,
+    args: readonly string[],
+    options: { cwd: string; env: NodeJS.ProcessEnv; timeoutMs: number },
+): Promise<Ran> {
+    return start(command, args, options).done;
 }
 
 /** Copies this repository's files into a new temporary folder. */
@@ -119,6 +142,13 @@ export function copyProject(): Project {
         },
         npm(script, args, options = {}) {
             return run("npm", ["run", "--silent", script, "--", ...args], {
+                cwd: dir,
+                env: userEnv(options.env ?? {}, credentials),
+                timeoutMs: options.timeoutMs ?? 600_000,
+            });
+        },
+        npmStart(script, args, options = {}) {
+            return start("npm", ["run", "--silent", script, "--", ...args], {
                 cwd: dir,
                 env: userEnv(options.env ?? {}, credentials),
                 timeoutMs: options.timeoutMs ?? 600_000,

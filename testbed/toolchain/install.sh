@@ -8,7 +8,8 @@
 #     (standins/random: the real one is not served here, see its header); the dynamic-provider script of
 #     @pulumi/pulumi beside the CLI;
 #   - a Kubernetes control plane: kube-apiserver, kube-controller-manager, kube-scheduler, kubectl, etcd, kwok;
-#   - kind (its clusters need privileged containers; the tests also run it against plain node containers).
+#   - kind, and for its node image (testbed/nodeimage): kubelet, kubeadm, kube-proxy, crictl, coredns and
+#     local-path-provisioner.
 # stdout carries only the `export ...` lines that put the tools first (`eval "$(npm run -s toolchain)"`); progress
 # and build errors go to stderr. The cache is $HYPERSCALER_CACHE (default ~/.cache/ai-hyperscaler): bin/, go/ (module
 # and build caches), src/ (generated go.mod files), pulumi-home/ (PULUMI_HOME, with the plugins), stamps/, logs/.
@@ -137,9 +138,9 @@ build_kubernetes_provider() {
 }
 
 build_kubernetes() {
-    local tools=(kube-apiserver kube-controller-manager kube-scheduler kubectl)
+    local tools=(kube-apiserver kube-controller-manager kube-scheduler kubectl kubelet kubeadm kube-proxy)
     local key=("$KUBERNETES_VERSION" "${tools[*]}" "$(recipe build_kubernetes)")
-    if fresh kubernetes "${key[@]}" && [[ -x "$BIN/kube-apiserver" && -x "$BIN/kubectl" ]]; then return; fi
+    if fresh kubernetes "${key[@]}" && [[ -x "$BIN/kube-apiserver" && -x "$BIN/kube-proxy" ]]; then return; fi
     log "building Kubernetes $KUBERNETES_VERSION: ${tools[*]} (cold: ~25 min)"
     local src="$CACHE/src/kubernetes" minor patch staging
     minor="$(cut -d. -f2 <<<"$KUBERNETES_VERSION")" patch="$(cut -d. -f3 <<<"$KUBERNETES_VERSION")"
@@ -230,6 +231,33 @@ build_kwok() {
     done_stamp kwok "${key[@]}"
 }
 
+# The node image's own tools, each a module with no replaces: crictl (kind's image load asks it for image ids),
+# coredns at the release kubeadm deploys, and the local-path provisioner behind kind's default StorageClass.
+build_node_tools() {
+    local key=("$CRI_TOOLS_VERSION" "$COREDNS_VERSION" "$LOCAL_PATH_PROVISIONER_VERSION" "$(recipe build_node_tools)")
+    if fresh node-tools "${key[@]}" && [[ -x "$BIN/crictl" && -x "$BIN/coredns" && -x "$BIN/local-path-provisioner" ]]
+    then return; fi
+    log "building crictl $CRI_TOOLS_VERSION, coredns $COREDNS_VERSION, local-path-provisioner $LOCAL_PATH_PROVISIONER_VERSION (cold: ~8 min)"
+    local tool module package
+    for tool in crictl coredns local-path-provisioner; do
+        case "$tool" in
+            crictl) module=sigs.k8s.io/cri-tools@$CRI_TOOLS_VERSION package=sigs.k8s.io/cri-tools/cmd/crictl ;;
+            coredns) module=github.com/coredns/coredns@$COREDNS_VERSION package=github.com/coredns/coredns ;;
+            local-path-provisioner)
+                module=github.com/rancher/local-path-provisioner@$LOCAL_PATH_PROVISIONER_VERSION
+                package=github.com/rancher/local-path-provisioner
+                ;;
+        esac
+        gomod "$tool" "$tool" 1.24
+        (
+            cd "$CACHE/src/$tool"
+            run_step "$tool-modules" go get -tool "$module"
+            run_step "$tool" go build -trimpath -ldflags "-s -w" -o "$BIN/$tool" "$package"
+        )
+    done
+    done_stamp node-tools "${key[@]}"
+}
+
 # install_plugin NAME VERSION BINARY: puts a provider into PULUMI_HOME's plugin cache under the version the SDK asks
 # for, unless that exact binary is there already.
 install_plugin() {
@@ -247,6 +275,7 @@ main() {
     build_kwok
     build_kind
     build_kubernetes
+    build_node_tools
     install_plugin kubernetes "$KUBERNETES_PLUGIN" "$CACHE/src/pulumi-resource-kubernetes.bin"
     install_plugin random "$RANDOM_PLUGIN" "$CACHE/src/pulumi-resource-random"
     # Dynamic providers run through this script of @pulumi/pulumi; it resolves the SDK from the working directory.
@@ -257,5 +286,7 @@ main() {
         PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true
 }
 
-# Everything is parsed before it runs, so editing this file during a (long) build cannot derail that build.
+# Everything is parsed before it runs, and the exit keeps bash from reading on, so editing this file during a
+# (long) build cannot derail that build.
 main "$@"
+exit
