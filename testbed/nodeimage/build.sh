@@ -6,8 +6,8 @@
 #     kind's manifests);
 #   - kubelet, kubeadm and kubectl of testbed/toolchain (Kubernetes built from the Go module proxy);
 #   - the images `kubeadm config images list` names (kube-apiserver, -controller-manager, -scheduler, -proxy,
-#     etcd, coredns, pause), the CNI and the storage provisioner, each under the name its manifest uses, saved in
-#     /kind/images and imported into containerd at the node's first boot (files/kind/bin/import-images).
+#     etcd, coredns, pause), the CNI and the storage provisioner, each under the name its manifest uses, imported
+#     into containerd at build time and pinned, as kind's node images hold them (/var/lib/containerd).
 # Cached: the image is tagged with a hash of everything it is made of, and built only when that tag is missing.
 # Each step names itself and, when it fails, shows its own error (whole log in $HYPERSCALER_CACHE/nodeimage/logs).
 # Needs: npm run toolchain (the binaries), podman (with CONTAINERS_CONF on hosts that need one), debootstrap, gcc.
@@ -64,13 +64,37 @@ rootfs() {
     echo "$tag"
 }
 
-# image TAG CONTAINERFILE: builds an image of the context from a Containerfile given as text, saves it to images/.
+# image TAG CONTAINERFILE: builds an image of the context from a Containerfile given as text; preload() takes it.
 image() {
     local tag="$1" file="$2" name
     name="$(basename "${tag%%:*}")"
     printf '%s\n' "$file" >"$CONTEXT/Containerfile.$name"
     step "image-$name" podman build --quiet -t "$tag" -f "$CONTEXT/Containerfile.$name" "$CONTEXT"
-    step "save-$name" podman save --format docker-archive -o "$CONTEXT/images/$name.tar" "$tag"
+    IMAGES+=("$tag")
+}
+
+# preload BASE: the images in containerd's store as a node sees it, in $CONTEXT/containerd.tar. One archive for all,
+# so the layers they share are stored once; containerd runs in a container of the node's base for the import, with
+# its store on the cache's disk (overlayfs cannot unpack onto the overlay of a container's own root).
+preload() {
+    step save-images podman save --format docker-archive -m -o "$CONTEXT/images.tar" "${IMAGES[@]}"
+    mkdir -p "$CONTEXT/containerd"
+    step preload podman run --rm --privileged --network none -v "$CONTEXT/containerd:/var/lib/containerd" \
+        -v "$CONTEXT/images.tar:/images.tar:ro" -v "$HERE/files/etc/containerd:/etc/containerd:ro" "$1" sh -euc '
+            containerd >/var/lib/containerd/import.log 2>&1 &
+            containerd=$!
+            for _ in $(seq 300); do ctr version >/dev/null 2>&1 && break; sleep 0.1; done
+            ctr --namespace=k8s.io images import /images.tar
+            # The label CRI reads so the kubelet never collects them (containerd 1.6 import has no --label).
+            ctr --namespace=k8s.io images ls -q | while read -r image; do
+                ctr --namespace=k8s.io images label "$image" io.cri-containerd.pinned=pinned
+            done
+            kill "$containerd"
+            wait "$containerd" || true
+            rm /var/lib/containerd/import.log'
+    # A tar keeps the owners of the files inside the images (COPY would make them root's).
+    step containerd-archive tar --numeric-owner -C "$CONTEXT/containerd" -cf "$CONTEXT/containerd.tar" .
+    rm -rf "$CONTEXT/containerd" "$CONTEXT/images.tar"
 }
 
 main() {
@@ -99,7 +123,8 @@ main() {
 
     CONTEXT="$(mktemp -d "$WORK/context.XXXXXX")"
     trap 'rm -rf "$CONTEXT"' EXIT
-    mkdir -p "$CONTEXT/bin" "$CONTEXT/images"
+    mkdir -p "$CONTEXT/bin"
+    IMAGES=()
     for tool in "${BINARIES[@]}"; do cp "$BIN/$tool" "$CONTEXT/bin/"; done
     step pause gcc -static -O2 -Wall -Wextra -Werror -o "$CONTEXT/bin/pause" "$HERE/pause.c"
     cp -a "$HERE/files" "$CONTEXT/files"
@@ -134,12 +159,13 @@ COPY bin/kubectl /usr/local/bin/kubectl"
 COPY bin/local-path-provisioner /usr/local/bin/local-path-provisioner
 $path"
     image "$LOCAL/local-path-helper:preloaded" "FROM $tools_base"
+    preload "$node_base"
 
     printf '%s\n' "FROM $node_base" \
         "COPY files/ /" \
         "COPY bin/kubelet bin/kubeadm bin/kubectl bin/crictl /usr/bin/" \
-        "COPY images/ /kind/images/" \
-        "RUN echo $KUBERNETES_VERSION >/kind/version && systemctl enable containerd kubelet kind-images" \
+        "ADD containerd.tar /var/lib/containerd/" \
+        "RUN echo $KUBERNETES_VERSION >/kind/version && systemctl enable containerd kubelet && systemctl mask getty.target console-getty.service" \
         "STOPSIGNAL SIGRTMIN+3" \
         'ENTRYPOINT ["/usr/local/bin/entrypoint", "/sbin/init"]' >"$CONTEXT/Containerfile"
     step node-image podman build --quiet -t "$ref" -f "$CONTEXT/Containerfile" "$CONTEXT"
