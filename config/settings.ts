@@ -311,8 +311,6 @@ export type PortMapping = Frozen<z.output<typeof portMapping>>;
 export type KindClusterSettings = Frozen<
     Omit<z.output<typeof kindCluster>, "engine"> & { engine: rules.ContainerEngine }
 >;
-/** A Kind cluster as the schema gives it, before `engine` is resolved. */
-export type ParsedKindClusterSettings = Frozen<z.output<typeof kindCluster>>;
 /** A cluster that already exists: kubeconfig path (a readable file) and context, both optional. */
 export type ExistingClusterSettings = Frozen<z.output<typeof existingCluster>>;
 /** Where the lab runs; `type` tells which. */

@@ -334,12 +334,6 @@ function runKind(props: Partial<KindProviderInputs> | undefined, args: readonly 
     });
 }
 
-/** What kind says when the engine itself is missing or unreachable, per engine (not a node's failed `exec`). */
-const ENGINE_UNUSABLE: Record<ContainerEngine, RegExp> = {
-    docker: /docker daemon|docker\.sock|"docker": executable file not found|failed to get docker info/i,
-    podman: /"podman": executable file not found|failed to (check podman version|get podman info)|podman\.sock|Cannot connect to Podman/i,
-};
-
 function kindError(
     kindPath: string,
     engine: ContainerEngine,
@@ -356,7 +350,13 @@ function kindError(
     }
     const command = `${kindPath} ${args.join(" ")}`;
     const said = stderr.trim() || error.message;
-    if (ENGINE_UNUSABLE[engine].test(said)) {
+    // Only the messages of a missing or unreachable engine: kind names `docker exec` or `podman exec` in unrelated
+    // failures too (a node's kubeadm). Inside the function, like everything the serialized provider reaches.
+    const engineUnusable = {
+        docker: /docker daemon|docker\.sock|"docker": executable file not found|failed to get docker info/i,
+        podman: /"podman": executable file not found|failed to (check podman version|get podman info)|podman\.sock|Cannot connect to Podman/i,
+    };
+    if (engineUnusable[engine].test(said)) {
         const name = engine === "podman" ? "Podman" : "Docker";
         return new Error(
             `\`${command}\` failed: ${name} is not installed, not running, or not usable by this user; ` +
