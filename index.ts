@@ -4,7 +4,7 @@
  * in `components/`, and every setting comes typed and validated from `config/`.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { kindPortMappings, loadStackCli, loadStackConfig } from "./config";
+import { kindLoadedImages, kindPortMappings, loadStackCli, loadStackConfig } from "./config";
 import { ExistingCluster } from "./components/cluster/ExistingCluster";
 import { GpuNodeSetup } from "./components/cluster/GpuNodeSetup";
 import { KindCluster } from "./components/cluster/KindCluster";
@@ -22,13 +22,15 @@ const onExisting = config.cluster.type === "existing" ? config.cluster : undefin
 const kindCluster = onKind
     ? new KindCluster("lab", {
           clusterName: onKind.name,
+          engine: onKind.engine,
           workers: onKind.workers,
           gpuWorkers: onKind.gpuWorkers,
           nodeImage: onKind.nodeImage,
           // The tenants' port pool is mapped at creation: kind cannot add a mapping to a running cluster.
           portMappings: kindPortMappings(config),
-          // The static stack's image is built locally (npm run up does it); kind copies it into the nodes.
-          images: config.slurm.mode === "static" ? [config.slurm.image] : [],
+          // The static stack's image is built locally (npm run up does it), and a localhost/ MariaDB image is the
+          // user's: no registry serves them, so kind copies them from the engine into the nodes.
+          images: kindLoadedImages(config),
       })
     : undefined;
 const cluster =

@@ -3,21 +3,65 @@
  * that passed their own schema, so a config with several mistakes is reported in one go; a check whose settings
  * did not all pass is skipped (their own problems are already reported).
  */
+import { engineOf } from "./resolve";
 import {
     CERT_MANAGER_NAMESPACE,
+    ContainerEngine,
+    fullImageReference,
     hostPortsClash,
     kubeletNodePort,
     problem,
     SLINKY_OPERATOR_NAMESPACE,
     STATIC_NODE_PORT_BAND,
 } from "./rules";
+import { ENGINE_VARIABLE } from "./settings";
 import type { ParsedSettings, PortMapping } from "./settings";
 
 type Parsed = Partial<ParsedSettings>;
 
+/** What the cross-checks need besides the settings. */
+export interface CrossCheckOptions {
+    /** The Kind cluster's engine when `cluster.engine` is not set (from the environment). Default docker. */
+    readonly defaultEngine?: ContainerEngine;
+}
+
 /** Every cross-setting problem of `parsed`, one line each. */
-export function crossChecks(parsed: Parsed): string[] {
-    return [...clusterChecks(parsed), ...slurmChecks(parsed), ...namespaceChecks(parsed), ...tenantChecks(parsed)];
+export function crossChecks(parsed: Parsed, options: CrossCheckOptions = {}): string[] {
+    return [
+        ...clusterChecks(parsed),
+        ...engineChecks(parsed, options.defaultEngine ?? "docker"),
+        ...slurmChecks(parsed),
+        ...namespaceChecks(parsed),
+        ...tenantChecks(parsed),
+    ];
+}
+
+/**
+ * What a Kind cluster on Podman cannot do: GPUs (nvkind's way needs Docker's NVIDIA runtime and `docker exec` into
+ * the nodes), and a Slurm image named without its registry (Podman stores a local image as `localhost/<name>`, and
+ * the nodes would look for `docker.io/<name>`).
+ */
+function engineChecks({ cluster, slurm }: Parsed, defaultEngine: ContainerEngine): string[] {
+    if (cluster?.type !== "kind" || engineOf(cluster, defaultEngine) !== "podman") return [];
+    const problems: string[] = [];
+    const from = cluster.engine === undefined ? ` (podman is ${ENGINE_VARIABLE}'s, as cluster.engine is not set)` : "";
+    if (cluster.gpuWorkers > 0) {
+        problems.push(
+            problem(
+                "cluster.engine",
+                "podman",
+                `must be docker with cluster.gpuWorkers = ${cluster.gpuWorkers}${from}: the GPU setup is nvkind's, ` +
+                    "which is Docker-only (Docker's NVIDIA runtime hands the nodes the GPUs); set cluster.engine to " +
+                    "docker, or cluster.gpuWorkers to 0",
+            ),
+        );
+    }
+    if (slurm?.mode === "static" && slurm.image !== undefined && !fullImageReference.test(slurm.image)) {
+        problems.push(
+            problem("slurm.image", slurm.image, `with cluster.engine podman${from} ${fullImageReference.allowed}`),
+        );
+    }
+    return problems;
 }
 
 function clusterChecks({ cluster, slurm, gpuOperator }: Parsed): string[] {

@@ -46,7 +46,8 @@ export function loadStackConfig(): StackConfig {
     }
     let parsed: StackConfig | undefined;
     try {
-        parsed = parseStackConfig(raw, { readableFile });
+        // The environment the Pulumi CLI passed on (npm run up's): KIND_EXPERIMENTAL_PROVIDER is the engine's default.
+        parsed = parseStackConfig(raw, { readableFile, env: process.env });
     } catch (error) {
         if (!(error instanceof ConfigError)) throw error;
         problems.push(...error.problems);

@@ -5,8 +5,8 @@
  */
 import { crossChecks } from "./crossChecks";
 import { ConfigError, describeIssue } from "./errors";
-import { resolveStackConfig } from "./resolve";
-import { problem } from "./rules";
+import { defaultEngine, resolveStackConfig } from "./resolve";
+import { ContainerEngine, problem } from "./rules";
 import { ParsedSettings, SETTING_NAMES, SETTINGS, StackConfig, stackConfigSchema } from "./settings";
 import { defaultSlurmImage } from "./slurmImage";
 
@@ -17,8 +17,13 @@ export interface ParseOptions {
      * (the pure parse); `config/index.ts` passes `readableFile` of `config/files.ts`.
      */
     readonly readableFile?: (path: string) => string | undefined;
-    /** The static stack's image when `slurm.image` is not set. Default `defaultSlurmImage()`. */
-    readonly defaultSlurmImage?: () => string;
+    /** The static stack's image when `slurm.image` is not set, for an engine. Default `defaultSlurmImage`. */
+    readonly defaultSlurmImage?: (engine: ContainerEngine) => string;
+    /**
+     * The environment `npm run up` (or the program) runs in: its `KIND_EXPERIMENTAL_PROVIDER` is the default of
+     * `cluster.engine`, as for kind. Default none (so docker): `config/index.ts` and the scripts pass theirs.
+     */
+    readonly env?: Readonly<Record<string, string | undefined>>;
 }
 
 /**
@@ -50,7 +55,10 @@ export function parseStackConfig(raw: Record<string, unknown>, options: ParseOpt
         }
     }
     const settings = parsed as Partial<ParsedSettings>;
-    problems.push(...crossChecks(settings));
+    const engine = defaultEngine(options.env ?? {});
+    // The environment's engine matters only to a Kind stack that does not name its own.
+    if (settings.cluster?.type === "kind" && settings.cluster.engine === undefined) problems.push(...engine.problems);
+    problems.push(...crossChecks(settings, { defaultEngine: engine.engine }));
     const cluster = settings.cluster;
     if (cluster?.type === "existing" && cluster.kubeconfigPath !== undefined && options.readableFile) {
         // The schema has refused kubeconfig contents already, so this is a path and may be shown.
@@ -59,6 +67,7 @@ export function parseStackConfig(raw: Record<string, unknown>, options: ParseOpt
     }
     if (problems.length > 0) throw new ConfigError(problems);
     return resolveStackConfig(settings as ParsedSettings, {
-        defaultSlurmImage: options.defaultSlurmImage ?? (() => defaultSlurmImage()),
+        defaultSlurmImage: options.defaultSlurmImage ?? ((e) => defaultSlurmImage(undefined, e)),
+        defaultEngine: engine.engine,
     });
 }

@@ -1,8 +1,9 @@
 /**
- * The defaults that depend on other settings, filled in once the settings and their cross-checks have passed:
- * which partition is the default, each tenant's port and server, and the Slurm image.
+ * The defaults that depend on other settings or on the environment, filled in once the settings and their
+ * cross-checks have passed: the Kind cluster's engine, which partition is the default, each tenant's port and
+ * server, and the Slurm image.
  */
-import { kubeletNodePort } from "./rules";
+import { CONTAINER_ENGINES, ContainerEngine, containerEngine, isLocalImage, kubeletNodePort, problem } from "./rules";
 import type {
     ParsedSettings,
     PartitionSettings,
@@ -11,11 +12,40 @@ import type {
     TenantSettings,
     VclusterSettings,
 } from "./settings";
+import { ENGINE_VARIABLE } from "./settings";
 
 /** Where the defaults that are not pure come from. */
 export interface ResolveOptions {
-    /** The static stack's image when `slurm.image` is not set: `defaultSlurmImage()` of `config/slurmImage.ts`. */
-    readonly defaultSlurmImage: () => string;
+    /**
+     * The static stack's image when `slurm.image` is not set, for the engine that builds it: `defaultSlurmImage` of
+     * `config/slurmImage.ts`.
+     */
+    readonly defaultSlurmImage: (engine: ContainerEngine) => string;
+    /** The Kind cluster's engine when `cluster.engine` is not set: {@link defaultEngine}'s. */
+    readonly defaultEngine: ContainerEngine;
+}
+
+/**
+ * `cluster.engine`'s default, as kind itself chooses when told: `KIND_EXPERIMENTAL_PROVIDER` of `env` when set,
+ * else docker (not kind's own probing of which engine answers, which would make a Docker that is down turn a stack
+ * into a Podman one). A value this project does not run is a problem, said with the setting that overrides it.
+ */
+export function defaultEngine(env: Readonly<Record<string, string | undefined>>): {
+    engine: ContainerEngine;
+    problems: string[];
+} {
+    const value = env[ENGINE_VARIABLE];
+    if (value === undefined || value === "") return { engine: "docker", problems: [] };
+    if (containerEngine.test(value)) return { engine: value, problems: [] };
+    const allowed =
+        `must be one of ${CONTAINER_ENGINES.join(", ")} when cluster.engine is not set (it is that ` +
+        "setting's default); set cluster.engine, or change or unset the variable";
+    return { engine: "docker", problems: [problem(`${ENGINE_VARIABLE} (environment)`, value, allowed)] };
+}
+
+/** The engine of a Kind cluster setting: its own, else `fallback` (the environment's, {@link defaultEngine}). */
+export function engineOf(cluster: { readonly engine?: ContainerEngine }, fallback: ContainerEngine): ContainerEngine {
+    return cluster.engine ?? fallback;
 }
 
 /** `parsed` with every default resolved. Call only once {@link crossChecks} found nothing. */
@@ -26,7 +56,11 @@ export function resolveStackConfig(parsed: ParsedSettings, options: ResolveOptio
         ...p,
         default: p.default ?? (!anyDefault && i === 0),
     }));
-    const image = slurm.image ?? options.defaultSlurmImage();
+    const resolvedCluster =
+        cluster.type === "kind" ? { ...cluster, engine: engineOf(cluster, options.defaultEngine) } : cluster;
+    // Off Kind nothing builds the image (the cross-checks require slurm.image); the name is Docker's form then.
+    const image =
+        slurm.image ?? options.defaultSlurmImage(resolvedCluster.type === "kind" ? resolvedCluster.engine : "docker");
     const tenants: TenantSettings[] = vcluster.tenants.map((t, i) => {
         const port = t.port ?? vcluster.firstPort + i;
         // The cross-checks made sure a NodePort tenant's default kubelet port exists (falls in the static band).
@@ -41,7 +75,7 @@ export function resolveStackConfig(parsed: ParsedSettings, options: ResolveOptio
         };
     });
     return {
-        cluster,
+        cluster: resolvedCluster,
         slurm: { ...slurm, image, partitions },
         gpuOperator,
         vcluster: { ...vcluster, tenants },
@@ -70,4 +104,17 @@ export function tenantPortMappings(vcluster: Pick<VclusterSettings, "firstPort" 
 export function kindPortMappings(config: Pick<StackConfig, "cluster" | "vcluster">): PortMapping[] {
     if (config.cluster.type !== "kind") return [];
     return [...config.cluster.portMappings, ...tenantPortMappings(config.vcluster)];
+}
+
+/**
+ * The images the Kind provider copies from the engine into every node: the static stack's Slurm image (built here,
+ * or set and present in the engine), and the MariaDB image when it is a local one (`localhost/...`), which no
+ * registry serves. Empty off Kind, where the nodes pull every image.
+ */
+export function kindLoadedImages(config: Pick<StackConfig, "cluster" | "slurm">): string[] {
+    if (config.cluster.type !== "kind") return [];
+    const { mode, image, mariadbImage } = config.slurm;
+    const images = mode === "static" ? [image] : [];
+    if (mode !== "none" && isLocalImage(mariadbImage) && !images.includes(mariadbImage)) images.push(mariadbImage);
+    return images;
 }

@@ -159,13 +159,52 @@ export const slurmClusterName: Rule<string> = rule(
         "(Slurm stores it as a database table prefix)",
 );
 
-const KIND_NODE_IMAGE = /^kindest\/node:v\d+\.\d+\.\d+@sha256:[0-9a-f]{64}$/;
+/** True for a reference to an image that exists only on this machine: `localhost/<name>[:tag]`. */
+export function isLocalImage(reference: string): boolean {
+    return reference.startsWith("localhost/");
+}
 
-/** A Kind node image pinned by digest, so every machine runs the same Kubernetes. */
+const SHA256_DIGEST = /@sha256:[0-9a-f]{64}$/;
+
+/**
+ * A Kind node image that cannot change under the cluster: pinned by a sha256 digest (kindest/node or a mirror's
+ * copy), or a local image (`localhost/<name>:<tag>`, a tag other than latest), which nothing outside this machine
+ * can move under its tag. A tag alone on a registry's image could be pushed over.
+ */
 export const kindNodeImage: Rule<string> = rule(
-    (v) => isString(v) && KIND_NODE_IMAGE.test(v),
-    "must be a kindest/node image pinned by digest, like kindest/node:v1.33.1@sha256:<64 hex digits>",
+    (v) =>
+        imageReference.test(v) &&
+        (SHA256_DIGEST.test(v) || (isLocalImage(v) && (imageTag(v) ?? "latest") !== "latest")),
+    "must be an image pinned by digest, like kindest/node:v1.33.1@sha256:<64 hex digits> (or a mirror's " +
+        "registry.example/kindest/node:v1.33.1@sha256:<64 hex digits>), or a local image localhost/<name>:<tag> " +
+        "with a tag other than latest",
 );
+
+/** The container engines kind can run its nodes with here (kind's `KIND_EXPERIMENTAL_PROVIDER` values). */
+export const CONTAINER_ENGINES = ["docker", "podman"] as const;
+
+/** One of {@link CONTAINER_ENGINES}. */
+export type ContainerEngine = (typeof CONTAINER_ENGINES)[number];
+
+/** How messages name each engine. */
+export const ENGINE_NAMES: Readonly<Record<ContainerEngine, string>> = { docker: "Docker", podman: "Podman" };
+
+/** A container engine kind runs the nodes with. */
+export const containerEngine: Rule<ContainerEngine> = rule(
+    (v) => (CONTAINER_ENGINES as readonly unknown[]).includes(v),
+    `must be one of ${CONTAINER_ENGINES.join(", ")}`,
+);
+
+/**
+ * An image reference that starts with its registry (a first part with a `.` or `:`, or `localhost`). Podman
+ * names a local image `localhost/<name>` and the Kind nodes see it under that name, while Kubernetes reads a
+ * reference without a registry as Docker Hub's: only a full reference means the same image to both.
+ */
+export const fullImageReference: Rule<string> = rule((v) => {
+    if (!imageReference.test(v)) return false;
+    const first = v.split("/")[0];
+    return v.includes("/") && (first === "localhost" || /[.:]/.test(first));
+}, "must name its registry, such as localhost/slurm:1 (an image built with podman) or docker.io/team/slurm:1");
 
 /** An IPv4 or IPv6 address, written as an address (no host name, no brackets, no port). */
 export const ipAddress: Rule<string> = rule(

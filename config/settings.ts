@@ -27,6 +27,12 @@ export const DEFAULT_KIND_NODE_IMAGE =
  */
 export const DEFAULT_SLINKY_HELPER_IMAGE = "docker.io/library/alpine:3.22";
 
+/** MariaDB image of the accounting database (both Slurm modes): the upstream image's 11.8 LTS line. */
+export const DEFAULT_MARIADB_IMAGE = "docker.io/library/mariadb:11.8";
+
+/** Where `cluster.engine` comes from when a stack does not set it: the variable kind itself reads. */
+export const ENGINE_VARIABLE = "KIND_EXPERIMENTAL_PROVIDER";
+
 /** What the settings table shows for a setting besides its description: what it allows and a computed default. */
 export interface SettingMeta {
     /** What is allowed, without the leading `must be`. */
@@ -89,9 +95,18 @@ const kindCluster = strictObject({
     gpuWorkers: whole(0, 100)
         .default(0)
         .describe("How many of the workers get the NVIDIA device mounts (the nvkind way). Default 0."),
+    engine: meta(oneOf(rules.CONTAINER_ENGINES), { defaultText: `$${ENGINE_VARIABLE}, else docker` })
+        .optional()
+        .describe(
+            "Container engine kind runs the nodes with; changing it replaces the cluster. The gpu setup (nvkind) " +
+                `is Docker-only. Default: ${ENGINE_VARIABLE} in the environment of npm run up when set, else docker.`,
+        ),
     nodeImage: text(rules.kindNodeImage)
         .default(DEFAULT_KIND_NODE_IMAGE)
-        .describe("Node image, pinned by digest. Default kindest/node v1.33.1 (kind v0.29.0's)."),
+        .describe(
+            "Node image: pinned by digest (kindest/node or a mirror's copy), or a local localhost/<name>:<tag>, " +
+                "which is loaded from the engine. Default kindest/node v1.33.1 (kind v0.29.0's).",
+        ),
     portMappings: list(portMapping, "port mappings")
         .default([])
         .describe("Host ports of the control-plane node, besides the tenant pool (`vcluster`). Default none."),
@@ -191,6 +206,13 @@ const slurmSetting = strictObject({
             "Slinky mode: image of the chart's helper containers (slurmctld's and slurmd's log file sidecars, the " +
                 "login pods' init container); set it to a mirror's copy. Default docker.io/library/alpine:3.22.",
         ),
+    mariadbImage: text(rules.pinnedImageReference)
+        .default(DEFAULT_MARIADB_IMAGE)
+        .describe(
+            "Image of the accounting database (MariaDB), in both modes; set it to a mirror's copy, or to a local " +
+                "localhost/<name>:<tag>, which the Kind cluster loads into its nodes. Default " +
+                "docker.io/library/mariadb:11.8.",
+        ),
     compute: compute.prefault({}),
     partitions: list(partition, "partitions")
         .min(1, { error: "must name at least one partition" })
@@ -282,8 +304,13 @@ export type ParsedSettings = { [K in SettingName]: z.output<(typeof SETTINGS)[K]
 
 /** A host port published by the Kind control-plane node (kind's `extraPortMappings`); default address 127.0.0.1. */
 export type PortMapping = Frozen<z.output<typeof portMapping>>;
-/** A local Kind cluster (Kubernetes in Docker): name, workers, GPU workers, node image, port mappings. */
-export type KindClusterSettings = Frozen<z.output<typeof kindCluster>>;
+/**
+ * A local Kind cluster (Kubernetes in Docker or Podman): name, engine (resolved: set, or from the environment),
+ * workers, GPU workers, node image, port mappings.
+ */
+export type KindClusterSettings = Frozen<
+    Omit<z.output<typeof kindCluster>, "engine"> & { engine: rules.ContainerEngine }
+>;
 /** A cluster that already exists: kubeconfig path (a readable file) and context, both optional. */
 export type ExistingClusterSettings = Frozen<z.output<typeof existingCluster>>;
 /** Where the lab runs; `type` tells which. */

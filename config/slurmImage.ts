@@ -9,8 +9,9 @@
 import { createHash } from "crypto";
 import * as fs from "fs";
 import * as path from "path";
+import type { ContainerEngine } from "./rules";
 
-/** Repository part of the image name; the image is only ever in the local Docker and the Kind nodes. */
+/** Repository part of the image name; the image is only ever in the local engine and the Kind nodes. */
 export const SLURM_IMAGE_REPOSITORY = "ai-hyperscaler/slurm";
 
 /** Slurm release the image installs (Debian trixie's); the first part of every tag. */
@@ -37,9 +38,14 @@ export function slurmImageTag(contextDir = path.join(REPO_ROOT, SLURM_IMAGE_CONT
     return `${SLURM_VERSION}-${hash.digest("hex").slice(0, 12)}`;
 }
 
-/** The image every static-mode Slurm pod runs unless `slurm.image` says otherwise. */
-export function defaultSlurmImage(contextDir?: string): string {
-    return `${SLURM_IMAGE_REPOSITORY}:${slurmImageTag(contextDir)}`;
+/**
+ * The image every static-mode Slurm pod runs unless `slurm.image` says otherwise. Built by Podman, it is
+ * `localhost/<repository>:<tag>`: Podman stores a local image under that name, the Kind nodes receive it under that
+ * name, so the pods must ask for it by that name (without it, Kubernetes would look on Docker Hub).
+ */
+export function defaultSlurmImage(contextDir?: string, engine: ContainerEngine = "docker"): string {
+    const repository = engine === "podman" ? `localhost/${SLURM_IMAGE_REPOSITORY}` : SLURM_IMAGE_REPOSITORY;
+    return `${repository}:${slurmImageTag(contextDir)}`;
 }
 
 function listFiles(dir: string, prefix = ""): string[] {

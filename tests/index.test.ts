@@ -202,3 +202,29 @@ describe("the program (index.ts) under mocks", () => {
         assert.deepEqual(resources, []);
     });
 });
+
+describe("the program with cluster.engine podman and local images (under mocks)", () => {
+    const DYNAMIC = "pulumi-nodejs:dynamic:Resource";
+    const imageOf = (run: ProgramRun, statefulSet: string) =>
+        run.get("kubernetes:apps/v1:StatefulSet", statefulSet).inputs.spec.template.spec.containers[0].image;
+
+    it("runs kind on Podman and loads the localhost/ Slurm and MariaDB images, which the pods ask for by that name", async () => {
+        const run = await runProgram({
+            cluster: { engine: "podman" },
+            slurm: { mariadbImage: "localhost/mariadb:11.8" },
+        });
+        const kind = run.get(DYNAMIC, "lab");
+        assert.equal(kind.inputs.engine, "podman");
+        const slurmImage = `localhost/${defaultSlurmImage()}`;
+        assert.deepEqual(kind.inputs.images, [slurmImage, "localhost/mariadb:11.8"]);
+        assert.equal(imageOf(run, "slurm-slurmctld"), slurmImage);
+        assert.equal(imageOf(run, "slurm-mariadb"), "localhost/mariadb:11.8");
+    });
+
+    it("lets the nodes pull a mirror's MariaDB image rather than loading it", async () => {
+        const run = await runProgram({ slurm: { mariadbImage: "registry.example/library/mariadb:11.8" } });
+        assert.equal(run.get(DYNAMIC, "lab").inputs.engine, "docker");
+        assert.deepEqual(run.get(DYNAMIC, "lab").inputs.images, [defaultSlurmImage()]);
+        assert.equal(imageOf(run, "slurm-mariadb"), "registry.example/library/mariadb:11.8");
+    });
+});

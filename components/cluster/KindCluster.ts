@@ -1,15 +1,24 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { check, ContainerEngine, containerEngine } from "../../config/rules";
 import { clusterIdentity } from "./identity";
 import { KindConfigArgs, kindClusterShape, kindConfigProblems, renderKindConfig } from "./kindConfig";
 import { KindProviderInputs, kindProvider } from "./kindProvider";
 import { ClusterConnection } from "./types";
 
-/** Settings of a {@link KindCluster}: the kind config's, plus where the kind CLI is. */
+/** Settings of a {@link KindCluster}: the kind config's, plus the engine, where the kind CLI is and what it loads. */
 export interface KindClusterArgs extends KindConfigArgs {
+    /**
+     * The container engine kind runs the nodes with (`KIND_EXPERIMENTAL_PROVIDER`); changing it replaces the
+     * cluster, which then lives in the other engine. Default `docker`.
+     */
+    readonly engine?: ContainerEngine;
     /** The kind binary: a name looked up on PATH, or a path. Default `kind`. */
     readonly kindPath?: string;
-    /** Images in the local Docker to load into the nodes (the Slurm image, which no registry serves). Default none. */
+    /**
+     * Images in the engine's local store to load into every node (the Slurm image, a `localhost/` MariaDB image:
+     * what no registry serves). Default none.
+     */
     readonly images?: readonly string[];
 }
 
@@ -25,8 +34,9 @@ class KindClusterResource extends pulumi.dynamic.Resource {
 }
 
 /**
- * A local Kubernetes cluster in Docker (kind): one control-plane node that publishes the port mappings, and
- * worker nodes of which the first `gpuWorkers` see the host's GPUs. Needs the kind CLI and a running Docker.
+ * A local Kubernetes cluster in Docker or Podman (kind): one control-plane node that publishes the port mappings,
+ * and worker nodes of which the first `gpuWorkers` see the host's GPUs (Docker only). Needs the kind CLI and a
+ * working engine.
  */
 export class KindCluster extends pulumi.ComponentResource implements ClusterConnection {
     /** The kind cluster's name. */
@@ -51,6 +61,7 @@ export class KindCluster extends pulumi.ComponentResource implements ClusterConn
             name,
             {
                 clusterName: args.clusterName,
+                engine: args.engine ?? "docker",
                 configYaml: renderKindConfig(args),
                 nodeImage: args.nodeImage,
                 kindPath,
@@ -79,6 +90,7 @@ export class KindCluster extends pulumi.ComponentResource implements ClusterConn
 
 function validate(name: string, args: KindClusterArgs): void {
     const problems = kindConfigProblems(args);
+    if (args.engine !== undefined) problems.push(...check("engine", args.engine, containerEngine));
     if (args.kindPath !== undefined && (typeof args.kindPath !== "string" || args.kindPath.trim() === "")) {
         problems.push(
             `kindPath = ${JSON.stringify(args.kindPath)}: must be the kind binary's name on PATH or its path`,

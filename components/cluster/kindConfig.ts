@@ -5,7 +5,7 @@
  * decide whether the cluster must be replaced, so the same settings must always give the same bytes.
  */
 import { stringify } from "yaml";
-import { check, dnsLabel, imageReference } from "../../config/rules";
+import { check, dnsLabel, kindNodeImage } from "../../config/rules";
 import type { PortMapping } from "../../config/schema";
 
 /** What the kind config is made from. */
@@ -16,7 +16,10 @@ export interface KindConfigArgs {
     readonly workers: number;
     /** How many of the workers (the first ones) get the NVIDIA device mount. Required; 0 to `workers`. */
     readonly gpuWorkers: number;
-    /** Image of every node, pinned by digest (`kindest/node:vX.Y.Z@sha256:...`). Required. */
+    /**
+     * Image of every node: pinned by digest (`kindest/node:vX.Y.Z@sha256:...`, or a mirror's copy), or a local
+     * `localhost/<name>:<tag>` (see `kindNodeImage` in config/rules.ts). Required.
+     */
     readonly nodeImage: string;
     /** Host ports published by the control-plane node, in order. Required; may be empty. */
     readonly portMappings: readonly PortMapping[];
@@ -34,7 +37,6 @@ export const GPU_DEVICES_MOUNT = {
 
 const MAX_CLUSTER_NAME_LENGTH = 32;
 const MAX_WORKERS = 100;
-const PINNED_DIGEST = /@sha256:[0-9a-f]{64}$/;
 const PROTOCOLS: readonly string[] = ["TCP", "UDP", "SCTP"];
 
 /**
@@ -53,14 +55,8 @@ export function kindConfigProblems(args: KindConfigArgs): string[] {
     if (!isWholeNumber(args.gpuWorkers, 0, maxGpuWorkers)) {
         say("gpuWorkers", args.gpuWorkers, `must be a whole number from 0 to workers (${show(args.workers)})`);
     }
-    // A reference by the shared grammar, and pinned: a node image that moves under its tag changes the cluster.
-    if (!imageReference.test(args.nodeImage) || !PINNED_DIGEST.test(args.nodeImage)) {
-        say(
-            "nodeImage",
-            args.nodeImage,
-            "must be an image pinned by digest, like kindest/node:v1.33.1@sha256:<64 hex digits>",
-        );
-    }
+    // Pinned: a node image that moves under its tag changes the cluster.
+    problems.push(...check("nodeImage", args.nodeImage, kindNodeImage));
     if (!Array.isArray(args.portMappings)) {
         say("portMappings", args.portMappings, "must be a list of port mappings");
     } else {

@@ -8,6 +8,7 @@
  * import below is for types only.
  */
 import type * as pulumi from "@pulumi/pulumi";
+import type { ContainerEngine } from "../../config/rules";
 import type { KindClusterShape } from "./kindConfig";
 
 /** Inputs of the dynamic resource: everything the provider needs to create, compare and delete a cluster. */
@@ -18,16 +19,24 @@ export interface KindProviderInputs {
     readonly configYaml: string;
     /** The node image (also inside `configYaml`); kept apart so a diff can name it. Required. */
     readonly nodeImage: string;
+    /**
+     * The engine kind runs the nodes with: every kind call gets `KIND_EXPERIMENTAL_PROVIDER=<engine>`, and the
+     * engine's own CLI reads the nodes and saves the images. A change replaces the cluster. Default `docker` (also
+     * for state recorded before this input existed).
+     */
+    readonly engine?: ContainerEngine;
     /** The kind binary: a name looked up on PATH, or a path. Default `kind`. */
     readonly kindPath?: string;
     /**
-     * Images in the local Docker to copy into every node (`kind load docker-image`) after create, and again
-     * whenever this list changes, so pods can use images no registry serves. Default none.
+     * Images in the engine's local store to copy into every node after create, and again whenever this list
+     * changes, so pods can use images no registry serves: `kind load docker-image` with Docker; with Podman (which
+     * that command cannot read: it runs `docker save`), `podman save` into a temporary archive and
+     * `kind load image-archive`. Default none.
      */
     readonly images?: readonly string[];
     /**
      * Node containers and published ports a cluster of these settings has (`kindClusterShape`), compared with
-     * Docker's view of a cluster of the same name that exists already. Default: no existing cluster is adopted.
+     * the engine's view of a cluster of the same name that exists already. Default: no existing cluster is adopted.
      */
     readonly shape?: KindClusterShape;
 }
@@ -38,15 +47,17 @@ export interface KindProviderOutputs extends KindProviderInputs {
     readonly kubeconfig: string;
 }
 
-/** Inputs whose change means a different cluster: kind cannot change a running cluster's nodes or name. */
+/**
+ * Inputs whose change means a different cluster: kind cannot change a running cluster's nodes or name (the engine,
+ * compared with its default, is one more: a cluster in another engine is another cluster).
+ */
 const REPLACING_PROPERTIES = ["clusterName", "configYaml", "nodeImage"] as const;
 
 /** The provider; hand it to a `pulumi.dynamic.Resource`. */
 export const kindProvider: pulumi.dynamic.ResourceProvider<KindProviderInputs, KindProviderOutputs> = {
     async create(inputs) {
-        const kindPath = kindBinary(inputs);
         let kubeconfig: string;
-        if ((await listClusters(kindPath)).includes(inputs.clusterName)) {
+        if ((await listClusters(inputs)).includes(inputs.clusterName)) {
             // `kind create` would fail on the name; a cluster made from the same settings (an earlier run whose
             // state was lost) is adopted, anything else is the user's and stays untouched.
             const differences = await shapeDifferences(inputs);
@@ -58,7 +69,7 @@ export const kindProvider: pulumi.dynamic.ResourceProvider<KindProviderInputs, K
                         "or choose another cluster.name, then run up again",
                 );
             }
-            kubeconfig = await runKind(kindPath, ["get", "kubeconfig", "--name", inputs.clusterName]);
+            kubeconfig = await runKind(inputs, ["get", "kubeconfig", "--name", inputs.clusterName]);
         } else {
             kubeconfig = await createCluster(inputs);
         }
@@ -80,17 +91,17 @@ export const kindProvider: pulumi.dynamic.ResourceProvider<KindProviderInputs, K
     },
 
     async read(id, props) {
-        const kindPath = kindBinary(props);
-        if (!(await listClusters(kindPath)).includes(id)) {
+        if (!(await listClusters(props)).includes(id)) {
             // No id tells the engine the cluster is gone (deleted outside Pulumi): refresh drops it from state.
             return {};
         }
-        const kubeconfig = await runKind(kindPath, ["get", "kubeconfig", "--name", id]);
+        const kubeconfig = await runKind(props, ["get", "kubeconfig", "--name", id]);
         return { id, props: { ...(props as KindProviderOutputs), clusterName: id, kubeconfig } };
     },
 
     async diff(_id, olds, news) {
-        const replaces = REPLACING_PROPERTIES.filter((key) => olds[key] !== news[key]);
+        const replaces: string[] = REPLACING_PROPERTIES.filter((key) => olds[key] !== news[key]);
+        if (engineOf(olds) !== engineOf(news)) replaces.push("engine");
         const kindPathChanged = kindBinary(olds) !== kindBinary(news);
         const imagesChanged = JSON.stringify(olds.images ?? []) !== JSON.stringify(news.images ?? []);
         return {
@@ -108,11 +119,10 @@ export const kindProvider: pulumi.dynamic.ResourceProvider<KindProviderInputs, K
     },
 
     async delete(id, props) {
-        const kindPath = kindBinary(props);
-        if (!(await listClusters(kindPath)).includes(id)) {
+        if (!(await listClusters(props)).includes(id)) {
             return; // Already deleted outside Pulumi: the goal is reached.
         }
-        await runKind(kindPath, ["delete", "cluster", "--name", id]);
+        await runKind(props, ["delete", "cluster", "--name", id]);
     },
 };
 
@@ -137,7 +147,7 @@ async function createCluster(inputs: KindProviderInputs): Promise<string> {
             "--kubeconfig",
             kubeconfigFile,
         ];
-        await runKind(kindBinary(inputs), args);
+        await runKind(inputs, args);
         return fs.readFileSync(kubeconfigFile, "utf8");
     } finally {
         fs.rmSync(dir, { recursive: true, force: true });
@@ -146,20 +156,23 @@ async function createCluster(inputs: KindProviderInputs): Promise<string> {
 
 /**
  * How the existing cluster's node containers (kind labels them `io.x-k8s.kind.cluster=<name>` and
- * `io.x-k8s.kind.role`) differ from `inputs.shape` and `inputs.nodeImage`; empty when they match. It reads
- * `docker inspect`, not `docker ps`: ps shortens the image (a digest is dropped) and merges consecutive published
- * ports into ranges (`127.0.0.1:31443-31447->31443-31447/tcp`), while inspect keeps the image as the container was
- * created with (`Config.Image`) and one binding per port (`HostConfig.PortBindings`). Which workers see GPUs (a
- * mount) is not compared.
+ * `io.x-k8s.kind.role`) differ from `inputs.shape` and `inputs.nodeImage`; empty when they match. It asks the
+ * cluster's engine (`docker` or `podman`, the same commands) for `inspect`, not `ps`: ps shortens the image (a digest
+ * is dropped) and merges consecutive published ports into ranges (`127.0.0.1:31443-31447->31443-31447/tcp`), while
+ * inspect keeps the image the container was created from and one binding per port (`HostConfig.PortBindings`).
+ * kind on Podman creates the nodes from `<registry>/<name>@sha256:<digest>` (the tag dropped), so a node whose
+ * image has the same digest matches. Which workers see GPUs (a mount) is not compared.
  */
 export async function shapeDifferences(inputs: KindProviderInputs): Promise<string[]> {
     if (!inputs.shape) return ["these settings do not say what the cluster should look like"];
-    const listed = await runDocker(["ps", "-aq", "--filter", `label=io.x-k8s.kind.cluster=${inputs.clusterName}`]);
+    const engine = engineOf(inputs);
+    const filter = `label=io.x-k8s.kind.cluster=${inputs.clusterName}`;
+    const listed = await runEngine(engine, ["ps", "-aq", "--filter", filter]);
     const ids = listed
         .split("\n")
         .map((line) => line.trim())
         .filter(Boolean);
-    const nodes = ids.length === 0 ? [] : nodesOf(await runDocker(["inspect", ...ids]));
+    const nodes = ids.length === 0 ? [] : nodesOf(await runEngine(engine, ["inspect", ...ids]));
     const differences: string[] = [];
     const controlPlanes = nodes.filter((n) => n.role === "control-plane");
     const workers = nodes.filter((n) => n.role === "worker").length;
@@ -181,12 +194,15 @@ export async function shapeDifferences(inputs: KindProviderInputs): Promise<stri
 }
 
 /**
- * The node containers of a `docker inspect` answer: name, kind role, image, and each published port as
- * `hostIp:hostPort->containerPort/protocol` (IPv6 hosts in brackets), the form of `KindClusterShape`.
+ * The node containers of a `docker inspect` or `podman inspect` answer: name, kind role, image, and each published
+ * port as `hostIp:hostPort->containerPort/protocol` (IPv6 hosts in brackets), the form of `KindClusterShape`.
+ * Docker records the image as given in `Config.Image`; Podman in `ImageName` (its `Config.Image` too, in 4.3, but
+ * `ImageName` is the field its own tools read). Both keep `HostConfig.PortBindings` as one binding per port.
  */
 function nodesOf(inspectJson: string): { name: string; role: string; image: string; ports: string[] }[] {
     interface Inspected {
         Name?: string;
+        ImageName?: string;
         Config?: { Image?: string; Labels?: Record<string, string> | null };
         HostConfig?: { PortBindings?: Record<string, { HostIp?: string; HostPort?: string }[] | null> | null };
     }
@@ -201,19 +217,19 @@ function nodesOf(inspectJson: string): { name: string; role: string; image: stri
         return {
             name: (c.Name ?? "").replace(/^\//, ""),
             role: c.Config?.Labels?.["io.x-k8s.kind.role"] ?? "",
-            image: c.Config?.Image ?? "",
+            image: c.ImageName || c.Config?.Image || "",
             ports,
         };
     });
 }
 
-/** Runs the docker CLI (kind's own engine); resolves to its stdout. */
-function runDocker(args: readonly string[]): Promise<string> {
+/** Runs the engine's CLI (`docker` or `podman`); resolves to its stdout. */
+function runEngine(engine: ContainerEngine, args: readonly string[]): Promise<string> {
     const { execFile } = require("child_process") as typeof import("child_process");
     return new Promise((resolve, reject) => {
-        execFile("docker", [...args], (error, stdout, stderr) => {
+        execFile(engine, [...args], { maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) => {
             if (error) {
-                reject(new Error(`\`docker ${args.join(" ")}\` failed: ${String(stderr).trim() || error.message}`));
+                reject(new Error(`\`${engine} ${args.join(" ")}\` failed: ${String(stderr).trim() || error.message}`));
             } else {
                 resolve(String(stdout));
             }
@@ -225,9 +241,14 @@ function kindBinary(props: Partial<KindProviderInputs> | undefined): string {
     return props?.kindPath || "kind";
 }
 
+function engineOf(props: Partial<KindProviderInputs> | undefined): ContainerEngine {
+    return props?.engine ?? "docker";
+}
+
 function outputsOf(inputs: KindProviderInputs, kubeconfig: string): KindProviderOutputs {
     return {
         clusterName: inputs.clusterName,
+        engine: engineOf(inputs),
         configYaml: inputs.configYaml,
         nodeImage: inputs.nodeImage,
         kindPath: kindBinary(inputs),
@@ -240,37 +261,72 @@ function outputsOf(inputs: KindProviderInputs, kubeconfig: string): KindProvider
 async function loadImages(inputs: KindProviderInputs): Promise<void> {
     const images = inputs.images ?? [];
     if (images.length === 0) return;
+    const engine = engineOf(inputs);
     try {
-        await runKind(kindBinary(inputs), ["load", "docker-image", ...images, "--name", inputs.clusterName]);
+        if (engine === "podman") {
+            await loadFromPodman(inputs, images);
+        } else {
+            await runKind(inputs, ["load", "docker-image", ...images, "--name", inputs.clusterName]);
+        }
     } catch (error) {
         const said = (error as Error).message;
-        // When kind names a missing image, give the exact command that builds it; other failures speak for themselves.
-        const missing = /image: "([^"]+)" not present locally/.exec(said)?.[1];
+        // When the engine names a missing image, give the exact command that builds it; other failures speak for
+        // themselves.
+        const missing =
+            /image: "([^"]+)" not present locally/.exec(said)?.[1] ?? /Error: (\S+): image not known/.exec(said)?.[1];
         if (missing === undefined) throw error;
+        const store = engine === "podman" ? "Podman" : "Docker";
         throw new Error(
-            `${said}\nEvery image in \`images\` must be in the local Docker first; the Slurm image is built with ` +
-                `\`docker build -t ${missing} containers/images/slurm-base/Docker\` (npm run up does it for you).`,
+            `${said}\nEvery image in \`images\` must be in the local ${store} first; the Slurm image is built with ` +
+                `\`${engine} build -t ${missing} containers/images/slurm-base/Docker\` (npm run up does it for you).`,
         );
     }
 }
 
-async function listClusters(kindPath: string): Promise<string[]> {
+/**
+ * `kind load docker-image` runs `docker save`, so with Podman the images go through an archive: one
+ * docker-archive holding them all (`-m`: without it podman saves the first image under every name given), loaded
+ * by `kind load image-archive`, and removed whatever happens. The nodes' containerd keeps each image under the name
+ * Podman gave it (`localhost/<name>:<tag>` for a local build), the name the pods must use.
+ */
+async function loadFromPodman(inputs: KindProviderInputs, images: readonly string[]): Promise<void> {
+    const fs = require("fs") as typeof import("fs");
+    const os = require("os") as typeof import("os");
+    const path = require("path") as typeof import("path");
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "kind-images-"));
+    try {
+        const archive = path.join(dir, "images.tar");
+        await runEngine("podman", ["save", "-m", "--format", "docker-archive", "-o", archive, ...images]);
+        await runKind(inputs, ["load", "image-archive", archive, "--name", inputs.clusterName]);
+    } finally {
+        fs.rmSync(dir, { recursive: true, force: true });
+    }
+}
+
+async function listClusters(props: Partial<KindProviderInputs> | undefined): Promise<string[]> {
     // One name a line; with none, kind prints "No kind clusters found." on stderr and nothing here.
-    const stdout = await runKind(kindPath, ["get", "clusters"]);
+    const stdout = await runKind(props, ["get", "clusters"]);
     return stdout
         .split("\n")
         .map((line) => line.trim())
         .filter(Boolean);
 }
 
-/** Runs kind; resolves to its stdout, rejects with an error a person can act on. */
-function runKind(kindPath: string, args: readonly string[]): Promise<string> {
+/**
+ * Runs kind with the engine named in its environment (`KIND_EXPERIMENTAL_PROVIDER`, docker included: left unset,
+ * kind would pick whichever engine answers, and a Docker that is down would hide the cluster); resolves to its
+ * stdout, rejects with an error a person can act on.
+ */
+function runKind(props: Partial<KindProviderInputs> | undefined, args: readonly string[]): Promise<string> {
     const { execFile } = require("child_process") as typeof import("child_process");
+    const kindPath = kindBinary(props);
+    const engine = engineOf(props);
+    const env = { ...process.env, KIND_EXPERIMENTAL_PROVIDER: engine };
     return new Promise((resolve, reject) => {
         // A large buffer: kind's create output is small, but a truncated kubeconfig would be silently wrong.
-        execFile(kindPath, [...args], { maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) => {
+        execFile(kindPath, [...args], { env, maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) => {
             if (error) {
-                reject(kindError(kindPath, args, error, String(stderr)));
+                reject(kindError(kindPath, engine, args, error, String(stderr)));
             } else {
                 resolve(String(stdout));
             }
@@ -280,6 +336,7 @@ function runKind(kindPath: string, args: readonly string[]): Promise<string> {
 
 function kindError(
     kindPath: string,
+    engine: ContainerEngine,
     args: readonly string[],
     error: { code?: string | number | null; message: string },
     stderr: string,
@@ -293,12 +350,17 @@ function kindError(
     }
     const command = `${kindPath} ${args.join(" ")}`;
     const said = stderr.trim() || error.message;
-    // Only the messages of a missing or unreachable engine: kind mentions "docker exec" in unrelated failures too.
-    const dockerUnusable = /docker daemon|docker\.sock|"docker": executable file not found|failed to get docker info/i;
-    if (dockerUnusable.test(said)) {
+    // Only the messages of a missing or unreachable engine: kind names `docker exec` or `podman exec` in unrelated
+    // failures too (a node's kubeadm). Inside the function, like everything the serialized provider reaches.
+    const engineUnusable = {
+        docker: /docker daemon|docker\.sock|"docker": executable file not found|failed to get docker info/i,
+        podman: /"podman": executable file not found|failed to (check podman version|get podman info)|podman\.sock|Cannot connect to Podman/i,
+    };
+    if (engineUnusable[engine].test(said)) {
+        const name = engine === "podman" ? "Podman" : "Docker";
         return new Error(
-            `\`${command}\` failed: Docker is not installed, not running, or not usable by this user; ` +
-                `kind runs every node as a Docker container. kind said:\n${said}`,
+            `\`${command}\` failed: ${name} is not installed, not running, or not usable by this user; ` +
+                `kind runs every node as a ${name} container (cluster.engine ${engine}). kind said:\n${said}`,
         );
     }
     return new Error(`\`${command}\` failed (exit code ${error.code}). kind said:\n${said}`);

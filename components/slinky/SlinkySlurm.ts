@@ -37,7 +37,7 @@ import {
 } from "./values";
 
 /** Arguments of {@link SlinkySlurm}: the stack's `slurm` settings (`mode: slinky`) with their namespace. */
-export interface SlinkySlurmArgs extends Omit<SlurmSettings, "namespace" | "mode" | "image"> {
+export interface SlinkySlurmArgs extends Omit<SlurmSettings, "namespace" | "mode" | "image" | "mariadbImage"> {
     /** The Slurm namespace (created in `slinky` mode). Required. */
     readonly namespace: SlurmNamespace;
     /** MariaDB image of the accounting database. Default {@link DEFAULT_MARIADB_IMAGE}. */

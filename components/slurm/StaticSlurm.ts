@@ -25,7 +25,7 @@ export const STATIC_SLURM_TYPE = "hyperscaler:slurm:StaticSlurm";
 export const PREVIOUS_STATIC_SLURM_TYPE = "hyperscaler:slurm:SlurmCluster";
 
 /** Arguments of {@link StaticSlurm}: the stack's `slurm` settings with their namespace, plus what tests change. */
-export interface StaticSlurmArgs extends Omit<SlurmSettings, "namespace" | "mode"> {
+export interface StaticSlurmArgs extends Omit<SlurmSettings, "namespace" | "mode" | "mariadbImage"> {
     /** The Slurm namespace (created in `static` mode). Required. */
     readonly namespace: SlurmNamespace;
     /** MariaDB image. Default {@link DEFAULT_MARIADB_IMAGE}. */

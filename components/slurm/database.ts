@@ -20,8 +20,8 @@ import {
 } from "./objects";
 import { DATABASE, MARIADB_SECRET_KEYS, MOUNTS, NAMES, PORTS, ROLE_SPECS } from "./topology";
 
-/** MariaDB image: the upstream image's 11.8 LTS line. */
-export const DEFAULT_MARIADB_IMAGE = "docker.io/library/mariadb:11.8";
+/** MariaDB image: the upstream image's 11.8 LTS line; the default of the `slurm.mariadbImage` setting. */
+export { DEFAULT_MARIADB_IMAGE } from "../../config/settings";
 
 /** What the MariaDB objects need. */
 export interface MariadbInput extends ObjectPlacement {

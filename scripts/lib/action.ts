@@ -6,6 +6,8 @@
  * (with refresh), `preview` or `destroy` runs.
  */
 import type { Stack } from "@pulumi/pulumi/automation";
+import { ENGINE_NAMES } from "../../config/rules";
+import { ENGINE_VARIABLE } from "../../config/settings";
 import { parseStackConfig, StackConfig } from "../../config/schema";
 import { pulumiCommand, stackCli } from "../../config/stackCli";
 import { readStackSettings } from "../../config/stackFile";
@@ -55,7 +57,7 @@ export async function runAction(action: Action, stackName: string, tools: Action
     const say = (line: string) => tools.write(`${line}\n`);
     // A bad setting is reported here, before any tool runs or anything is built.
     const settings = readStackSettings(stackName, tools.root);
-    const config = parseStackConfig(settings);
+    const config = parseStackConfig(settings, { env: tools.env });
     const plan = planFor(action, config, settings, tools.root);
 
     // The NVIDIA runtime's config lives elsewhere on a few hosts (and in tests).
@@ -65,7 +67,8 @@ export async function runAction(action: Action, stackName: string, tools: Action
 
     if (plan.image) {
         const outcome = ensureImage(plan.image, tools.run, tools.root, say);
-        if (outcome === "present") say(`${plan.image.image} is in the local Docker already: not building it`);
+        const store = ENGINE_NAMES[plan.image.engine];
+        if (outcome === "present") say(`${plan.image.image} is in the local ${store} already: not building it`);
     }
 
     const gone = action !== "preview" && kindClusterGone(config, tools.run);
@@ -104,11 +107,12 @@ export const DELETE_UNREACHABLE = "PULUMI_K8S_DELETE_UNREACHABLE";
 /**
  * The Kind cluster's name when the stack is on Kind and `kind get clusters` does not list it (deleted outside
  * Pulumi); undefined when it is listed, or when the stack is not on Kind. A failing kind is not "gone": the
- * provider then reports the real problem.
+ * provider then reports the real problem. kind is told the stack's engine, as the Kind provider tells it: kind
+ * lists only the clusters of the engine it runs, so asking another would find the cluster gone.
  */
 export function kindClusterGone(config: StackConfig, run: Runner): string | undefined {
     if (config.cluster.type !== "kind") return undefined;
-    const listed = run("kind", ["get", "clusters"]);
+    const listed = run("kind", ["get", "clusters"], { env: { [ENGINE_VARIABLE]: config.cluster.engine } });
     if (listed.status !== 0) return undefined;
     const names = listed.stdout.split("\n").map((line) => line.trim());
     return names.includes(config.cluster.name) ? undefined : config.cluster.name;

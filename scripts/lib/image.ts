@@ -1,4 +1,8 @@
-/** Makes sure the Slurm image of an `up` is in the local Docker, so the Kind provider can load it into the nodes. */
+/**
+ * Makes sure the Slurm image of an `up` is in the Kind cluster's engine (Docker's or Podman's local images), so the
+ * Kind provider can load it into the nodes.
+ */
+import { ENGINE_NAMES } from "../../config/rules";
 import { Stop } from "./failure";
 import type { ImagePlan } from "./plan";
 import { firstLine, Runner } from "./run";
@@ -7,8 +11,9 @@ import { firstLine, Runner } from "./run";
 export type ImageOutcome = "present" | "built";
 
 /**
- * Looks the image up (`docker image inspect`); when missing, builds it (`docker build -t <image> <context>`,
- * output streamed) if the plan says so, else stops with what to run. A failed build stops the run.
+ * Looks the image up with the plan's engine (`docker image inspect` or `podman image inspect`); when missing,
+ * builds it (`<engine> build -t <image> <context>`, output streamed) if the plan says so, else stops with what to
+ * run. A failed build stops the run.
  */
 export function ensureImage(
     plan: ImagePlan,
@@ -16,14 +21,15 @@ export function ensureImage(
     root: string,
     say: (line: string) => void = console.log,
 ): ImageOutcome {
-    const inspect = run("docker", ["image", "inspect", "--format", "{{.Id}}", plan.image]);
+    const engine = plan.engine;
+    const inspect = run(engine, ["image", "inspect", "--format", "{{.Id}}", plan.image]);
     if (inspect.status === 0) return "present";
-    const build = ["docker", "build", "-t", plan.image, plan.context];
+    const build = [engine, "build", "-t", plan.image, plan.context];
     if (!plan.build) {
-        const missing = firstLine(inspect.stderr) || "docker image inspect failed";
-        const fix = `\`docker pull ${plan.image}\` or \`${build.join(" ")}\``;
+        const missing = firstLine(inspect.stderr) || `${engine} image inspect failed`;
+        const fix = `\`${engine} pull ${plan.image}\` or \`${build.join(" ")}\``;
         throw new Stop([
-            `slurm.image = ${JSON.stringify(plan.image)} is not in the local Docker (${missing}); ` +
+            `slurm.image = ${JSON.stringify(plan.image)} is not in the local ${ENGINE_NAMES[engine]} (${missing}); ` +
                 `kind can only load local images: ${fix}, then run again`,
         ]);
     }

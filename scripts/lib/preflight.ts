@@ -1,9 +1,11 @@
 /**
- * Checks of the host before anything is built or deployed: the Pulumi CLI's version, kind's version, the Docker
- * CLI and a running engine, and for a GPU stack the NVIDIA driver and Docker's GPU set-up (the one nvkind
- * documents). Each problem is one line that says what is wrong and what to do, and points at the README.
+ * Checks of the host before anything is built or deployed: the Pulumi CLI's version, kind's version, the chosen
+ * engine's CLI (Docker's with a running engine, or Podman's), and for a GPU stack the NVIDIA driver and Docker's GPU
+ * set-up (the one nvkind documents). Each problem is one line that says what is wrong and what to do, and points at
+ * the README.
  */
 import * as fs from "fs";
+import type { ContainerEngine } from "../../config/rules";
 import { MINIMUM_PULUMI_CLI_VERSION } from "../../config/settings";
 import { firstLine, Runner, RunResult, runCommand } from "./run";
 
@@ -22,9 +24,15 @@ const SEE = '(README, "Prerequisites")';
 export interface HostNeeds {
     /** kind (a Kind stack that is brought up or destroyed). */
     readonly kind: boolean;
-    /** The Docker CLI and a running engine (kind's nodes, or an image to build or check). */
-    readonly docker: boolean;
-    /** An NVIDIA GPU usable by Kind nodes (a Kind stack with cluster.gpuWorkers > 0 brought up). */
+    /**
+     * The engine whose CLI (and, for Docker, running service) the run needs: kind's nodes, or an image to build or
+     * check. Undefined when none is needed.
+     */
+    readonly engine?: ContainerEngine;
+    /**
+     * An NVIDIA GPU usable by Kind nodes (a Kind stack with cluster.gpuWorkers > 0 brought up); checks Docker too,
+     * the only engine nvkind's set-up works with (the settings refuse a GPU stack on Podman).
+     */
     readonly gpu: boolean;
     /** kubectl (an `up` that waits, with kubectl, for tenants' kubeconfig Secrets or for GPUs on the nodes). */
     readonly kubectl: boolean;
@@ -47,7 +55,8 @@ export function hostProblems(
         needs.kind ? kindProblem(run) : undefined,
         needs.kubectl ? kubectlProblem(run) : undefined,
     ];
-    if (needs.docker || needs.gpu) {
+    if (needs.engine === "podman") problems.push(podmanProblem(run));
+    if (needs.engine === "docker" || needs.gpu) {
         const docker = dockerEngine(run);
         problems.push(docker.problem);
         if (needs.gpu) problems.push(...gpuProblems(run, paths, docker.defaultRuntime));
@@ -78,6 +87,8 @@ function kubectlProblem(run: Runner): string | undefined {
 const PULUMI_INSTALL = "https://www.pulumi.com/docs/iac/download-install/";
 const KIND_INSTALL = "https://kind.sigs.k8s.io/docs/user/quick-start/#installation";
 const DOCKER_INSTALL = "https://docs.docker.com/engine/install/";
+const PODMAN_INSTALL = "https://podman.io/docs/installation";
+const KIND_ROOTLESS = "https://kind.sigs.k8s.io/docs/user/rootless/";
 const VOLUME_MOUNTS = "accept-nvidia-visible-devices-as-volume-mounts";
 const RESTART_DOCKER = "sudo systemctl restart docker";
 
@@ -123,6 +134,19 @@ function dockerEngine(run: Runner): { problem?: string; defaultRuntime?: string 
         return { problem: `${problem} (docker info: ${said(result)}); ${action} ${SEE}` };
     }
     return { defaultRuntime };
+}
+
+function podmanProblem(run: Runner): string | undefined {
+    const result = run("podman", ["info", "--format", "{{.Version.Version}}"]);
+    const other = "or set cluster.engine to docker";
+    if (result.notFound) {
+        return `podman: the podman CLI is not on PATH (cluster.engine podman); install Podman (${PODMAN_INSTALL}), ${other} ${SEE}`;
+    }
+    if (result.status !== 0 || result.stdout.trim() === "") {
+        const action = `make sure \`podman info\` works for this user (kind as non-root: ${KIND_ROOTLESS}), ${other}`;
+        return `podman: podman does not work (podman info: ${said(result)}); ${action} ${SEE}`;
+    }
+    return undefined;
 }
 
 function gpuProblems(run: Runner, paths: HostPaths, defaultRuntime: string | undefined): string[] {

@@ -13,17 +13,24 @@ export interface RunResult {
     readonly notFound: boolean;
 }
 
-/** Runs `command args`; `inherit` streams its output to the user instead of capturing it. */
-export type Runner = (
-    command: string,
-    args: readonly string[],
-    options?: { inherit?: boolean; cwd?: string },
-) => RunResult;
+/** How a command runs, besides its arguments. */
+export interface RunOptions {
+    /** Stream its output to the user instead of capturing it. Default false. */
+    readonly inherit?: boolean;
+    /** Its working directory. Default this process's. */
+    readonly cwd?: string;
+    /** Variables added to this process's environment for it (kind's KIND_EXPERIMENTAL_PROVIDER). Default none. */
+    readonly env?: Readonly<Record<string, string>>;
+}
+
+/** Runs `command args` as `options` say. */
+export type Runner = (command: string, args: readonly string[], options?: RunOptions) => RunResult;
 
 /** The real runner: `spawnSync`, output captured as UTF-8 unless `inherit`. */
 export const runCommand: Runner = (command, args, options = {}) => {
     const result = spawnSync(command, [...args], {
         cwd: options.cwd,
+        env: options.env ? { ...process.env, ...options.env } : undefined,
         encoding: "utf8",
         stdio: options.inherit ? "inherit" : "pipe",
         // `docker build` of the Slurm image prints a lot; the rest print little. Keep the whole output.

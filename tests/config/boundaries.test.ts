@@ -104,7 +104,9 @@ describe("patterns are anchored: a valid prefix followed by garbage is refused",
     const cases: Array<[string, string]> = [
         ["cluster.name", "lab lab"],
         ["cluster.nodeImage", `${DEFAULT_KIND_NODE_IMAGE}x`],
-        ["cluster.nodeImage", `x${DEFAULT_KIND_NODE_IMAGE}`],
+        // Any registry's copy is allowed now, so the garbage in front must break the reference grammar.
+        ["cluster.nodeImage", `-${DEFAULT_KIND_NODE_IMAGE}`],
+        ["cluster.nodeImage", "localhost/kind-node:v1 x"],
         ["slurm.namespace", "slurm-"],
         ["slurm.namespace", "-slurm"],
         ["slurm.clusterName", "lab!"],

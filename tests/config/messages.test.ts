@@ -207,6 +207,7 @@ describe("exact problem lines", () => {
             "name",
             "workers",
             "gpuWorkers",
+            "engine",
             "nodeImage",
             "portMappings",
         ]);

@@ -27,10 +27,12 @@ describe("stack config", () => {
             name: "ai-hyperscaler",
             workers: 2,
             gpuWorkers: 0,
+            engine: "docker",
             nodeImage: DEFAULT_KIND_NODE_IMAGE,
             portMappings: [],
         });
         assert.equal(config.slurm.mode, "static");
+        assert.equal(config.slurm.mariadbImage, "docker.io/library/mariadb:11.8");
         assert.equal(config.slurm.namespace, "slurm");
         assert.deepEqual(config.slurm.compute, { replicas: 2, maxNodes: 1024, cpus: 1, memoryMiB: 1024, gpus: 0 });
         assert.deepEqual(config.slurm.partitions, [{ name: "batch", default: true }]);

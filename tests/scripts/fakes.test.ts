@@ -191,6 +191,45 @@ describe("fake CLIs (tests/fakes)", () => {
         assert.deepEqual([load.status, load.stderr], [1, 'ERROR: no nodes found for cluster "lab"\n']);
     });
 
+    it("podman save writes a multi-image archive kind load image-archive reads; kind logs its engine", () => {
+        fs.writeFileSync(path.join(state, "podman-images"), "localhost/a:1\nlocalhost/b:2\n");
+        const archive = path.join(state, "images.tar");
+        const save = (...args: string[]) =>
+            run("podman", ["save", ...args, "-o", archive, "localhost/a:1", "localhost/b:2"]);
+        assert.equal(save("--format", "docker-archive").status, 2, "several images without -m are refused");
+        assert.equal(save("-m", "--format", "docker-archive").status, 0);
+        assert.equal(fs.readFileSync(archive, "utf8"), "image localhost/a:1\nimage localhost/b:2\n");
+        const again = save("-m", "--format", "docker-archive");
+        assert.deepEqual(
+            [again.status, again.stderr],
+            [125, "Error: docker-archive doesn't support modifying existing images\n"],
+        );
+        fs.rmSync(archive);
+        const missing = run("podman", ["save", "-m", "-o", archive, "localhost/c:3"]);
+        assert.deepEqual([missing.status, missing.stderr], [125, "Error: localhost/c:3: image not known\n"]);
+
+        fs.mkdirSync(path.join(state, "kind-nodes"), { recursive: true });
+        fs.writeFileSync(path.join(state, "kind-nodes", "lab"), "");
+        save("-m");
+        const load = run("kind", ["load", "image-archive", archive, "--name", "lab"], undefined, {
+            KIND_EXPERIMENTAL_PROVIDER: "podman",
+        });
+        assert.equal(load.status, 0, load.stderr);
+        assert.equal(
+            fs.readFileSync(path.join(state, "kind-loaded"), "utf8"),
+            `load image-archive ${archive} --name lab\nimage localhost/a:1\nimage localhost/b:2\n`,
+        );
+        const none = run("kind", ["load", "image-archive", path.join(state, "none.tar"), "--name", "lab"]);
+        assert.equal(none.status, 1);
+        const env: NodeJS.ProcessEnv = { ...process.env, FAKE_CLI_STATE: state };
+        delete env.KIND_EXPERIMENTAL_PROVIDER;
+        spawnSync(path.join(FAKES, "kind"), ["get", "clusters"], { env });
+        assert.equal(
+            fs.readFileSync(path.join(state, "kind.env"), "utf8"),
+            `podman\n${process.env.KIND_EXPERIMENTAL_PROVIDER || "(unset)"}\n(unset)\n`,
+        );
+    });
+
     it("pulumi prints its version and refuses stack commands without a backend, like the CLI", () => {
         assert.equal(run("pulumi", ["version"], undefined, { FAKE_PULUMI_VERSION: "3.190.1" }).stdout, "v3.190.1\n");
         const home = path.join(state, "home");

@@ -72,6 +72,7 @@ describe("cluster components (Pulumi mocks)", () => {
             const { __provider, ...inputs } = dynamic[0].inputs;
             assert.deepEqual(inputs, {
                 clusterName: "lab",
+                engine: "docker",
                 configYaml: renderKindConfig(ARGS),
                 nodeImage: DEFAULT_KIND_NODE_IMAGE,
                 kindPath: "kind",
@@ -121,6 +122,16 @@ describe("cluster components (Pulumi mocks)", () => {
 
             const children = seen.filter((s) => s.parent === cluster).map((s) => s.type);
             assert.deepEqual(children.sort(), [DYNAMIC, K8S_PROVIDER].sort());
+        });
+
+        it("passes the engine to the provider (docker unless given), and refuses one kind cannot run", async () => {
+            new KindCluster("kind-p", { ...ARGS, engine: "podman" });
+            await settle();
+            assert.equal(ofType(DYNAMIC)[0].inputs.engine, "podman");
+            assert.throws(
+                () => new KindCluster("kind-bad3", { ...ARGS, engine: "lxc" as "podman" }),
+                /KindCluster "kind-bad3" has invalid arguments:\n {2}- engine = "lxc": must be one of docker, podman$/,
+            );
         });
 
         it("passes a custom kindPath to the provider", async () => {

@@ -1,5 +1,5 @@
 /**
- * The fake `kind` and `docker` of tests/fakes first on PATH for the kind provider's tests, with the state
+ * The fake `kind`, `docker` and `podman` of tests/fakes first on PATH for the kind provider's tests, with the state
  * directory they share; see the fakes' headers for what they answer and record.
  */
 import assert from "node:assert/strict";
@@ -30,7 +30,7 @@ export const FAKES = path.resolve(__dirname, "../../fakes");
 /** What the fake kind writes as the kubeconfig of "lab". */
 export const KUBECONFIG_OF_LAB = "apiVersion: v1\nkind: Config\ncurrent-context: kind-lab\n# fake kubeconfig of lab\n";
 /** The provider's outputs for {@link INPUTS}. */
-export const STATE: KindProviderOutputs = { ...INPUTS, images: [], kubeconfig: KUBECONFIG_OF_LAB };
+export const STATE: KindProviderOutputs = { ...INPUTS, engine: "docker", images: [], kubeconfig: KUBECONFIG_OF_LAB };
 
 /** Puts the fakes on PATH around each test (mocha hooks); returns accessors to their state. */
 export function useFakeKind() {
@@ -42,6 +42,7 @@ export function useFakeKind() {
         fs.mkdirSync(bin);
         fs.symlinkSync(path.join(FAKES, "kind"), path.join(bin, "kind"));
         fs.symlinkSync(path.join(FAKES, "docker"), path.join(bin, "docker"));
+        fs.symlinkSync(path.join(FAKES, "podman"), path.join(bin, "podman"));
         process.env.PATH = `${bin}${path.delimiter}${savedEnv.PATH}`;
         process.env.FAKE_CLI_STATE = box.dir;
         fake({});
@@ -61,7 +62,12 @@ export function useFakeKind() {
             .split("\n")
             .map((line) => line.split("\t"));
     };
-    return { box, calls, fake };
+    /** The KIND_EXPERIMENTAL_PROVIDER of every kind call so far, in order (`(unset)` when it had none). */
+    const engines = (): string[] => {
+        const log = path.join(box.dir, "kind.env");
+        return fs.existsSync(log) ? fs.readFileSync(log, "utf8").trimEnd().split("\n") : [];
+    };
+    return { box, calls, engines, fake };
 }
 
 /** How the fake kind behaves: FAKE_KIND_MODE and the extra clusters it lists. */

@@ -143,6 +143,17 @@ describe("renderKindConfig", () => {
             () => renderKindConfig(args({ nodeImage: "kindest/node:v1.33.1" })),
             /nodeImage = "kindest\/node:v1\.33\.1": must be an image pinned by digest/,
         );
+        // The stack setting's rule, written once (config/rules.ts): a mirror's digest and a local tag pass.
+        for (const nodeImage of [
+            `registry.example/kindest/node:v1.33.1@sha256:${"a".repeat(64)}`,
+            "localhost/node:v1",
+        ]) {
+            assert.match(renderKindConfig(args({ nodeImage })), new RegExp(`image: ${nodeImage}\n`));
+        }
+        assert.throws(
+            () => renderKindConfig(args({ nodeImage: "localhost/node" })),
+            /nodeImage = "localhost\/node": must be an image pinned by digest.* or a local image localhost\/<name>:<tag>/,
+        );
         assert.throws(
             () =>
                 renderKindConfig(

@@ -231,6 +231,40 @@ describe("npm run up / preview / destroy: the action", () => {
         assert.deepEqual(calls, []);
     });
 
+    it("runs everything with Podman when KIND_EXPERIMENTAL_PROVIDER says podman, kind told so too", async () => {
+        const podman = { "podman info": ok("4.3.1\n"), "podman image": ok("sha256:1\n") };
+        const env = { KIND_EXPERIMENTAL_PROVIDER: "podman" };
+        const { tools, calls, runOptions, written } = fakeTools(fakeStack().stack, podman, env);
+        await runAction("up", "dev", tools);
+        const image = `localhost/${defaultSlurmImage()}`;
+        assert.deepEqual(calls.slice(0, 6), [
+            ["pulumi", "version"],
+            ["kind", "version"],
+            ["kubectl", "version", "--client"],
+            ["podman", "info", "--format", "{{.Version.Version}}"],
+            ["podman", "image", "inspect", "--format", "{{.Id}}", image],
+            ["kind", "get", "clusters"],
+        ]);
+        assert.deepEqual(runOptions[5], { env: { KIND_EXPERIMENTAL_PROVIDER: "podman" } });
+        assert.ok(!calls.some((c) => c[0] === "docker"), JSON.stringify(calls));
+        assert.ok(written.join("").includes(`${image} is in the local Podman already: not building it\n`));
+        // A Docker stack names its engine to kind as well: left to itself, kind would list another engine's.
+        const docker = fakeTools(fakeStack().stack);
+        await runAction("up", "dev", docker.tools);
+        const listing = docker.calls.findIndex((c) => c[0] === "kind" && c[1] === "get");
+        assert.deepEqual(docker.runOptions[listing], { env: { KIND_EXPERIMENTAL_PROVIDER: "docker" } });
+    });
+
+    it("refuses the gpu stack on Podman before any tool runs, naming cluster.engine", async () => {
+        const { tools, calls } = fakeTools(fakeStack().stack, {}, { KIND_EXPERIMENTAL_PROVIDER: "podman" });
+        await assert.rejects(runAction("up", "gpu", tools), (e: Error) => {
+            assert.match(e.message, /cluster\.engine = "podman": must be docker with cluster\.gpuWorkers = 1/);
+            assert.match(e.message, /nvkind's, which is Docker-only/);
+            return true;
+        });
+        assert.deepEqual(calls, []);
+    });
+
     it("reads the stack's settings and builds the image from the tools' root", async () => {
         const image = "registry.example/slurm:mine";
         fs.writeFileSync(

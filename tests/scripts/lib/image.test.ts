@@ -14,6 +14,7 @@ describe("npm run up / preview / destroy: image", () => {
     });
     afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
     const plan = {
+        engine: "docker" as const,
         image: "ai-hyperscaler/slurm:24.11-0123456789ab",
         build: true,
         context: "containers/images/slurm-base/Docker",
@@ -39,7 +40,7 @@ describe("npm run up / preview / destroy: image", () => {
 
     it("stops without building when an explicit image is missing, saying how to get it", () => {
         const calls: string[][] = [];
-        const mine = { image: "registry.example/slurm:mine", build: false, context: plan.context };
+        const mine = { ...plan, image: "registry.example/slurm:mine", build: false };
         const run = fakeRunner({ "docker image": failed("Error: No such image: registry.example/slurm:mine") }, calls);
         assert.throws(
             () => ensureImage(mine, run, "/repo", quiet),
@@ -62,7 +63,7 @@ describe("npm run up / preview / destroy: image", () => {
         );
     });
     it("says in one line what is missing and the two commands that get it", () => {
-        const mine = { image: "registry.example/slurm:mine", build: false, context: plan.context };
+        const mine = { ...plan, image: "registry.example/slurm:mine", build: false };
         const silent = fakeRunner({ "docker image": failed("") });
         assert.throws(
             () => ensureImage(mine, silent, "/repo", quiet),
@@ -85,6 +86,32 @@ describe("npm run up / preview / destroy: image", () => {
             (e: Stop) =>
                 e.problems[0] ===
                 `\`docker build -t ${plan.image} ${plan.context}\` failed (exit signal); its output is above`,
+        );
+    });
+
+    it("inspects and builds with podman for a Podman stack, naming Podman", () => {
+        const calls: string[][] = [];
+        const podmanPlan = { ...plan, engine: "podman" as const, image: `localhost/${plan.image}` };
+        const run = fakeRunner(
+            { "podman image": failed("Error: inspecting object: image not known"), "podman build": ok() },
+            calls,
+        );
+        assert.equal(ensureImage(podmanPlan, run, "/repo", quiet), "built");
+        assert.deepEqual(calls, [
+            ["podman", "image", "inspect", "--format", "{{.Id}}", podmanPlan.image],
+            ["podman", "build", "-t", podmanPlan.image, plan.context],
+        ]);
+        const mine = { ...podmanPlan, image: "localhost/slurm:mine", build: false };
+        assert.throws(
+            () => ensureImage(mine, run, "/repo", quiet),
+            (e: Stop) => {
+                assert.deepEqual(e.problems, [
+                    'slurm.image = "localhost/slurm:mine" is not in the local Podman (Error: inspecting object: ' +
+                        "image not known); kind can only load local images: `podman pull localhost/slurm:mine` or " +
+                        "`podman build -t localhost/slurm:mine containers/images/slurm-base/Docker`, then run again",
+                ]);
+                return true;
+            },
         );
     });
 });

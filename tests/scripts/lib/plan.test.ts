@@ -16,18 +16,23 @@ describe("npm run up / preview / destroy: plan", () => {
     const dev = parseStackConfig({ cluster: { type: "kind" } });
     it("builds the content-tagged image for up on Kind with static Slurm, and needs kind and Docker", () => {
         assert.deepEqual(planFor("up", dev, {}, ROOT), {
-            needs: { kind: true, docker: true, gpu: false, kubectl: false },
-            image: { image: defaultSlurmImage(), build: true, context: "containers/images/slurm-base/Docker" },
+            needs: { kind: true, engine: "docker" as const, gpu: false, kubectl: false },
+            image: {
+                engine: "docker",
+                image: defaultSlurmImage(),
+                build: true,
+                context: "containers/images/slurm-base/Docker",
+            },
         });
     });
 
     it("preview needs only the Pulumi CLI; destroy needs kind and Docker but no image", () => {
         assert.deepEqual(planFor("preview", dev, {}, ROOT), {
-            needs: { kind: false, docker: false, gpu: false, kubectl: false },
+            needs: { kind: false, gpu: false, kubectl: false },
             image: undefined,
         });
         assert.deepEqual(planFor("destroy", dev, {}, ROOT), {
-            needs: { kind: true, docker: true, gpu: false, kubectl: false },
+            needs: { kind: true, engine: "docker" as const, gpu: false, kubectl: false },
             image: undefined,
         });
     });
@@ -46,7 +51,7 @@ describe("npm run up / preview / destroy: plan", () => {
             slurm: { mode: "static", image: "registry.example/slurm:1" },
         };
         assert.deepEqual(planFor("up", parseStackConfig(existingSettings), existingSettings, ROOT), {
-            needs: { kind: false, docker: false, gpu: false, kubectl: false },
+            needs: { kind: false, gpu: false, kubectl: false },
             image: undefined,
         });
     });
@@ -73,6 +78,7 @@ describe("npm run up / preview / destroy: plan", () => {
     it("never builds an explicit slurm.image: it must be there", () => {
         const settings = { cluster: { type: "kind" }, slurm: { image: "registry.example/slurm:mine" } };
         assert.deepEqual(planFor("up", parseStackConfig(settings), settings, ROOT).image, {
+            engine: "docker",
             image: "registry.example/slurm:mine",
             build: false,
             context: "containers/images/slurm-base/Docker",
@@ -84,5 +90,21 @@ describe("npm run up / preview / destroy: plan", () => {
         for (const settings of [{ slurm: null }, { slurm: "x" }, { slurm: { image: 42 } }, {}]) {
             assert.equal(image(settings), defaultSlurmImage(), JSON.stringify(settings));
         }
+    });
+
+    it("checks and builds with the stack's engine, the Podman image under its localhost/ name", () => {
+        const settings = { cluster: { engine: "podman" } };
+        const plan = planFor("up", parseStackConfig(settings), settings, ROOT);
+        assert.equal(plan.needs.engine, "podman");
+        assert.deepEqual(plan.image, {
+            engine: "podman",
+            image: `localhost/${defaultSlurmImage()}`,
+            build: true,
+            context: "containers/images/slurm-base/Docker",
+        });
+        // Without the setting, the environment's KIND_EXPERIMENTAL_PROVIDER decides, as it does for kind.
+        const fromEnv = parseStackConfig({}, { env: { KIND_EXPERIMENTAL_PROVIDER: "podman" } });
+        assert.equal(planFor("destroy", fromEnv, {}, ROOT).needs.engine, "podman");
+        assert.equal(planFor("preview", fromEnv, {}, ROOT).needs.engine, undefined, "preview runs no engine");
     });
 });

@@ -18,7 +18,7 @@ describe("npm run up / preview / destroy: preflight", () => {
         dir = fs.mkdtempSync(path.join(os.tmpdir(), "stack-lib-"));
     });
     afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
-    const all = { kind: true, docker: true, gpu: true, kubectl: true };
+    const all = { kind: true, engine: "docker" as const, gpu: true, kubectl: true };
     let config: string;
     beforeEach(() => {
         config = path.join(dir, "config.toml");
@@ -77,7 +77,7 @@ describe("npm run up / preview / destroy: preflight", () => {
             ...HEALTHY,
             "kubectl version": { status: null, stdout: "", stderr: "", notFound: true },
         };
-        const needs = { kind: false, docker: false, gpu: false, kubectl: true };
+        const needs = { kind: false, gpu: false, kubectl: true };
         const problems = hostProblems(needs, fakeRunner(missing));
         assert.equal(problems.length, 1);
         assert.match(problems[0], /^kubectl: kubectl is not on PATH; .*install it .*\(README, "Prerequisites"\)$/);
@@ -86,10 +86,7 @@ describe("npm run up / preview / destroy: preflight", () => {
 
     it("asks only for what is needed: the Pulumi CLI alone for a preview", () => {
         const calls: string[][] = [];
-        assert.deepEqual(
-            hostProblems({ kind: false, docker: false, gpu: false, kubectl: false }, fakeRunner(HEALTHY, calls)),
-            [],
-        );
+        assert.deepEqual(hostProblems({ kind: false, gpu: false, kubectl: false }, fakeRunner(HEALTHY, calls)), []);
         assert.deepEqual(calls, [["pulumi", "version"]]);
     });
 
@@ -107,10 +104,7 @@ describe("npm run up / preview / destroy: preflight", () => {
                 "pulumi version": ok(`v${pulumi}\n`),
                 "kind version": ok(`kind ${kind} go1.24 linux/amd64\n`),
             };
-            const problems = hostProblems(
-                { kind: true, docker: false, gpu: false, kubectl: false },
-                fakeRunner(answers),
-            );
+            const problems = hostProblems({ kind: true, gpu: false, kubectl: false }, fakeRunner(answers));
             assert.equal(problems.length === 0, okay, `${pulumi} / ${kind}: ${problems.join("; ")}`);
         }
         assert.equal(compareVersions("3.187.0", "3.187.0"), 0);
@@ -180,7 +174,7 @@ describe("npm run up / preview / destroy: preflight", () => {
             ["accept-nvidia-visible-devices-envvar-when-unprivileged = true\n", false],
         ] as const) {
             fs.writeFileSync(config, text);
-            const problems = hostProblems({ kind: false, docker: false, gpu: true, kubectl: false }, answers, {
+            const problems = hostProblems({ kind: false, gpu: true, kubectl: false }, answers, {
                 nvidiaRuntimeConfig: config,
             });
             assert.equal(problems.length === 0, good, `${JSON.stringify(text)}: ${problems.join("; ")}`);
@@ -313,7 +307,7 @@ describe("npm run up / preview / destroy: preflight", () => {
         });
 
         it("reads the NVIDIA runtime's own config path unless told another", () => {
-            const needs = { kind: false, docker: false, gpu: true, kubectl: false };
+            const needs = { kind: false, gpu: true, kubectl: false };
             const problems = hostProblems(needs, fakeRunner(HEALTHY));
             // This host's own file decides whether there is a problem; any problem names that file.
             for (const problem of problems) assert.ok(problem.startsWith(`gpu: ${NVIDIA_RUNTIME_CONFIG} `), problem);
@@ -325,6 +319,44 @@ describe("npm run up / preview / destroy: preflight", () => {
                 problemsOf({ "pulumi version": ok("v10.0.0\n"), "kind version": ok("kind 0.31.0\n") }),
                 [],
             );
+        });
+    });
+
+    describe("with cluster.engine podman", () => {
+        const podmanNeeds = { kind: true, engine: "podman" as const, gpu: false, kubectl: false };
+
+        it("asks podman info, not docker, and passes a working podman", () => {
+            const calls: string[][] = [];
+            const answers = { ...HEALTHY, "podman info": ok("4.3.1\n") };
+            assert.deepEqual(hostProblems(podmanNeeds, fakeRunner(answers, calls)), []);
+            assert.deepEqual(calls, [
+                ["pulumi", "version"],
+                ["kind", "version"],
+                ["podman", "info", "--format", "{{.Version.Version}}"],
+            ]);
+        });
+
+        it("names a missing podman CLI, and the setting that picks another engine", () => {
+            const problems = hostProblems(podmanNeeds, fakeRunner({ ...HEALTHY, "podman info": notFound }));
+            assert.deepEqual(problems, [
+                "podman: the podman CLI is not on PATH (cluster.engine podman); install Podman " +
+                    '(https://podman.io/docs/installation), or set cluster.engine to docker (README, "Prerequisites")',
+            ]);
+        });
+
+        it("says what podman info said when podman does not work", () => {
+            const broken = {
+                ...HEALTHY,
+                "podman info": failed("Error: could not get runtime: cannot re-exec process", 125),
+            };
+            const problems = hostProblems(podmanNeeds, fakeRunner(broken));
+            assert.equal(problems.length, 1, problems.join("\n"));
+            assert.match(
+                problems[0],
+                /^podman: podman does not work \(podman info: Error: could not get runtime: cannot re-exec process\); make sure `podman info` works for this user \(kind as non-root: https:\/\/kind\.sigs\.k8s\.io\/docs\/user\/rootless\/\), or set cluster\.engine to docker/,
+            );
+            const silent = hostProblems(podmanNeeds, fakeRunner({ ...HEALTHY, "podman info": ok("") }));
+            assert.match(silent[0], /^podman: podman does not work \(podman info: exit 0\)/);
         });
     });
 });

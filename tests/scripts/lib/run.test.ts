@@ -25,6 +25,13 @@ describe("npm run up / preview / destroy: running the host's CLIs", () => {
         assert.equal(fs.realpathSync(result.stdout), fs.realpathSync(dir));
     });
 
+    it("adds the given variables to this process's environment, keeping the rest", () => {
+        const show =
+            "process.stdout.write(`${process.env.KIND_EXPERIMENTAL_PROVIDER}|${process.env.PATH === undefined}`)";
+        const result = runCommand(node, ["-e", show], { env: { KIND_EXPERIMENTAL_PROVIDER: "podman" } });
+        assert.equal(result.stdout, "podman|false");
+    });
+
     it("keeps a long output whole (a docker build's log runs to megabytes)", () => {
         const result = runCommand(node, ["-e", "process.stdout.write('x'.repeat(4 * 1024 * 1024))"]);
         assert.equal(result.status, 0);
