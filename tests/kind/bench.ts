@@ -39,7 +39,7 @@ async function main(): Promise<void> {
             slurm: {
                 mode: "static",
                 image: SLURM_IMAGE,
-                database: { image: MARIADB_IMAGE },
+                mariadbImage: MARIADB_IMAGE,
                 compute: { replicas: 2, cpus: 1, memoryMiB: 1024 },
                 partitions: [{ name: "batch" }],
             },
