@@ -12,12 +12,20 @@ import {
     STATIC_NODE_PORT_BAND,
 } from "./rules";
 import type { ParsedSettings, PortMapping } from "./settings";
+import { slurmPortChecks, userChecks } from "./userChecks";
 
 type Parsed = Partial<ParsedSettings>;
 
 /** Every cross-setting problem of `parsed`, one line each. */
 export function crossChecks(parsed: Parsed): string[] {
-    return [...clusterChecks(parsed), ...slurmChecks(parsed), ...namespaceChecks(parsed), ...tenantChecks(parsed)];
+    return [
+        ...clusterChecks(parsed),
+        ...slurmChecks(parsed),
+        ...(parsed.slurm ? userChecks(parsed.slurm) : []),
+        ...slurmPortChecks(parsed),
+        ...namespaceChecks(parsed),
+        ...tenantChecks(parsed),
+    ];
 }
 
 function clusterChecks({ cluster, slurm, gpuOperator }: Parsed): string[] {

@@ -27,6 +27,11 @@ export function resolveStackConfig(parsed: ParsedSettings, options: ResolveOptio
         default: p.default ?? (!anyDefault && i === 0),
     }));
     const image = slurm.image ?? options.defaultSlurmImage();
+    const users = slurm.users.map((u) => ({ ...u, gid: u.gid ?? u.uid }));
+    // On Kind a NodePort is reachable from the host through the port Kind maps; elsewhere nothing is assumed.
+    const serviceType = cluster.type === "kind" ? ("NodePort" as const) : ("ClusterIP" as const);
+    const login = { ...slurm.login, serviceType: slurm.login.serviceType ?? serviceType };
+    const restApi = { ...slurm.restApi, serviceType: slurm.restApi.serviceType ?? serviceType };
     const tenants: TenantSettings[] = vcluster.tenants.map((t, i) => {
         const port = t.port ?? vcluster.firstPort + i;
         // The cross-checks made sure a NodePort tenant's default kubelet port exists (falls in the static band).
@@ -42,7 +47,7 @@ export function resolveStackConfig(parsed: ParsedSettings, options: ResolveOptio
     });
     return {
         cluster,
-        slurm: { ...slurm, image, partitions },
+        slurm: { ...slurm, image, partitions, users, login, restApi },
         gpuOperator,
         vcluster: { ...vcluster, tenants },
     };
