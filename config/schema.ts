@@ -7,4 +7,4 @@ export * from "./settings";
 export { ConfigError } from "./errors";
 export { parseStackConfig } from "./parse";
 export type { ParseOptions } from "./parse";
-export { kindPortMappings, tenantPortMappings } from "./resolve";
+export { kindPortMappings, slurmPortMappings, tenantPortMappings } from "./resolve";

@@ -3,7 +3,7 @@
  * message naming the setting, the value and what is allowed; good input accepted and resolved.
  */
 import { strict as assert } from "node:assert";
-import { parseStackConfig } from "../../config/schema";
+import { parseStackConfig, slurmPortMappings } from "../../config/schema";
 import { sshPublicKeyProblem } from "../../config/userRules";
 import { assertAccepted, assertRefused, problemsOf } from "./helpers";
 import { KEYS } from "./sshKeys";
@@ -223,13 +223,21 @@ describe("slurm.users and slurm.groups", () => {
     });
 
     describe("the static stack's SSH and REST ports", () => {
-        it("default 30084 and 30085, NodePort on Kind and ClusterIP on an existing cluster", () => {
+        it("default 30084 and 30085, NodePort on Kind and ClusterIP on an existing cluster, mapped on Kind", () => {
             const kind = parseStackConfig({});
             assert.deepEqual(kind.slurm.login, { port: 30084, serviceType: "NodePort" });
             assert.deepEqual(kind.slurm.restApi, { port: 30085, serviceType: "NodePort" });
+            assert.deepEqual(
+                slurmPortMappings(kind.slurm).map((m) => [m.hostPort, m.containerPort, m.listenAddress]),
+                [
+                    [30084, 30084, "127.0.0.1"],
+                    [30085, 30085, "127.0.0.1"],
+                ],
+            );
             const existing = parseStackConfig({ cluster: { type: "existing" }, slurm: { image: "r.example/slurm:1" } });
             assert.equal(existing.slurm.login.serviceType, "ClusterIP");
             assert.equal(existing.slurm.restApi.serviceType, "ClusterIP");
+            assert.deepEqual(slurmPortMappings(parseStackConfig({ slurm: { mode: "none" } }).slurm), []);
         });
 
         it("a service type given is kept", () => {
