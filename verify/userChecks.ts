@@ -28,13 +28,16 @@ export const USER_TIMEOUTS_MS = { ssh: 30_000, job: 120_000, rest: 30_000 } as c
 
 const said = (r: ExecResult) => (r.stderr.trim() || r.stdout.trim() || `exit ${r.code}`).split("\n").pop()!;
 
-/** `setpriv` to `user` with their groups, home and name, as a login shell of theirs would run. */
+/**
+ * `setpriv` to `user` with their groups, home and name, as a login shell of theirs would run; it enters the home as
+ * the user, since root in the pod cannot (homes are 0700, and it has no CAP_DAC_READ_SEARCH).
+ */
 function asUser(user: string, script: string): string[] {
     return [
         "bash",
         "-c",
-        `cd /home/${user} && exec setpriv --reuid=${user} --regid="$(id -g ${user})" --init-groups ` +
-            `env HOME=/home/${user} USER=${user} LOGNAME=${user} bash -c '${script}'`,
+        `exec setpriv --reuid=${user} --regid="$(id -g ${user})" --init-groups ` +
+            `env HOME=/home/${user} USER=${user} LOGNAME=${user} bash -c 'cd "$HOME" && ${script}'`,
     ];
 }
 

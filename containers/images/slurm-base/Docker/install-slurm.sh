@@ -5,9 +5,9 @@ set -euo pipefail
 
 export DEBIAN_FRONTEND=noninteractive
 
-# Daemons and clients of every role (slurmrestd for the REST API, sshd for the login role, curl to call the API
-# from the login pod), and tini as PID 1 of the compute and login pods (it forwards signals and
-# reaps orphaned processes such as slurmd's finished slurmstepd). The two last packages keep the image small (~136 MB instead of ~268 MB):
+# Daemons and clients of every role (slurmrestd and the auth/jwt plugin for the REST API, sshd for the login
+# role, curl to call the API from the login pod), and tini as PID 1 of the compute and login pods (it forwards
+# signals and reaps orphaned processes such as slurmd's finished slurmstepd). The two last packages keep the image small (~136 MB instead of ~268 MB):
 # - systemd-standalone-sysusers satisfies the plugins' "systemd | systemd-sysusers" dependency without full systemd;
 # - mariadb-client-core gives the dbd pod a `mariadb` client to diagnose its database, without mariadb-client's perl.
 readonly PACKAGES=(
@@ -16,6 +16,7 @@ readonly PACKAGES=(
     slurmdbd
     slurm-client
     slurmrestd
+    slurm-wlm-jwt-plugin
     openssh-server
     curl
     munge
