@@ -13,6 +13,20 @@ type Slurm = ParsedSettings["slurm"];
 export function userChecks(slurm: Slurm): string[] {
     const problems: string[] = [];
     const { users, groups } = slurm;
+    if (slurm.mode !== "static") {
+        // Slinky's images and manifests know nothing of them: say so rather than ignore them.
+        for (const [field, set] of [
+            ["users", users.length > 0],
+            ["groups", groups.length > 0],
+            ["sharedHome", slurm.sharedHome !== undefined],
+        ] as const) {
+            if (set)
+                problems.push(
+                    problem(`slurm.${field}`, slurm[field], `is only for slurm.mode static, not ${slurm.mode}`),
+                );
+        }
+        return problems;
+    }
     const repeated = <T>(values: readonly T[], where: (i: number) => string, what: string) =>
         values.forEach((v, i) => {
             const first = values.indexOf(v);

@@ -85,6 +85,7 @@ const usersVolume: Volume = { name: "users", configMap: { name: NAMES.usersConfi
 const usersMount: VolumeMount = { name: "users", mountPath: MOUNTS.usersDir, readOnly: true };
 /** The JWT key, for slurmctld (it signs `scontrol token`s) and slurmdbd (it checks them); 0400 like the MUNGE key. */
 export const jwtKeyVolume: Volume = { name: "jwt-key", secret: { secretName: NAMES.jwtKeySecret, defaultMode: 0o400 } };
+/** Where the entrypoint finds the JWT key (`jwt.sh`). */
 export const jwtKeyMount: VolumeMount = { name: "jwt-key", mountPath: MOUNTS.jwtKeyDir, readOnly: true };
 /** The shared /home claim's volume and mount, when there is one. */
 export function homeVolumes(input: SlurmRolesInput): { volumes: Volume[]; mounts: VolumeMount[] } {

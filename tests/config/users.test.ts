@@ -211,6 +211,19 @@ describe("slurm.users and slurm.groups", () => {
             });
         }
 
+        it("users, groups or a shared home outside the static stack", () => {
+            assertRefused(
+                withUsers([alice], { mode: "slinky" }),
+                "slurm.users = ",
+                "only for slurm.mode static, not slinky",
+            );
+            assertRefused(
+                { slurm: { mode: "none", sharedHome: "nfs" } },
+                'slurm.sharedHome = "nfs"',
+                "only for slurm.mode static",
+            );
+        });
+
         it("reports every bad user at once", () => {
             const problems = problemsOf(
                 withUsers([

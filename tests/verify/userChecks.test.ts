@@ -6,6 +6,8 @@ import assert from "node:assert/strict";
 import { Clock, runChecks } from "../../verify/checks";
 import { ExecResult, ExecTransport } from "../../verify/transport";
 import { userChecks } from "../../verify/userChecks";
+import { planFromStack } from "../../verify/plan";
+import { parseStackConfig } from "../../config/schema";
 
 const HOST_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIG56HN0psLeP0Tr0xVmP7/TvKpcWbjym8uT7/M2AUFvx";
 const expect = {
@@ -99,5 +101,30 @@ describe("verify: the user checks", () => {
         const script = refused.calls.find((c) => c.join(" ").includes("scontrol token"))!.join(" ");
         assert.match(script, /-o \/tmp\/verify-rest\.json/, "the answer goes to a file, not to the report");
         assert.doesNotMatch(script, /echo "?\$t/, "the token is never echoed");
+    });
+});
+
+describe("verify: which stacks get the user checks", () => {
+    const settings = parseStackConfig({
+        cluster: { type: "existing" },
+        slurm: { image: "r.example/slurm:1", users: [{ name: "alice", uid: 1001 }] },
+    });
+    const plan = (outputs: Record<string, unknown>) => planFromStack(settings, outputs, () => "/dev/null").slurm;
+
+    it("a static stack with users whose outputs have the host key: the first user, the host key after the host", () => {
+        const knownHosts = `[127.0.0.1]:30084 ${HOST_KEY}`;
+        assert.deepEqual(plan({ slurmInfo: { knownHosts } })?.users, {
+            user: "alice",
+            hostKey: HOST_KEY,
+            sshPort: 2222,
+            restUrl: "http://restapi:6820",
+            restVersion: "v0.0.41",
+        });
+    });
+
+    it("none for a stack brought up before this version (no knownHosts output), or without users", () => {
+        assert.equal(plan({ slurmInfo: {} })?.users, undefined);
+        const none = parseStackConfig({ cluster: { type: "existing" }, slurm: { image: "r.example/slurm:1" } });
+        assert.equal(planFromStack(none, { slurmInfo: { knownHosts: "x y z" } }, () => "").slurm?.users, undefined);
     });
 });
