@@ -91,7 +91,11 @@ const slurmNamespace =
         : new SlurmNamespace("slurm", { namespace: config.slurm.namespace, mode: slurmMode }, onCluster);
 const slurm =
     slurmNamespace && slurmMode === "static"
-        ? new StaticSlurm("slurm", { ...config.slurm, namespace: slurmNamespace }, { ...onCluster, ...afterGpus })
+        ? new StaticSlurm(
+              "slurm",
+              { ...config.slurm, namespace: slurmNamespace, onKind: onKind !== undefined },
+              { ...onCluster, ...afterGpus },
+          )
         : slurmNamespace && slurmMode === "slinky"
           ? new SlinkySlurm("slurm", { ...config.slurm, namespace: slurmNamespace }, { ...onCluster, ...afterGpus })
           : undefined;

@@ -16,6 +16,7 @@ import {
 } from "./rules";
 import { ENGINE_VARIABLE } from "./settings";
 import type { ParsedSettings, PortMapping } from "./settings";
+import { slurmPortChecks, userChecks } from "./userChecks";
 
 type Parsed = Partial<ParsedSettings>;
 
@@ -31,6 +32,8 @@ export function crossChecks(parsed: Parsed, options: CrossCheckOptions = {}): st
         ...clusterChecks(parsed),
         ...engineChecks(parsed, options.defaultEngine ?? "docker"),
         ...slurmChecks(parsed),
+        ...(parsed.slurm ? userChecks(parsed.slurm) : []),
+        ...slurmPortChecks(parsed),
         ...namespaceChecks(parsed),
         ...tenantChecks(parsed),
     ];

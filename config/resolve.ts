@@ -61,6 +61,11 @@ export function resolveStackConfig(parsed: ParsedSettings, options: ResolveOptio
     // Off Kind nothing builds the image (the cross-checks require slurm.image); the name is Docker's form then.
     const image =
         slurm.image ?? options.defaultSlurmImage(resolvedCluster.type === "kind" ? resolvedCluster.engine : "docker");
+    const users = slurm.users.map((u) => ({ ...u, gid: u.gid ?? u.uid }));
+    // On Kind a NodePort is reachable from the host through the port Kind maps; elsewhere nothing is assumed.
+    const serviceType = cluster.type === "kind" ? ("NodePort" as const) : ("ClusterIP" as const);
+    const login = { ...slurm.login, serviceType: slurm.login.serviceType ?? serviceType };
+    const restApi = { ...slurm.restApi, serviceType: slurm.restApi.serviceType ?? serviceType };
     const tenants: TenantSettings[] = vcluster.tenants.map((t, i) => {
         const port = t.port ?? vcluster.firstPort + i;
         // The cross-checks made sure a NodePort tenant's default kubelet port exists (falls in the static band).
@@ -76,7 +81,7 @@ export function resolveStackConfig(parsed: ParsedSettings, options: ResolveOptio
     });
     return {
         cluster: resolvedCluster,
-        slurm: { ...slurm, image, partitions },
+        slurm: { ...slurm, image, partitions, users, login, restApi },
         gpuOperator,
         vcluster: { ...vcluster, tenants },
     };
@@ -97,13 +102,29 @@ export function tenantPortMappings(vcluster: Pick<VclusterSettings, "firstPort" 
 }
 
 /**
- * Every host port a stack's Kind cluster publishes, in the kind config's order: `cluster.portMappings`, then the
- * tenant pool ({@link tenantPortMappings}; none with `vcluster.maxTenants` 0). Empty off Kind. Two stacks can run
- * side by side only if no binding of one clashes with one of the other (`hostPortsClash` in rules.ts).
+ * The host ports Kind maps for the static Slurm stack: the login pod's SSH NodePort and slurmrestd's, each to the
+ * same port of the control-plane node, TCP on 127.0.0.1. Mapped whatever the users, so that adding the first user
+ * never replaces the Kind cluster; none in the other modes.
  */
-export function kindPortMappings(config: Pick<StackConfig, "cluster" | "vcluster">): PortMapping[] {
+export function slurmPortMappings(slurm: Pick<StackConfig["slurm"], "mode" | "login" | "restApi">): PortMapping[] {
+    if (slurm.mode !== "static") return [];
+    return [slurm.login.port, slurm.restApi.port].map((port) => ({
+        containerPort: port,
+        hostPort: port,
+        protocol: "TCP" as const,
+        listenAddress: "127.0.0.1",
+    }));
+}
+
+/**
+ * Every host port a stack's Kind cluster publishes, in the kind config's order: `cluster.portMappings`, the
+ * tenant pool ({@link tenantPortMappings}; none with `vcluster.maxTenants` 0), then the static Slurm stack's SSH and
+ * REST ports ({@link slurmPortMappings}). Empty off Kind. Two stacks can run side by side only if no binding of one
+ * clashes with one of the other (`hostPortsClash` in rules.ts).
+ */
+export function kindPortMappings(config: Pick<StackConfig, "cluster" | "vcluster" | "slurm">): PortMapping[] {
     if (config.cluster.type !== "kind") return [];
-    return [...config.cluster.portMappings, ...tenantPortMappings(config.vcluster)];
+    return [...config.cluster.portMappings, ...tenantPortMappings(config.vcluster), ...slurmPortMappings(config.slurm)];
 }
 
 /**

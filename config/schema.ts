@@ -8,4 +8,4 @@ export * from "./settings";
 export { ConfigError } from "./errors";
 export { parseStackConfig } from "./parse";
 export type { ParseOptions } from "./parse";
-export { kindLoadedImages, kindPortMappings, tenantPortMappings } from "./resolve";
+export { kindLoadedImages, kindPortMappings, slurmPortMappings, tenantPortMappings } from "./resolve";

@@ -9,6 +9,7 @@
 import { z } from "zod";
 import * as rules from "./rules";
 import type { Rule } from "./rules";
+import * as userRules from "./userRules";
 
 /** The Pulumi project name: the namespace of every setting (`ai-hyperscaler:slurm`). */
 export const PROJECT = "ai-hyperscaler";
@@ -62,6 +63,13 @@ function whole(min: number, max: number) {
 /** One of `values`. */
 function oneOf<const T extends readonly [string, ...string[]]>(values: T) {
     return meta(z.enum(values, { error: `must be one of ${values.join(", ")}` }), { allowed: values.join(" | ") });
+}
+
+/** A whole-number setting judged by `rule` (a range with words of its own). */
+function wholeBy(rule: Rule<number>) {
+    return meta(z.number({ error: rule.allowed }).refine(rule.test, { error: rule.allowed }), {
+        allowed: allowedText(rule.allowed),
+    });
 }
 
 const flag = () => meta(z.boolean({ error: "must be true or false" }), { allowed: "true | false" });
@@ -180,6 +188,66 @@ const storage = strictObject({
         .describe("StorageClass of every claim. Default: the cluster's default class."),
     stateSizeGiB: whole(1, 10_000).default(1).describe("slurmctld's StateSaveLocation volume, GiB. Default 1."),
     databaseSizeGiB: whole(1, 10_000).default(2).describe("MariaDB's data volume, GiB. Default 2."),
+    homeSizeGiB: whole(1, 10_000).default(10).describe("The shared /home volume (slurm.sharedHome), GiB. Default 10."),
+});
+
+/** One OpenSSH public key line; the message says which part is wrong (type, base64, the key's own type). */
+const sshKey = meta(
+    z.string({ error: userRules.sshPublicKey.allowed }).superRefine((value, ctx) => {
+        const wrong = userRules.sshPublicKeyProblem(value);
+        if (wrong) ctx.addIssue({ code: "custom", message: wrong });
+    }),
+    { allowed: `OpenSSH public key line (${userRules.SSH_KEY_TYPES.join(", ")})` },
+);
+
+const user = strictObject({
+    name: text(userRules.posixName).describe("Login name, the same in every Slurm pod and in accounting. Required."),
+    uid: wholeBy(userRules.userId).describe("User id, the owner of the user's files and jobs. Required."),
+    gid: wholeBy(userRules.userId)
+        .optional()
+        .describe(
+            "Primary group id. Default: the uid; a group named after the user with that id is made unless " +
+                "slurm.groups names one.",
+        ),
+    groups: list(text(userRules.posixName), "group names")
+        .default([])
+        .describe("Further groups (names from slurm.groups or other users' own groups). Default none."),
+    sshAuthorizedKeys: list(sshKey, "OpenSSH public key lines")
+        .default([])
+        .describe("Public keys that may log in as this user over SSH (the login pod). Default none: no SSH login."),
+});
+
+const group = strictObject({
+    name: text(userRules.posixName).describe("Group name. Required."),
+    gid: wholeBy(userRules.userId).describe("Group id. Required."),
+});
+
+const serviceType = () =>
+    meta(oneOf(["ClusterIP", "NodePort", "LoadBalancer"]), { defaultText: "NodePort on Kind, else ClusterIP" })
+        .optional()
+        .describe(
+            "Type of its Service. Default on Kind `NodePort` (its port mapped on the host at 127.0.0.1), " +
+                "on an existing cluster `ClusterIP` (reach it with kubectl port-forward).",
+        );
+
+const login = strictObject({
+    serviceType: serviceType(),
+    port: whole(rules.NODE_PORT_RANGE.min, rules.NODE_PORT_RANGE.max)
+        .default(30084)
+        .describe(
+            "NodePort of the login pod's SSH Service, and on Kind its host port (mapped at cluster creation: " +
+                "changing it replaces the Kind cluster). Default 30084.",
+        ),
+});
+
+const restApi = strictObject({
+    serviceType: serviceType(),
+    port: whole(rules.NODE_PORT_RANGE.min, rules.NODE_PORT_RANGE.max)
+        .default(30085)
+        .describe(
+            "NodePort of slurmrestd's Service, and on Kind its host port (mapped at cluster creation: changing it " +
+                "replaces the Kind cluster). Default 30085.",
+        ),
 });
 
 const slurmSetting = strictObject({
@@ -219,6 +287,23 @@ const slurmSetting = strictObject({
         .default([{ name: "batch" }])
         .describe("Partitions over the compute nodes. Default one partition `batch`, the default one."),
     storage: storage.prefault({}),
+    users: list(user, "users like [{name: alice, uid: 1001}]")
+        .default([])
+        .describe(
+            "Static mode: the lab's users, in every Slurm pod's /etc/passwd (a ConfigMap read at start, no image " +
+                "rebuild), each with a Slurm account association; keys let them in over SSH. Default none.",
+        ),
+    groups: list(group, "groups like [{name: physics, gid: 2000}]")
+        .default([])
+        .describe("Static mode: groups the users may name besides their own. Default none."),
+    sharedHome: text(rules.dnsSubdomain)
+        .optional()
+        .describe(
+            "Static mode: a ReadWriteMany StorageClass; one volume of it (storage.homeSizeGiB) is /home on the " +
+                "login and compute pods. Default: none, each pod has its own /home, made at start.",
+        ),
+    login: login.prefault({}),
+    restApi: restApi.prefault({}),
 });
 
 const gpuOperatorSetting = strictObject({
@@ -321,9 +406,27 @@ export type PartitionSettings = Frozen<Omit<z.output<typeof partition>, "default
 export type ComputeSettings = Frozen<z.output<typeof compute>>;
 /** Persistent volumes of the static Slurm stack. */
 export type SlurmStorageSettings = Frozen<z.output<typeof storage>>;
-/** The Slurm cluster, with `image` resolved (the content-derived default unless set) and partitions resolved. */
+/** A user of the lab, with `gid` resolved (the uid unless set). */
+export type UserSettings = Frozen<Omit<z.output<typeof user>, "gid"> & { gid: number }>;
+/** A group the users may name. */
+export type GroupSettings = Frozen<z.output<typeof group>>;
+/** How a Slurm Service is reached: its type resolved (NodePort on Kind, ClusterIP elsewhere, unless set). */
+export type SlurmServiceSettings = Frozen<{
+    serviceType: NonNullable<z.output<typeof login>["serviceType"]>;
+    port: number;
+}>;
+/**
+ * The Slurm cluster, with `image` resolved (the content-derived default unless set), partitions, users and the
+ * Services' types resolved.
+ */
 export type SlurmSettings = Frozen<
-    Omit<z.output<typeof slurmSetting>, "image" | "partitions"> & { image: string; partitions: PartitionSettings[] }
+    Omit<z.output<typeof slurmSetting>, "image" | "partitions" | "users" | "login" | "restApi"> & {
+        image: string;
+        partitions: PartitionSettings[];
+        users: UserSettings[];
+        login: SlurmServiceSettings;
+        restApi: SlurmServiceSettings;
+    }
 >;
 /** The NVIDIA GPU Operator. */
 export type GpuOperatorSettings = Frozen<z.output<typeof gpuOperatorSetting>>;

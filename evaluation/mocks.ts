@@ -15,6 +15,19 @@ import { PROJECT } from "../config/schema";
 /** Every placeholder for a generated secret contains this text. */
 export const PLACEHOLDER_MARK = "PLACEHOLDER";
 
+/**
+ * True when `text` is or holds a placeholder: the mark itself, or a value made from placeholder bytes whose encoding
+ * hides the mark (the SSH host key: an OpenSSH key file built from the placeholder seed, base64 inside its armor).
+ */
+export function holdsPlaceholder(text: string): boolean {
+    if (text.includes(PLACEHOLDER_MARK)) return true;
+    const body = text
+        .split("\n")
+        .filter((line) => !line.startsWith("-----"))
+        .join("");
+    return /^[A-Za-z0-9+/=]+$/.test(body) && Buffer.from(body, "base64").includes(PLACEHOLDER_MARK);
+}
+
 /** One resource the mocks saw registered or read. */
 export interface RecordedResource {
     /** Pulumi type token, e.g. `kubernetes:apps/v1:StatefulSet`. */

@@ -187,6 +187,20 @@ describe("the program (index.ts) under mocks", () => {
         assert.deepEqual(resources, []);
     });
 
+    it("refuses bad users (a root uid, a key that is not one) before creating anything", async () => {
+        const { error, resources } = await runProgramExpectingError({
+            slurm: {
+                users: [
+                    { name: "alice", uid: 0 },
+                    { name: "bob", uid: 1002, sshAuthorizedKeys: ["ssh-ed25519 bm90IGEga2V5"] },
+                ],
+            },
+        });
+        assert.match(error.message, /slurm\.users\[0\]\.uid = 0: must be a whole number from 1000 to 60000/);
+        assert.match(error.message, /slurm\.users\[1\]\.sshAuthorizedKeys\[0\] = "ssh-ed25519 bm90IGEga2V5"/);
+        assert.deepEqual(resources, []);
+    });
+
     it("refuses a setting it does not know, before creating anything", async () => {
         const { error, resources } = await runProgramExpectingError({ slurmm: { mode: "static" } });
         assert.match(error.message, /slurmm: unknown setting; allowed here: cluster, slurm, gpuOperator, vcluster/);

@@ -4,8 +4,10 @@
  */
 import type { StackConfig } from "../config/schema";
 import { LOGINSET, SLURM_RELEASE_NAME } from "../components/slinky/values";
-import { ROLE_SPECS } from "../components/slurm/topology";
+import { PORTS, ROLE_SPECS } from "../components/slurm/topology";
+import { REST_API_VERSION } from "../components/slurm/userAccess";
 import { Check, Clock, apiCheck, argocdCheck, slurmChecks, systemClock } from "./checks";
+import { UserExpectations, userChecks } from "./userChecks";
 import { CommandRunner, KubectlAccess, kubectlTransport } from "./transport";
 
 /** The settings verify reads: a subset of the stack config (tenants' `argocd` defaults to true). */
@@ -29,6 +31,8 @@ export interface VerifyPlan {
         readonly gpus: number;
         /** Accounting runs. */
         readonly accounting: boolean;
+        /** Static mode with users: what the user checks expect (the first user). Default none: no user checks. */
+        readonly users?: UserExpectations;
     };
     /** One entry per tenant. */
     readonly tenants: readonly { readonly name: string; readonly access: KubectlAccess; readonly argocd: boolean }[];
@@ -72,6 +76,7 @@ export function planFromStack(
                   gpus: settings.slurm.compute.gpus,
                   // Both modes run slurmdbd on the project's MariaDB, so sacct answers in both.
                   accounting: true,
+                  ...userExpectations(settings, outputs),
               };
     const tenantInfo = (outputs.tenantInfo ?? {}) as Record<string, { kubeconfig?: unknown } | undefined>;
     const tenants = settings.vcluster.tenants.map((tenant) => {
@@ -92,6 +97,31 @@ export function planFromStack(
     return { cluster, slurm, tenants, secrets };
 }
 
+/**
+ * The user checks' expectations: static mode with a user, and the login's host key from `slurmInfo.knownHosts`;
+ * none without that output.
+ */
+function userExpectations(
+    settings: VerifySettings,
+    outputs: Readonly<Record<string, unknown>>,
+): { users?: UserExpectations } {
+    const first = settings.slurm.users[0];
+    if (settings.slurm.mode !== "static" || !first) return {};
+    const knownHosts = (outputs.slurmInfo as { knownHosts?: unknown } | undefined)?.knownHosts;
+    // A stack last brought up before this version has no host key output (nor sshd): no user checks until its `up`.
+    if (typeof knownHosts !== "string") return {};
+    return {
+        users: {
+            user: first.name,
+            // `[host]:port ssh-ed25519 AAAA...`: the key is what follows the host.
+            hostKey: knownHosts.split(/\s+/).slice(1).join(" "),
+            sshPort: PORTS.sshd,
+            restUrl: `http://${ROLE_SPECS.restapi.name}:${PORTS.slurmrestd}`,
+            restVersion: REST_API_VERSION,
+        },
+    };
+}
+
 /** The checks of a plan, in report order: the cluster's API first; everything else needs it. */
 export function checksFor(
     plan: VerifyPlan,
@@ -109,6 +139,7 @@ export function checksFor(
             targets: { login: plan.slurm.login },
         });
         checks.push(...slurmChecks(plan.slurm, transport, clock, api));
+        if (plan.slurm.users) checks.push(...userChecks(plan.slurm.users, transport, clock, api));
     }
     for (const tenant of plan.tenants) {
         const tenantApi = `tenant ${tenant.name}: API answers`;

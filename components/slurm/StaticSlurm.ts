@@ -14,9 +14,13 @@ import { networkPolicyObjects } from "./networkPolicies";
 import { KubeObject, labelsFor } from "./objects";
 import { registerObject } from "./register";
 import { renderSlurmdbdConf, slurmConfigMap, slurmdbdConfChecksum } from "./render";
-import { SlurmRolesInput, computeObjects, loginObjects, slurmctldObjects, slurmdbdObjects } from "./roles";
+import { SlurmRolesInput, computeObjects, slurmctldObjects, slurmdbdObjects } from "./roles";
+import { homeClaimObjects, loginObjects, restApiObjects } from "./access";
+import { sshHostKey } from "./sshHostKey";
+import { usersConfigMap } from "./users";
+import { userAccess } from "./userAccess";
 import { SlurmNamespace, slurmNamespaceProblems } from "./SlurmNamespace";
-import { DATABASE, NAMES, PORTS, ROLE_SPECS } from "./topology";
+import { DATABASE, KEY_FILES, NAMES, PORTS, ROLE_SPECS } from "./topology";
 import { legacyAliases } from "./legacyNames";
 
 /** Type token of {@link StaticSlurm}. */
@@ -26,6 +30,8 @@ export const PREVIOUS_STATIC_SLURM_TYPE = "hyperscaler:slurm:SlurmCluster";
 
 /** Arguments of {@link StaticSlurm}: the stack's `slurm` settings with their namespace, plus what tests change. */
 export interface StaticSlurmArgs extends Omit<SlurmSettings, "namespace" | "mode" | "mariadbImage"> {
+    /** Where the lab runs: on Kind the Services' NodePorts are the host's ports at 127.0.0.1. Default false. */
+    readonly onKind?: boolean;
     /** The Slurm namespace (created in `static` mode). Required. */
     readonly namespace: SlurmNamespace;
     /** MariaDB image. Default {@link DEFAULT_MARIADB_IMAGE}. */
@@ -42,6 +48,8 @@ export function staticSlurmObjects(
         ...slurmctldObjects(input),
         ...computeObjects(input),
         ...loginObjects(input),
+        ...restApiObjects(input),
+        ...homeClaimObjects(input),
         ...networkPolicyObjects(input),
     ];
 }
@@ -50,7 +58,7 @@ export function staticSlurmObjects(
 export class StaticSlurm extends pulumi.ComponentResource {
     /** Namespace of every object. */
     public readonly namespace: pulumi.Output<string>;
-    /** Connection info for the stack outputs; holds no secret. */
+    /** Connection info for the stack outputs; holds no secret (the SSH host key's public half only). */
     public readonly connection: pulumi.Output<SlurmConnection>;
 
     constructor(name: string, args: StaticSlurmArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -75,6 +83,11 @@ export class StaticSlurm extends pulumi.ComponentResource {
 
         // 1024 random bytes, far above munged's 32-byte minimum.
         const mungeKey = new random.RandomBytes(`${name}-munge-key`, { length: 1024 }, { parent: this });
+        // The seed of the login's ed25519 host key: kept in state, so the key never changes (known_hosts works).
+        const hostKeySeed = new random.RandomBytes(`${name}-ssh-host-key`, { length: 32 }, { parent: this });
+        const hostKey = hostKeySeed.base64.apply((seed) => sshHostKey(Buffer.from(seed, "base64"), "login"));
+        // 32 random bytes, the HS256 key size Slurm's JWT guide uses.
+        const jwtKey = new random.RandomBytes(`${name}-jwt-key`, { length: 32 }, { parent: this });
         const database = databaseCredentials(name, ns, inNamespace);
         const secret = (secretName: string, role: string, body: Record<string, Record<string, pulumi.Input<string>>>) =>
             new k8s.core.v1.Secret(
@@ -88,9 +101,15 @@ export class StaticSlurm extends pulumi.ComponentResource {
             secret(NAMES.slurmdbdSecret, ROLE_SPECS.slurmdbd.name, {
                 stringData: { "slurmdbd.conf": pulumi.secret(database.password.apply(renderSlurmdbdConf)) },
             }),
+            secret(NAMES.sshHostKeySecret, ROLE_SPECS.login.name, {
+                stringData: { [KEY_FILES.sshHostKey]: pulumi.secret(hostKey.privateKey) },
+            }),
+            secret(NAMES.jwtKeySecret, "jwt", { data: { [KEY_FILES.jwtKey]: pulumi.secret(jwtKey.base64) } }),
         ];
         const config = slurmConfigMap({ namespace: ns }, args);
         registerObject(name, config.object, inNamespace);
+        const users = usersConfigMap({ namespace: ns }, args);
+        registerObject(name, users.object, inNamespace);
 
         // Everything else is created at once: each daemon's entrypoint waits for what it needs (SLURM_WAIT_FOR), so
         // no chain of Pulumi waits is needed, only the namespace (above) and the Secrets their pods mount.
@@ -104,6 +123,13 @@ export class StaticSlurm extends pulumi.ComponentResource {
             databaseSizeGiB: args.storage.databaseSizeGiB,
             slurmConfigChecksum: config.checksum,
             slurmdbdConfigChecksum: slurmdbdConfChecksum(),
+            usersChecksum: users.checksum,
+            sharedHome:
+                args.sharedHome === undefined
+                    ? undefined
+                    : { storageClassName: args.sharedHome, sizeGiB: args.storage.homeSizeGiB },
+            login: args.login,
+            restApi: args.restApi,
         });
         for (const object of objects) {
             // Pods that start before their Secrets exist sit in ContainerCreating; ordering avoids that noise.
@@ -111,7 +137,19 @@ export class StaticSlurm extends pulumi.ComponentResource {
         }
 
         this.namespace = args.namespace.namespace;
-        this.connection = pulumi.output(staticConnection(ns));
+        // The public half of the host key is public: unsecret it, so the known_hosts line can be pasted from outputs.
+        const knownHostKey = pulumi.unsecret(hostKey.publicKey);
+        this.connection = knownHostKey.apply((key) => ({
+            ...staticConnection(ns),
+            ...userAccess({
+                namespace: ns,
+                users: args.users,
+                login: args.login,
+                restApi: args.restApi,
+                onKind: args.onKind ?? false,
+                hostKey: key,
+            }),
+        }));
         this.registerOutputs({ namespace: this.namespace, connection: this.connection });
     }
 }
@@ -132,7 +170,13 @@ export function staticConnection(ns: string): SlurmConnection {
                 `kubectl -n ${ns} exec ${ROLE_SPECS.mariadb.name}-0 --` +
                 ` mariadb -u ${DATABASE.user} -p ${DATABASE.name}`,
         },
-        secretNames: [NAMES.mungeKeySecret, NAMES.mariadbSecret, NAMES.slurmdbdSecret],
+        secretNames: [
+            NAMES.mungeKeySecret,
+            NAMES.mariadbSecret,
+            NAMES.slurmdbdSecret,
+            NAMES.sshHostKeySecret,
+            NAMES.jwtKeySecret,
+        ],
     };
 }
 

@@ -10,8 +10,20 @@ import * as pulumi from "@pulumi/pulumi";
 /** The component's type token before the rename. */
 const PREVIOUS_TYPE = "hyperscaler:slurm:SlurmCluster";
 
+/** Objects added after the rename (users, SSH, REST API, shared /home): they never had an old name. */
+const ADDED_SINCE: ReadonlySet<string> = new Set([
+    "slurm-users",
+    "slurm-ssh-host-key",
+    "slurm-jwt-key",
+    "login-ssh",
+    "restapi",
+    "restapi-ingress",
+    "slurm-home",
+]);
+
 /** The name the previous component gave an object of Pulumi type `type`, or undefined when it kept its name. */
 export function legacyResourceName(type: string, objectName: string, namespace: string): string | undefined {
+    if (ADDED_SINCE.has(objectName)) return undefined;
     switch (type) {
         case "kubernetes:core/v1:Secret":
         case "kubernetes:core/v1:ConfigMap":

@@ -11,19 +11,24 @@ export interface IngressRule {
     readonly from: readonly SlurmRole[];
     /** The only TCP port they may connect to; absent means every port. */
     readonly port?: number;
+    /** A TCP port any source may reach (a Service users connect to from outside). Default none. */
+    readonly openPort?: number;
 }
 
 /**
  * The ingress table. slurmdbd also admits the login pod (`sacct` and `sacctmgr` talk to slurmdbd directly),
  * slurmctld admits slurmdbd (it pushes accounting changes to the controller), and compute/login admit each other
- * and the controller on any port (srun listens on ephemeral ports that slurmstepd connects back to).
+ * and the controller on any port (srun listens on ephemeral ports that slurmstepd connects back to). slurmrestd
+ * talks to slurmctld and slurmdbd; the login pod's sshd and slurmrestd are open to anyone (users reach them through
+ * their Services), since each authenticates its callers itself (keys, JWTs).
  */
 export const INGRESS: Readonly<Record<SlurmRole, IngressRule>> = {
     mariadb: { from: ["slurmdbd"], port: ROLE_SPECS.mariadb.port },
-    slurmdbd: { from: ["slurmctld", "login"], port: ROLE_SPECS.slurmdbd.port },
-    slurmctld: { from: ["compute", "login", "slurmdbd"], port: ROLE_SPECS.slurmctld.port },
+    slurmdbd: { from: ["slurmctld", "login", "restapi"], port: ROLE_SPECS.slurmdbd.port },
+    slurmctld: { from: ["compute", "login", "slurmdbd", "restapi"], port: ROLE_SPECS.slurmctld.port },
     compute: { from: ["slurmctld", "compute", "login"] },
-    login: { from: ["slurmctld", "compute"] },
+    login: { from: ["slurmctld", "compute"], openPort: ROLE_SPECS.login.port },
+    restapi: { from: [], openPort: ROLE_SPECS.restapi.port },
 };
 
 /** The NetworkPolicy `<role>-ingress` of one role, from {@link INGRESS}. */
@@ -37,16 +42,22 @@ export function networkPolicyObject(placement: ObjectPlacement, role: SlurmRole)
             podSelector: { matchLabels: selectorFor(role) },
             policyTypes: ["Ingress"],
             ingress: [
-                {
-                    from: rule.from.map((peer) => ({ podSelector: { matchLabels: selectorFor(peer) } })),
-                    ...(rule.port ? { ports: [{ protocol: "TCP", port: rule.port }] } : {}),
-                },
+                ...(rule.from.length > 0
+                    ? [
+                          {
+                              from: rule.from.map((peer) => ({ podSelector: { matchLabels: selectorFor(peer) } })),
+                              ...(rule.port ? { ports: [{ protocol: "TCP", port: rule.port }] } : {}),
+                          },
+                      ]
+                    : []),
+                // No `from`: every source, on this port only.
+                ...(rule.openPort ? [{ ports: [{ protocol: "TCP", port: rule.openPort }] }] : []),
             ],
         },
     };
 }
 
-/** The five NetworkPolicies, in role order. */
+/** The NetworkPolicies, one per role, in role order. */
 export function networkPolicyObjects(placement: ObjectPlacement): KubeObject[] {
     return (Object.keys(INGRESS) as SlurmRole[]).map((role) => networkPolicyObject(placement, role));
 }

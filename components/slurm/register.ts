@@ -12,6 +12,7 @@ const CLASSES: Readonly<Record<string, KubeResourceClass>> = {
     Namespace: k8s.core.v1.Namespace,
     ConfigMap: k8s.core.v1.ConfigMap,
     Secret: k8s.core.v1.Secret,
+    PersistentVolumeClaim: k8s.core.v1.PersistentVolumeClaim,
     Service: k8s.core.v1.Service,
     StatefulSet: k8s.apps.v1.StatefulSet,
     Deployment: k8s.apps.v1.Deployment,

@@ -16,6 +16,7 @@ import {
     CONTROLLER_HOSTNAME,
     DATABASE,
     DBD_HOSTNAME,
+    JWT_KEY_PATH,
     MOUNTS,
     NAMES,
     PORTS,
@@ -46,14 +47,18 @@ export function renderSlurmConf(input: SlurmConfInput): string {
         "SlurmUser=slurm",
         "AuthType=auth/munge",
         "CredType=cred/munge",
+        // Tokens from `scontrol token` for slurmrestd's callers; only slurmctld and slurmdbd read the key.
+        "AuthAltTypes=auth/jwt",
+        `AuthAltParameters=jwt_key=${JWT_KEY_PATH}`,
         `StateSaveLocation=${MOUNTS.stateSaveLocation}`,
         `SlurmdSpoolDir=${MOUNTS.slurmdSpoolDir}`,
         "SlurmctldPidFile=/run/slurmctld/slurmctld.pid",
         "SlurmdPidFile=/run/slurmd/slurmd.pid",
         "",
         "# Kubernetes confines each pod already; these plugins work in an unprivileged container without cgroups.",
+        "# task/none: no CPU binding, so slurmd needs no SYS_NICE (outside Pod Security baseline) for users' jobs.",
         "ProctrackType=proctrack/linuxproc",
-        "TaskPlugin=task/affinity",
+        "TaskPlugin=task/none",
         "JobAcctGatherType=jobacct_gather/linux",
         "MailProg=/bin/true",
         "# A node that comes back (a restarted pod) returns to service by itself.",
@@ -120,6 +125,9 @@ export function renderSlurmdbdConf(storagePassword: string): string {
     }
     const lines = [
         "AuthType=auth/munge",
+        // slurmrestd's accounting calls carry a JWT, checked here with the same key as slurmctld's.
+        "AuthAltTypes=auth/jwt",
+        `AuthAltParameters=jwt_key=${JWT_KEY_PATH}`,
         // slurmdbd refuses to start unless DbdHost is its own short hostname.
         `DbdHost=${DBD_HOSTNAME}`,
         `DbdPort=${PORTS.slurmdbd}`,

@@ -2,7 +2,7 @@
  * Pure builders of the Slurm roles' Kubernetes objects (slurmdbd, slurmctld, compute, login), each from the role
  * table in `topology.ts`: one name per role for its Service, workload, container, entrypoint role and probe.
  */
-import type { ComputeSettings } from "../../config/schema";
+import type { ComputeSettings, SlurmServiceSettings } from "../../config/schema";
 import {
     Container,
     KubeObject,
@@ -25,6 +25,14 @@ import {
 import { renderNodeConf } from "./render";
 import { MOUNTS, NAMES, PORTS, ROLE_SPECS, SlurmRole, slurmWaitFor } from "./topology";
 
+/** The shared /home: one ReadWriteMany claim mounted on the login and compute pods (`slurm.sharedHome`). */
+export interface SharedHome {
+    /** Its StorageClass, which must offer ReadWriteMany. */
+    readonly storageClassName: string;
+    /** Its size, GiB. */
+    readonly sizeGiB: number;
+}
+
 /** What the Slurm role builders need besides the role table. */
 export interface SlurmRolesInput extends ObjectPlacement {
     /** Image of every Slurm role. */
@@ -37,6 +45,14 @@ export interface SlurmRolesInput extends ObjectPlacement {
     readonly slurmConfigChecksum: string;
     /** sha256 of slurmdbd.conf as rendered without its password: a change rolls slurmdbd. */
     readonly slurmdbdConfigChecksum: string;
+    /** sha256 of the `slurm-users` ConfigMap's files: a change (a user added or removed) rolls every Slurm pod. */
+    readonly usersChecksum: string;
+    /** The shared /home; absent: each login and compute pod has its own, made by the entrypoint. */
+    readonly sharedHome?: SharedHome;
+    /** The login pod's SSH Service: type and NodePort. */
+    readonly login: SlurmServiceSettings;
+    /** slurmrestd's Service: type and NodePort. */
+    readonly restApi: SlurmServiceSettings;
 }
 
 /** Memory slurmd, slurmstepd and munged need on top of what a node offers to jobs. */
@@ -55,10 +71,36 @@ export function roleProbe(role: SlurmRole): Probe {
     };
 }
 
-const mungeKeyVolume: Volume = { name: "munge-key", secret: { secretName: NAMES.mungeKeySecret, defaultMode: 0o400 } };
-const mungeKeyMount: VolumeMount = { name: "munge-key", mountPath: MOUNTS.mungeKeyDir, readOnly: true };
-const slurmConfigVolume: Volume = { name: "slurm-config", configMap: { name: NAMES.configMap, defaultMode: 0o644 } };
-const slurmConfigMount: VolumeMount = { name: "slurm-config", mountPath: MOUNTS.slurmConfigDir, readOnly: true };
+export const mungeKeyVolume: Volume = {
+    name: "munge-key",
+    secret: { secretName: NAMES.mungeKeySecret, defaultMode: 0o400 },
+};
+export const mungeKeyMount: VolumeMount = { name: "munge-key", mountPath: MOUNTS.mungeKeyDir, readOnly: true };
+export const slurmConfigVolume: Volume = {
+    name: "slurm-config",
+    configMap: { name: NAMES.configMap, defaultMode: 0o644 },
+};
+export const slurmConfigMount: VolumeMount = { name: "slurm-config", mountPath: MOUNTS.slurmConfigDir, readOnly: true };
+const usersVolume: Volume = { name: "users", configMap: { name: NAMES.usersConfigMap, defaultMode: 0o644 } };
+const usersMount: VolumeMount = { name: "users", mountPath: MOUNTS.usersDir, readOnly: true };
+/** The JWT key, for slurmctld (it signs `scontrol token`s) and slurmdbd (it checks them); 0400 like the MUNGE key. */
+export const jwtKeyVolume: Volume = { name: "jwt-key", secret: { secretName: NAMES.jwtKeySecret, defaultMode: 0o400 } };
+/** Where the entrypoint finds the JWT key (`jwt.sh`). */
+export const jwtKeyMount: VolumeMount = { name: "jwt-key", mountPath: MOUNTS.jwtKeyDir, readOnly: true };
+/** The shared /home claim's volume and mount, when there is one. */
+export function homeVolumes(input: SlurmRolesInput): { volumes: Volume[]; mounts: VolumeMount[] } {
+    if (!input.sharedHome) return { volumes: [], mounts: [] };
+    return {
+        volumes: [{ name: "home", persistentVolumeClaim: { claimName: NAMES.homeClaim } }],
+        mounts: [{ name: "home", mountPath: MOUNTS.home }],
+    };
+}
+
+/** Pod annotations of a Slurm role: `checksums`, and the users' checksum, which every Slurm pod mounts. */
+export function slurmAnnotations(input: SlurmRolesInput, checksums: Record<string, string>): Record<string, string> {
+    return { ...checksums, "checksum/slurm-users": input.usersChecksum };
+}
+
 const slurmdbdConfigVolume: Volume = {
     name: "slurmdbd-config",
     secret: { secretName: NAMES.slurmdbdSecret, defaultMode: 0o400 },
@@ -69,8 +111,11 @@ const slurmdbdConfigMount: VolumeMount = {
     readOnly: true,
 };
 
-/** The pod of a Slurm role: its container (named, run, confined and told what to wait for from the role table). */
-function slurmPodSpec(
+/**
+ * The pod of a Slurm role: its container (named, run, confined and told what to wait for from the role table), with
+ * the users' ConfigMap mounted as every Slurm pod has it.
+ */
+export function slurmPodSpec(
     input: SlurmRolesInput,
     role: SlurmRole,
     container: Partial<Container>,
@@ -101,9 +146,10 @@ function slurmPodSpec(
                 },
                 readinessProbe: roleProbe(role),
                 ...container,
+                volumeMounts: [...(container.volumeMounts as VolumeMount[]), usersMount],
             },
         ],
-        volumes,
+        volumes: [...volumes, usersVolume],
     };
 }
 
@@ -139,7 +185,11 @@ function singleDaemonObjects(
         clusterIpService(input, name, port),
         statefulSet(input, name, {
             replicas: 1,
-            template: podTemplate(name, daemon.checksum, slurmPodSpec(input, name, container, daemon.volumes)),
+            template: podTemplate(
+                name,
+                slurmAnnotations(input, daemon.checksum),
+                slurmPodSpec(input, name, container, daemon.volumes),
+            ),
             ...daemon.statefulSet,
         }),
     ];
@@ -150,8 +200,8 @@ export function slurmdbdObjects(input: SlurmRolesInput): KubeObject[] {
     return singleDaemonObjects(input, "slurmdbd", {
         checksum: { "checksum/slurmdbd-config": input.slurmdbdConfigChecksum },
         resources: resources("50m", 128, "1", 512),
-        volumeMounts: [mungeKeyMount, slurmdbdConfigMount],
-        volumes: [mungeKeyVolume, slurmdbdConfigVolume],
+        volumeMounts: [mungeKeyMount, slurmdbdConfigMount, jwtKeyMount],
+        volumes: [mungeKeyVolume, slurmdbdConfigVolume, jwtKeyVolume],
     });
 }
 
@@ -160,8 +210,13 @@ export function slurmctldObjects(input: SlurmRolesInput): KubeObject[] {
     return singleDaemonObjects(input, "slurmctld", {
         checksum: { "checksum/slurm-config": input.slurmConfigChecksum },
         resources: resources("100m", 256, "2", 2048),
-        volumeMounts: [mungeKeyMount, slurmConfigMount, { name: "state", mountPath: MOUNTS.stateSaveLocation }],
-        volumes: [mungeKeyVolume, slurmConfigVolume],
+        volumeMounts: [
+            mungeKeyMount,
+            slurmConfigMount,
+            jwtKeyMount,
+            { name: "state", mountPath: MOUNTS.stateSaveLocation },
+        ],
+        volumes: [mungeKeyVolume, slurmConfigVolume, jwtKeyVolume],
         statefulSet: { volumeClaimTemplates: [volumeClaim(input, "state", input.stateSizeGiB)] },
     });
 }
@@ -172,6 +227,7 @@ export function computeObjects(input: SlurmRolesInput): KubeObject[] {
     const { compute } = input;
     const memoryMiB = compute.memoryMiB + SLURMD_OVERHEAD_MIB;
     const gpus: Record<string, string> = compute.gpus > 0 ? { "nvidia.com/gpu": String(compute.gpus) } : {};
+    const home = homeVolumes(input);
     return [
         {
             apiVersion: "v1",
@@ -191,7 +247,7 @@ export function computeObjects(input: SlurmRolesInput): KubeObject[] {
             podManagementPolicy: "Parallel",
             template: podTemplate(
                 spec.name,
-                { "checksum/slurm-config": input.slurmConfigChecksum },
+                slurmAnnotations(input, { "checksum/slurm-config": input.slurmConfigChecksum }),
                 slurmPodSpec(
                     input,
                     spec.name,
@@ -207,63 +263,12 @@ export function computeObjects(input: SlurmRolesInput): KubeObject[] {
                             mungeKeyMount,
                             slurmConfigMount,
                             { name: "spool", mountPath: MOUNTS.slurmdSpoolDir },
+                            ...home.mounts,
                         ],
                     },
-                    [mungeKeyVolume, slurmConfigVolume, { name: "spool", emptyDir: {} }],
+                    [mungeKeyVolume, slurmConfigVolume, { name: "spool", emptyDir: {} }, ...home.volumes],
                 ),
             ),
         }),
-    ];
-}
-
-/**
- * The login pod users submit from (`kubectl exec deploy/login -- sbatch ...`). slurmctld calls srun back by the
- * name of the host it runs on, so that name must resolve from other pods: the pod's hostname is `login`, and a
- * headless Service of the same name gives it a DNS record (a Deployment's random pod name would not resolve,
- * and every srun would stall on the failed lookups).
- */
-export function loginObjects(input: SlurmRolesInput): KubeObject[] {
-    const role = ROLE_SPECS.login.name;
-    return [
-        {
-            apiVersion: "v1",
-            kind: "Service",
-            metadata: metadata(input, role, role),
-            spec: { clusterIP: "None", selector: selectorFor(role), publishNotReadyAddresses: true },
-        },
-        {
-            apiVersion: "apps/v1",
-            kind: "Deployment",
-            metadata: metadata(input, role, role),
-            spec: {
-                replicas: 1,
-                // One login pod at a time: two would share the hostname slurmctld resolves.
-                strategy: { type: "Recreate" },
-                selector: { matchLabels: selectorFor(role) },
-                template: podTemplate(
-                    role,
-                    { "checksum/slurm-config": input.slurmConfigChecksum },
-                    {
-                        ...slurmPodSpec(
-                            input,
-                            role,
-                            {
-                                resources: resources("50m", 64, "1", 1024),
-                                // Alive while munged is: without it no command can authenticate.
-                                livenessProbe: {
-                                    exec: { command: ["test", "-S", "/run/munge/munge.socket.2"] },
-                                    periodSeconds: 20,
-                                    failureThreshold: 3,
-                                },
-                                volumeMounts: [mungeKeyMount, slurmConfigMount],
-                            },
-                            [mungeKeyVolume, slurmConfigVolume],
-                        ),
-                        hostname: role,
-                        subdomain: role,
-                    },
-                ),
-            },
-        },
     ];
 }

@@ -3,14 +3,24 @@
  * the image's entrypoint (`containers/images/slurm-base/Docker`) agree on. Change one here and there together.
  */
 
-/** The Slurm daemons' ports, Slurm's defaults, and MariaDB's. */
-export const PORTS = { slurmctld: 6817, slurmd: 6818, slurmdbd: 6819, mariadb: 3306 } as const;
+/**
+ * The Slurm daemons' ports (Slurm's defaults, slurmrestd's the one its docs use), MariaDB's, and the login pod's
+ * sshd, on an unprivileged port so that it needs no NET_BIND_SERVICE (its Service answers on 22).
+ */
+export const PORTS = {
+    slurmctld: 6817,
+    slurmd: 6818,
+    slurmdbd: 6819,
+    slurmrestd: 6820,
+    mariadb: 3306,
+    sshd: 2222,
+} as const;
 
 /** A role of the static stack: one pod kind, named the same everywhere. */
-export type SlurmRole = "mariadb" | "slurmdbd" | "slurmctld" | "compute" | "login";
+export type SlurmRole = "mariadb" | "slurmdbd" | "slurmctld" | "compute" | "login" | "restapi";
 
 /** Roles in the order their objects are built and listed. */
-export const SLURM_ROLES: readonly SlurmRole[] = ["mariadb", "slurmdbd", "slurmctld", "compute", "login"];
+export const SLURM_ROLES: readonly SlurmRole[] = ["mariadb", "slurmdbd", "slurmctld", "compute", "login", "restapi"];
 
 /** What one role is, in every place that names it. */
 export interface RoleSpec {
@@ -29,9 +39,9 @@ export interface RoleSpec {
      * Linux capabilities the container keeps, all others dropped; each one was found necessary by removing it in
      * turn with the real daemons. CHOWN: the entrypoint gives the MUNGE key and spool directories to their users.
      * SETUID/SETGID: munged, slurmctld and slurmdbd run as their own users, and slurmd starts job steps as the
-     * submitting user. KILL (slurmd): signal job processes of other users, e.g. on scancel. All are in the Pod
-     * Security "baseline" set. Jobs of non-root users would also need SYS_NICE on slurmd (task/affinity binds their
-     * CPUs), which "baseline" forbids: users submit as root from the login pod in this lab.
+     * submitting user. KILL (slurmd): signal job processes of other users, e.g. on scancel. SYS_CHROOT (login):
+     * sshd's privilege separation chroots its pre-authentication child. All are in the Pod Security "baseline"
+     * set. Jobs of other users run without SYS_NICE because slurm.conf has `TaskPlugin=task/none` (no CPU binding).
      */
     readonly capabilities: readonly string[];
     /** Roles whose port must answer before this role's daemon starts (the container's `SLURM_WAIT_FOR`). */
@@ -78,6 +88,17 @@ export const ROLE_SPECS: Readonly<Record<SlurmRole, RoleSpec>> = {
     login: {
         name: "login",
         container: "login",
+        port: PORTS.sshd,
+        portName: "ssh",
+        capabilities: [...DAEMON_CAPABILITIES, "SYS_CHROOT"],
+        waitsFor: ["slurmctld"],
+    },
+    restapi: {
+        name: "restapi",
+        container: "slurmrestd",
+        port: PORTS.slurmrestd,
+        portName: "slurmrestd",
+        // The entrypoint installs slurm.conf and the users as root, then runs slurmrestd as its own user.
         capabilities: DAEMON_CAPABILITIES,
         waitsFor: ["slurmctld"],
     },
@@ -94,7 +115,17 @@ export const NAMES = {
     mungeKeySecret: "slurm-munge-key",
     mariadbSecret: "mariadb-credentials",
     slurmdbdSecret: "slurmdbd-config",
+    usersConfigMap: "slurm-users",
+    sshHostKeySecret: "slurm-ssh-host-key",
+    jwtKeySecret: "slurm-jwt-key",
+    /** The login pod's SSH Service (the headless `login` Service is its hostname for srun). */
+    sshService: "login-ssh",
+    /** The shared /home claim (slurm.sharedHome). */
+    homeClaim: "slurm-home",
 } as const;
+
+/** File names inside the key Secrets. */
+export const KEY_FILES = { sshHostKey: "ssh_host_ed25519_key", jwtKey: "jwt_hs256.key" } as const;
 
 /** Keys of the `mariadb-credentials` Secret. */
 export const MARIADB_SECRET_KEYS = { rootPassword: "root-password", password: "password" } as const;
@@ -107,7 +138,17 @@ export const MOUNTS = {
     stateSaveLocation: "/var/spool/slurmctld",
     slurmdSpoolDir: "/var/spool/slurmd",
     mariadbData: "/var/lib/mysql",
+    usersDir: "/etc/slurm-users",
+    sshHostKeyDir: "/etc/ssh-host-key",
+    jwtKeyDir: "/etc/slurm-jwt",
+    home: "/home",
 } as const;
+
+/** Where slurmctld and slurmdbd read the JWT key (slurm.conf and slurmdbd.conf `AuthAltParameters`). */
+export const JWT_KEY_PATH = "/etc/slurm/jwt_hs256.key";
+
+/** The Slurm account every user of the lab is associated with (sacctmgr), created by the controller pod. */
+export const USERS_ACCOUNT = "users";
 
 /** The accounting database and its user. */
 export const DATABASE = { name: "slurm_acct_db", user: "slurm" } as const;

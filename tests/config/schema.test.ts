@@ -36,7 +36,8 @@ describe("stack config", () => {
         assert.equal(config.slurm.namespace, "slurm");
         assert.deepEqual(config.slurm.compute, { replicas: 2, maxNodes: 1024, cpus: 1, memoryMiB: 1024, gpus: 0 });
         assert.deepEqual(config.slurm.partitions, [{ name: "batch", default: true }]);
-        assert.deepEqual(config.slurm.storage, { stateSizeGiB: 1, databaseSizeGiB: 2 });
+        assert.deepEqual(config.slurm.storage, { stateSizeGiB: 1, databaseSizeGiB: 2, homeSizeGiB: 10 });
+        assert.deepEqual([config.slurm.users, config.slurm.groups, config.slurm.sharedHome], [[], [], undefined]);
         assert.deepEqual(config.gpuOperator, { enabled: false, namespace: "gpu-operator", driverEnabled: false });
         assert.deepEqual(config.vcluster, { firstPort: 31443, maxTenants: 5, serviceType: "NodePort", tenants: [] });
     });

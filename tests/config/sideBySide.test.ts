@@ -40,9 +40,12 @@ describe("stacks side by side", () => {
         }
     });
 
-    it("the gpu stack maps no tenant pool: it has no tenants, and maxTenants 0", () => {
+    it("the gpu stack maps no tenant pool (no tenants, maxTenants 0), only its SSH and REST ports", () => {
         const gpu = stacks.find((s) => s.name === "gpu")!.config;
-        assert.deepEqual(kindPortMappings(gpu), []);
+        assert.deepEqual(
+            kindPortMappings(gpu).map((m) => m.hostPort),
+            [gpu.slurm.login.port, gpu.slurm.restApi.port],
+        );
         assert.deepEqual(gpu.vcluster.tenants, []);
     });
 
@@ -54,11 +57,14 @@ describe("stacks side by side", () => {
             "31445/TCP on 127.0.0.1",
             "31446/TCP on 127.0.0.1",
             "31447/TCP on 127.0.0.1",
+            "30084/TCP on 127.0.0.1",
+            "30085/TCP on 127.0.0.1",
         ]);
         const web = (listenAddress: string) =>
             parseStackConfig({
                 cluster: { portMappings: [{ containerPort: 30080, hostPort: 8080, listenAddress }] },
                 vcluster: { maxTenants: 0 },
+                slurm: { mode: "none" },
             });
         assert.deepEqual(clashes(web("0.0.0.0"), web("127.0.0.1")), ["8080/TCP on 0.0.0.0"]);
         assert.deepEqual(clashes(web("127.0.0.2"), web("127.0.0.1")), [], "two loopback addresses do not clash");

@@ -238,12 +238,36 @@ describe("slurm image entrypoint.sh (run as a script)", function () {
             assert.deepEqual(planLines(result, "exec"), ["slurmdbd -D"]);
         });
 
-        it("login waits for slurmctld and idles under tini, exiting 0 on SIGTERM/SIGINT", async () => {
+        it("login waits for slurmctld and runs sshd under tini, exiting 0 on SIGTERM/SIGINT", async () => {
             const env = { ...fixture("login", { slurmConf: SLURM_CONF }), SLURM_WAIT_FOR: "slurmctld:6817" };
             const result = await run(["login"], env);
             assert.equal(result.status, 0, result.stderr);
             assert.deepEqual(planLines(result, "wait"), ["slurmctld:6817"]);
-            assert.deepEqual(planLines(result, "exec"), ["tini -s -e 143 -e 130 -- sleep infinity"]);
+            assert.deepEqual(planLines(result, "exec"), ["tini -s -e 143 -e 130 -e 255 -- /usr/sbin/sshd -D -e"]);
+        });
+
+        it("login: a missing SSH host key fails before anything starts, naming the path", async () => {
+            const env = fixture("login-no-host-key", { slurmConf: SLURM_CONF, withHostKey: false });
+            const result = await run(["login"], env);
+            assert.notEqual(result.status, 0);
+            assert.ok(result.stderr.includes(`missing SSH host key: ${env.SSH_HOST_KEY_SOURCE}`), result.stderr);
+            assert.equal(result.stdout, "");
+        });
+
+        it("restapi runs slurmrestd as its own user with JWTs, with no MUNGE key and no munged", async () => {
+            const env = {
+                ...fixture("restapi", { slurmConf: SLURM_CONF, withKey: false }),
+                SLURM_WAIT_FOR: "slurmctld:6817",
+            };
+            const result = await run(["restapi"], env);
+            assert.equal(result.status, 0, result.stderr);
+            assert.deepEqual(planLines(result, "wait"), ["slurmctld:6817"]);
+            assert.deepEqual(planLines(result, "munge-key"), [], "no MUNGE key");
+            assert.deepEqual(planLines(result, "exec"), [
+                "setpriv --reuid=slurmrestd --regid=slurmrestd --clear-groups -- env SLURM_JWT=daemon slurmrestd " +
+                    "-a rest_auth/jwt 0.0.0.0:6820",
+            ]);
+            assert.match((await run(["restapi", "-v"], env)).stderr, /restapi role takes no arguments/);
         });
 
         it("copies every *.conf of the ConfigMap (through its ..data symlinks) into SLURM_ETC", async () => {

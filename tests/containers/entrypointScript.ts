@@ -10,7 +10,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 
 export const ENTRYPOINT = path.resolve(__dirname, "../../containers/images/slurm-base/Docker/entrypoint/entrypoint.sh");
-export const ROLES_LIST = "allowed roles: slurmdbd slurmctld compute login";
+export const ROLES_LIST = "allowed roles: slurmdbd slurmctld compute login restapi";
 
 export interface Result {
     status: number | null;
@@ -81,7 +81,7 @@ export function scratchDir(): string {
  * Writes FILES into DIR laid out like a Kubernetes ConfigMap/Secret volume: each file is a symlink into ..data/,
  * itself a symlink to a timestamped directory.
  */
-function kubeVolume(dir: string, files: Record<string, string>, mode = 0o644): string {
+export function kubeVolume(dir: string, files: Record<string, string>, mode = 0o644): string {
     const stamp = path.join(dir, "..2025_01_01_00_00_00.000000000");
     fs.mkdirSync(stamp, { recursive: true });
     for (const [name, content] of Object.entries(files)) {
@@ -97,6 +97,10 @@ interface Fixture {
     extraConfigs?: Record<string, string>;
     slurmdbdConf?: string;
     withKey?: boolean;
+    /** The users' ConfigMap files (passwd, group, authorized_keys.<user>); absent: not mounted. */
+    users?: Record<string, string>;
+    /** Whether the SSH host key Secret is mounted. Default true. */
+    withHostKey?: boolean;
 }
 
 /** Fake mounts for one run; returns the override variables pointing at them. */
@@ -109,8 +113,19 @@ export function fixture(name: string, spec: Fixture): Record<string, string> {
         SLURMDBD_CONF_SOURCE: path.join(root, "slurm-secret", "slurmdbd.conf"),
         SLURM_ETC: path.join(root, "etc-slurm"),
         MUNGE_ETC: path.join(root, "etc-munge"),
+        SSH_HOST_KEY_SOURCE: path.join(root, "ssh-host-key", "ssh_host_ed25519_key"),
+        SLURM_USERS_SOURCE: path.join(root, "slurm-users"),
+        ETC_PASSWD: path.join(root, "etc-passwd"),
+        ETC_GROUP: path.join(root, "etc-group"),
+        HOME_ROOT: path.join(root, "home"),
         ENTRYPOINT_DRY_RUN: "1",
     };
+    fs.mkdirSync(path.join(root, "ssh-host-key"));
+    if (spec.withHostKey ?? true) {
+        kubeVolume(path.join(root, "ssh-host-key"), { ssh_host_ed25519_key: "not read in a dry run\n" }, 0o400);
+    }
+    fs.mkdirSync(env.SLURM_USERS_SOURCE);
+    if (spec.users) kubeVolume(env.SLURM_USERS_SOURCE, spec.users);
     fs.mkdirSync(path.join(root, "munge-secret"));
     if (spec.withKey ?? true) {
         kubeVolume(path.join(root, "munge-secret"), { "munge.key": "k".repeat(1024) }, 0o400);

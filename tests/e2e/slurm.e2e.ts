@@ -2,11 +2,9 @@
  * End-to-end proof of the static Slurm stack without Kubernetes: the dev stack is rendered to YAML, the image is
  * built from containers/images/slurm-base/Docker/Dockerfile unchanged, and every pod of the render runs as a
  * podman container (tests/e2e/harness/lab.ts says what is and is not emulated). Real slurmctld, slurmd,
- * slurmdbd, munged and MariaDB then run jobs, and the faults below must lose nothing.
- *
- * MariaDB's upstream image (docker.io/library/mariadb) cannot be pulled here: a stand-in built from Debian's
- * mariadb-server honours the same environment variables (tests/e2e/images/mariadb).
- *
+ * slurmdbd, munged, sshd, slurmrestd and MariaDB then run jobs, the lab's users log in and run theirs (users.ts),
+ * and the faults below must lose nothing. MariaDB's upstream image cannot be pulled here: a stand-in built from
+ * Debian's mariadb-server honours the same environment variables (tests/e2e/images/mariadb).
  * The tests run in order, as one scenario on one cluster. Needs root, podman, runc and debootstrap
  * (.ci/run installs them). Opt-in modes:
  *   E2E_NODES=64  that many compute nodes instead of the dev stack's 2 (all idle, srun -N64, a 64-task array);
@@ -24,9 +22,11 @@ import { Load, loadFromEnvironment, startLoad } from "./harness/load";
 import { mapLimited, waitFor } from "./harness/podman";
 import { podmanTransport } from "./harness/podmanTransport";
 import { formatReport, runChecks, slurmChecks, SLURM_TARGET } from "../../verify/checks";
+import { describeUsers, E2E_USERS, makeUserKey } from "./users";
 import {
     buildImages,
     computeNodes,
+    nodesFromEnvironment,
     loginPod,
     newLab,
     nodeStates,
@@ -34,15 +34,6 @@ import {
     renderDev,
     waitForIdle,
 } from "./harness/setup";
-
-/** Compute nodes: the dev stack's own 2, or E2E_NODES. */
-function nodesFromEnvironment(value = process.env.E2E_NODES): number {
-    if (value === undefined || value === "") return 2;
-    if (!/^\d+$/.test(value) || Number(value) < 2 || Number(value) > 200) {
-        throw new Error(`E2E_NODES is "${value}"; allowed: a whole number of compute nodes from 2 to 200`);
-    }
-    return Number(value);
-}
 
 const INITIAL_REPLICAS = nodesFromEnvironment();
 const LOAD_WORKERS = loadFromEnvironment();
@@ -61,6 +52,8 @@ describe(`static Slurm stack: rendered, then run as real daemons in podman conta
     let lab: PodmanLab;
     let login: string;
     let load: Load | undefined;
+    let users: ReturnType<typeof E2E_USERS>;
+    let userKey = "";
 
     /** One field of `sacct` per job id, for every listed job. */
     async function sacct(jobs: readonly string[], field = "State"): Promise<Map<string, string>> {
@@ -108,7 +101,10 @@ describe(`static Slurm stack: rendered, then run as real daemons in podman conta
         if (LOAD_WORKERS > 0) load = await startLoad(LOAD_WORKERS);
         await buildImages();
         dir = fs.mkdtempSync(path.join(os.tmpdir(), "ai-hyperscaler-e2e-"));
-        await renderDev(path.join(dir, "render-1"), INITIAL_REPLICAS);
+        const made = await makeUserKey(dir);
+        userKey = made.key;
+        users = E2E_USERS(made.publicKey);
+        await renderDev(path.join(dir, "render-1"), INITIAL_REPLICAS, { users });
         lab = newLab(`e2e${process.pid}`, path.join(dir, "work"));
         lab.load(path.join(dir, "render-1"));
         login = loginPod(lab);
@@ -146,7 +142,14 @@ describe(`static Slurm stack: rendered, then run as real daemons in podman conta
                 .pods()
                 .map((p) => p.owner)
                 .sort(),
-            ["Deployment/login", ...computes, "StatefulSet/mariadb", "StatefulSet/slurmctld", "StatefulSet/slurmdbd"],
+            [
+                "Deployment/login",
+                "Deployment/restapi",
+                ...computes,
+                "StatefulSet/mariadb",
+                "StatefulSet/slurmctld",
+                "StatefulSet/slurmdbd",
+            ],
         );
     });
 
@@ -251,6 +254,9 @@ describe(`static Slurm stack: rendered, then run as real daemons in podman conta
         );
         assert.match(row, new RegExp(`^${job}\\s+0$`, "m"));
     });
+
+    describe("the lab's users: SSH, jobs as themselves, accounting, the REST API", () =>
+        describeUsers(() => ({ lab, login, dir, key: userKey }), COMMAND_TIMEOUT_MS, JOB_TIMEOUT_MS));
 
     describe("faults: nothing is lost", () => {
         it("SIGKILL of slurmctld with a running and a pending job: both are known after the restart and finish", async () => {
@@ -372,7 +378,7 @@ describe(`static Slurm stack: rendered, then run as real daemons in podman conta
                 path.join(dir, "render-1", "slurm", "01-configmap.slurm-config.yaml"),
                 "utf8",
             );
-            await renderDev(path.join(dir, "render-2"), INITIAL_REPLICAS + 1);
+            await renderDev(path.join(dir, "render-2"), INITIAL_REPLICAS + 1, { users });
             const second = fs.readFileSync(
                 path.join(dir, "render-2", "slurm", "01-configmap.slurm-config.yaml"),
                 "utf8",

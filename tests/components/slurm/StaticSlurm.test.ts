@@ -2,7 +2,14 @@ import { strict as assert } from "node:assert";
 import { parseStackConfig } from "../../../config/schema";
 import { SlurmNamespace } from "../../../components/slurm/SlurmNamespace";
 import { StaticSlurm } from "../../../components/slurm/StaticSlurm";
-import { PLACEHOLDER_MARK, RecordedResource, containsSecret, resolve, underMocks } from "../../../evaluation/mocks";
+import {
+    PLACEHOLDER_MARK,
+    RecordedResource,
+    containsSecret,
+    holdsPlaceholder,
+    resolve,
+    underMocks,
+} from "../../../evaluation/mocks";
 import { isKubeObject, validateKubeObject } from "../../kubeSchema";
 
 /** An image from a registry: an existing cluster cannot be loaded with a local build. */
@@ -45,19 +52,26 @@ describe("StaticSlurm", () => {
         assert.equal(count("hyperscaler:slurm:StaticSlurm"), 1);
         assert.equal(count("hyperscaler:slurm:SlurmNamespace"), 1);
         assert.equal(count("kubernetes:core/v1:Namespace"), 1);
-        assert.equal(count("random:index/randomBytes:RandomBytes"), 1);
+        // The MUNGE key, the SSH host key's seed, the JWT key.
+        assert.equal(count("random:index/randomBytes:RandomBytes"), 3);
         assert.equal(count("random:index/randomPassword:RandomPassword"), 2);
-        assert.equal(count("kubernetes:core/v1:Secret"), 3);
-        assert.equal(count("kubernetes:core/v1:ConfigMap"), 1);
-        assert.equal(count("kubernetes:core/v1:Service"), 5);
+        assert.equal(count("kubernetes:core/v1:Secret"), 5);
+        assert.equal(count("kubernetes:core/v1:ConfigMap"), 2);
+        // One per role, plus the login's SSH Service.
+        assert.equal(count("kubernetes:core/v1:Service"), 7);
         assert.equal(count("kubernetes:apps/v1:StatefulSet"), 4);
-        assert.equal(count("kubernetes:apps/v1:Deployment"), 1);
-        assert.equal(count("kubernetes:networking.k8s.io/v1:NetworkPolicy"), 5);
+        assert.equal(count("kubernetes:apps/v1:Deployment"), 2);
+        assert.equal(count("kubernetes:networking.k8s.io/v1:NetworkPolicy"), 6);
+        assert.equal(count("kubernetes:core/v1:PersistentVolumeClaim"), 0, "no shared /home unless asked");
     });
 
     it("generates a 1024-byte MUNGE key and letters-and-digits passwords", async () => {
         const { resources } = await build();
-        assert.equal(resources.find((r) => r.type === "random:index/randomBytes:RandomBytes")?.inputs.length, 1024);
+        const bytes = (name: string) =>
+            resources.find((r) => r.type === "random:index/randomBytes:RandomBytes" && r.name === name)?.inputs.length;
+        assert.equal(bytes("slurm-munge-key"), 1024);
+        assert.equal(bytes("slurm-ssh-host-key"), 32, "an ed25519 seed");
+        assert.equal(bytes("slurm-jwt-key"), 32);
         for (const p of resources.filter((r) => r.type === "random:index/randomPassword:RandomPassword")) {
             assert.equal(p.inputs.length, 32);
             assert.equal(p.inputs.special, false);
@@ -91,7 +105,7 @@ describe("StaticSlurm", () => {
             (r) => r.name === "slurm-compute" && r.type === "kubernetes:apps/v1:StatefulSet",
         )!;
         assert.equal(compute.inputs.spec.template.spec.containers[0].resources.limits["nvidia.com/gpu"], "2");
-        const configMap = resources.find((r) => r.type === "kubernetes:core/v1:ConfigMap")!;
+        const configMap = resources.find((r) => r.name === "slurm-slurm-config")!;
         assert.match(configMap.inputs.data["gres.conf"], /Name=gpu Count=2/);
     });
 
@@ -140,16 +154,33 @@ describe("StaticSlurm", () => {
         }
         const connection = await resolve(cluster.connection);
         assert.ok(!JSON.stringify(connection).includes(PLACEHOLDER_MARK));
+        // The host key and the JWT key hide the mark in their encodings: look for their own text instead.
+        const secretText = (name: string, field: "data" | "stringData", key: string) =>
+            resources.find((r) => r.name === name)!.inputs[field][key] as string;
+        const hostKeyLines = secretText("slurm-slurm-ssh-host-key", "stringData", "ssh_host_ed25519_key")
+            .split("\n")
+            .filter((line) => line.length >= 40 && !line.startsWith("-----"));
+        const jwtKey = secretText("slurm-slurm-jwt-key", "data", "jwt_hs256.key");
+        assert.ok(hostKeyLines.length >= 3 && jwtKey.length >= 40);
+        for (const r of resources.filter(
+            (r) => r.type !== "kubernetes:core/v1:Secret" && !r.type.startsWith("random:"),
+        )) {
+            const text = JSON.stringify(r.inputs);
+            assert.ok(!hostKeyLines.some((line) => text.includes(line)), `${r.name} holds the SSH host key`);
+            assert.ok(!text.includes(jwtKey), `${r.name} holds the JWT key`);
+        }
+        const outputs = JSON.stringify(connection);
+        assert.ok(!hostKeyLines.some((line) => outputs.includes(line)) && !outputs.includes(jwtKey));
         assert.equal(await containsSecret(cluster.connection), false, "connection info needs no secret");
         const secrets = resources.filter((r) => r.type === "kubernetes:core/v1:Secret");
-        assert.equal(secrets.length, 3);
+        assert.equal(secrets.length, 5);
         for (const s of secrets) {
             const field = s.inputs.data ? "data" : "stringData";
             assert.deepEqual(s.secretPaths, [field], `${s.name}'s values are marked secret in Pulumi state`);
-            assert.ok(
-                JSON.stringify(s.inputs[field]).includes(field === "data" ? "UExBQ0VIT0xERVI" : PLACEHOLDER_MARK),
-                `${s.name} holds the generated value`,
-            );
+            for (const value of Object.values<string>(s.inputs[field])) {
+                const plain = field === "data" ? Buffer.from(value, "base64").toString("latin1") : value;
+                assert.ok(holdsPlaceholder(plain), `${s.name} holds the generated value`);
+            }
         }
     });
 
@@ -180,7 +211,7 @@ describe("StaticSlurm", () => {
     it("has probes, resources and least-privilege security contexts on every container", async () => {
         const { resources } = await build();
         const workloads = resources.filter((r) => /StatefulSet|Deployment/.test(r.type));
-        assert.equal(workloads.length, 5);
+        assert.equal(workloads.length, 6);
         for (const w of workloads) {
             const pod = w.inputs.spec.template.spec;
             for (const c of pod.containers) {
@@ -197,7 +228,7 @@ describe("StaticSlurm", () => {
         assert.equal(mariadb.securityContext.runAsNonRoot, true);
     });
 
-    it("lets MariaDB be reached only from slurmdbd, and slurmdbd only from slurmctld and the login pod", async () => {
+    it("lets MariaDB be reached only from slurmdbd, and slurmdbd only from slurmctld, login and slurmrestd", async () => {
         const { named } = await build();
         const peers = (name: string) =>
             named("kubernetes:networking.k8s.io/v1:NetworkPolicy", name).inputs.spec.ingress[0].from.map(
@@ -205,8 +236,8 @@ describe("StaticSlurm", () => {
                     f.podSelector.matchLabels["app.kubernetes.io/component"],
             );
         assert.deepEqual(peers("slurm-mariadb-ingress"), ["slurmdbd"]);
-        assert.deepEqual(peers("slurm-slurmdbd-ingress"), ["slurmctld", "login"]);
-        assert.deepEqual(peers("slurm-slurmctld-ingress").sort(), ["compute", "login", "slurmdbd"]);
+        assert.deepEqual(peers("slurm-slurmdbd-ingress"), ["slurmctld", "login", "restapi"]);
+        assert.deepEqual(peers("slurm-slurmctld-ingress").sort(), ["compute", "login", "restapi", "slurmdbd"]);
     });
 
     it("outputs ready-to-paste commands and Secret names, never a value", async () => {
@@ -215,7 +246,13 @@ describe("StaticSlurm", () => {
         assert.equal(connection.namespace, "hpc");
         assert.equal(connection.controllerAddress, "slurmctld.hpc.svc.cluster.local:6817");
         assert.equal(connection.commands.sinfo, "kubectl -n hpc exec deploy/login -- sinfo");
-        assert.deepEqual(connection.secretNames, ["slurm-munge-key", "mariadb-credentials", "slurmdbd-config"]);
+        assert.deepEqual(connection.secretNames, [
+            "slurm-munge-key",
+            "mariadb-credentials",
+            "slurmdbd-config",
+            "slurm-ssh-host-key",
+            "slurm-jwt-key",
+        ]);
     });
 
     it("gives the login pod a hostname other pods resolve, since slurmctld calls srun back by it", async () => {

@@ -154,9 +154,19 @@ describe("StaticSlurm, formerly SlurmCluster", () => {
 
     it("names every child after the component, each aliased to the URN the old component gave it", async () => {
         const { deps, resources } = await build();
-        const renamed = resources.filter(
-            (r) => r.custom && !r.type.startsWith("random:") && r.type !== "kubernetes:core/v1:Namespace",
+        const added = ["users", "ssh-host-key", "jwt-key", "login-ssh", "restapi", "restapi-ingress"].map((n) =>
+            n.startsWith("login") || n.startsWith("restapi") ? `slurm-${n}` : `slurm-slurm-${n}`,
         );
+        const renamed = resources.filter(
+            (r) =>
+                r.custom &&
+                !r.type.startsWith("random:") &&
+                r.type !== "kubernetes:core/v1:Namespace" &&
+                !added.includes(r.name),
+        );
+        for (const r of resources.filter((r) => added.includes(r.name))) {
+            assert.deepEqual(named(deps.options(`${r.type} ${r.name}`).aliases), [], `${r.name} is new: no alias`);
+        }
         assert.deepEqual(renamed.map((r) => `${r.type} ${r.name}`).sort(), Object.keys(OLD_NAMES).sort());
         for (const r of renamed) {
             assert.ok(r.name.startsWith("slurm-"), r.name);

@@ -58,7 +58,7 @@ describe("the static stack's objects", () => {
         // The golden file is YAML a strict parser reads, and its secrets are placeholders only.
         for (const doc of parseAllDocuments(actual)) assert.deepEqual(doc.errors, []);
         const secretDocs = actual.split("--- # ").filter((part) => part.includes("kind: Secret"));
-        assert.equal(secretDocs.length, 3);
+        assert.equal(secretDocs.length, 5);
         for (const part of actual.split("--- # ").filter((p) => !p.includes("kind: Secret"))) {
             assert.ok(!part.includes(PLACEHOLDER_MARK), "a generated secret outside a Secret");
         }
@@ -68,16 +68,17 @@ describe("the static stack's objects", () => {
         assert.equal(goldenText(await register(FIXED)), goldenText(resources));
     });
 
-    it("let each role in only from its peers, on its port: all five NetworkPolicies exactly", () => {
+    it("let each role in only from its peers, on its port, and sshd and slurmrestd from anyone: all six exactly", () => {
         const selector = (role: string) => ({
             matchLabels: { "app.kubernetes.io/name": "slurm", "app.kubernetes.io/component": role },
         });
-        const expected: Record<string, { from: string[]; port?: number }> = {
+        const expected: Record<string, { from: string[]; port?: number; open?: number }> = {
             mariadb: { from: ["slurmdbd"], port: 3306 },
-            slurmdbd: { from: ["slurmctld", "login"], port: 6819 },
-            slurmctld: { from: ["compute", "login", "slurmdbd"], port: 6817 },
+            slurmdbd: { from: ["slurmctld", "login", "restapi"], port: 6819 },
+            slurmctld: { from: ["compute", "login", "slurmdbd", "restapi"], port: 6817 },
             compute: { from: ["slurmctld", "compute", "login"] },
-            login: { from: ["slurmctld", "compute"] },
+            login: { from: ["slurmctld", "compute"], open: 2222 },
+            restapi: { from: [], open: 6820 },
         };
         const policies = resources.filter((r) => r.type === "kubernetes:networking.k8s.io/v1:NetworkPolicy");
         assert.deepEqual(
@@ -86,7 +87,7 @@ describe("the static stack's objects", () => {
                 .map((r) => `slurm-${r}-ingress`)
                 .sort(),
         );
-        for (const [role, { from, port }] of Object.entries(expected)) {
+        for (const [role, { from, port, open }] of Object.entries(expected)) {
             const policy = object("kubernetes:networking.k8s.io/v1:NetworkPolicy", `slurm-${role}-ingress`);
             assert.deepEqual(policy.metadata.name, `${role}-ingress`);
             assert.equal(policy.metadata.namespace, "hpc");
@@ -94,10 +95,15 @@ describe("the static stack's objects", () => {
                 podSelector: selector(role),
                 policyTypes: ["Ingress"],
                 ingress: [
-                    {
-                        from: from.map((peer) => ({ podSelector: selector(peer) })),
-                        ...(port ? { ports: [{ protocol: "TCP", port }] } : {}),
-                    },
+                    ...(from.length
+                        ? [
+                              {
+                                  from: from.map((peer) => ({ podSelector: selector(peer) })),
+                                  ...(port ? { ports: [{ protocol: "TCP", port }] } : {}),
+                              },
+                          ]
+                        : []),
+                    ...(open ? [{ ports: [{ protocol: "TCP", port: open }] }] : []),
                 ],
             });
         }
@@ -108,7 +114,8 @@ describe("the static stack's objects", () => {
             slurmdbd: ["StatefulSet", ["CHOWN", "SETGID", "SETUID"]],
             slurmctld: ["StatefulSet", ["CHOWN", "SETGID", "SETUID"]],
             compute: ["StatefulSet", ["CHOWN", "KILL", "SETGID", "SETUID"]],
-            login: ["Deployment", ["CHOWN", "SETGID", "SETUID"]],
+            login: ["Deployment", ["CHOWN", "SETGID", "SETUID", "SYS_CHROOT"]],
+            restapi: ["Deployment", ["CHOWN", "SETGID", "SETUID"]],
         };
         for (const [role, [kind, add]] of Object.entries(expected)) {
             assert.deepEqual(
@@ -133,6 +140,7 @@ describe("the static stack's objects", () => {
             slurmctld: ["StatefulSet", "slurmctld", "slurmdbd:6819"],
             compute: ["StatefulSet", "slurmd", "slurmctld:6817"],
             login: ["Deployment", "login", "slurmctld:6817"],
+            restapi: ["Deployment", "slurmrestd", "slurmctld:6817"],
         };
         for (const [role, [kind, name, waitFor]] of Object.entries(expected)) {
             const c = container(kind, role);
@@ -150,7 +158,7 @@ describe("the static stack's objects", () => {
             "--conf",
             "CPUs=2 RealMemory=2048 Feature=compute Gres=gpu:1",
         ]);
-        assert.deepEqual(SLURM_ROLES, ["mariadb", "slurmdbd", "slurmctld", "compute", "login"]);
+        assert.deepEqual(SLURM_ROLES, ["mariadb", "slurmdbd", "slurmctld", "compute", "login", "restapi"]);
     });
 
     it("give slurmdbd its config from its Secret, and MariaDB its passwords from mariadb-credentials", () => {
@@ -158,10 +166,14 @@ describe("the static stack's objects", () => {
         assert.deepEqual(dbdPod.volumes, [
             { name: "munge-key", secret: { secretName: "slurm-munge-key", defaultMode: 0o400 } },
             { name: "slurmdbd-config", secret: { secretName: "slurmdbd-config", defaultMode: 0o400 } },
+            { name: "jwt-key", secret: { secretName: "slurm-jwt-key", defaultMode: 0o400 } },
+            { name: "users", configMap: { name: "slurm-users", defaultMode: 0o644 } },
         ]);
         assert.deepEqual(dbdPod.containers[0].volumeMounts, [
             { name: "munge-key", mountPath: "/etc/munge-secret", readOnly: true },
             { name: "slurmdbd-config", mountPath: "/etc/slurm-secret", readOnly: true },
+            { name: "jwt-key", mountPath: "/etc/slurm-jwt", readOnly: true },
+            { name: "users", mountPath: "/etc/slurm-users", readOnly: true },
         ]);
         assert.deepEqual(container("StatefulSet", "mariadb").env, [
             {
@@ -206,7 +218,7 @@ describe("the static stack's objects", () => {
 
     it("put each object in the namespace, with the role's labels", () => {
         for (const role of SLURM_ROLES) {
-            const kind = role === "login" ? "Deployment" : "StatefulSet";
+            const kind = role === "login" || role === "restapi" ? "Deployment" : "StatefulSet";
             const workload = object(`kubernetes:apps/v1:${kind}`, `slurm-${role}`);
             assert.equal(workload.metadata.namespace, "hpc");
             assert.equal(workload.metadata.labels["app.kubernetes.io/component"], role);

@@ -283,6 +283,11 @@ export class PodmanLab {
         if (left.length) throw new Error(`lab ${this.runId} could not remove: ${left.join(", ")}`);
     }
 
+    /** The pod's address on the lab network, which the host reaches directly (podman's bridge), as a client would. */
+    address(podName: string): string {
+        return this.addressOf(this.pod(podName).podName);
+    }
+
     /** The pod's fixed address on the lab network, assigned when first asked for and kept across re-renders. */
     private addressOf(podName: string): string {
         if (!this.addresses.has(podName)) {

@@ -65,10 +65,21 @@ export function newLab(runId: string, workDir: string): PodmanLab {
     return lab;
 }
 
+/** Compute nodes: the dev stack's own 2, or E2E_NODES. */
+export function nodesFromEnvironment(value = process.env.E2E_NODES): number {
+    if (value === undefined || value === "") return 2;
+    if (!/^\d+$/.test(value) || Number(value) < 2 || Number(value) > 200) {
+        throw new Error(`E2E_NODES is "${value}"; allowed: a whole number of compute nodes from 2 to 200`);
+    }
+    return Number(value);
+}
+
 /** What a render may change from the dev stack. */
 export interface RenderOptions {
     /** slurm.conf `TreeWidth` instead of the rendered one (the benchmark compares fan-outs). */
     readonly treeWidth?: number;
+    /** `slurm.users` instead of the dev stack's (the test logs in with a key it made). */
+    readonly users?: readonly Record<string, unknown>[];
 }
 
 /** Renders the dev stack with `replicas` compute nodes into `dir` (as `npm run render` would) and returns the files. */
@@ -78,7 +89,8 @@ export async function renderDev(
     options: RenderOptions = {},
 ): Promise<Map<string, string>> {
     const dev = readStackSettings("dev") as { slurm: { compute: Record<string, unknown> } };
-    const settings = { ...dev, slurm: { ...dev.slurm, compute: { ...dev.slurm.compute, replicas } } };
+    const users = options.users ? { users: options.users } : {};
+    const settings = { ...dev, slurm: { ...dev.slurm, ...users, compute: { ...dev.slurm.compute, replicas } } };
     const files = renderResources((await runProgram(settings, "e2e")).resources);
     for (const [name, text] of files) {
         fs.mkdirSync(path.dirname(path.join(dir, name)), { recursive: true });

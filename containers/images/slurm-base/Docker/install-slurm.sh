@@ -5,8 +5,9 @@ set -euo pipefail
 
 export DEBIAN_FRONTEND=noninteractive
 
-# Daemons and clients of every role, and tini as PID 1 of the compute and login pods (it forwards signals and
-# reaps orphaned processes such as slurmd's finished slurmstepd). The two last packages keep the image small (~136 MB instead of ~268 MB):
+# Daemons and clients of every role (slurmrestd and the auth/jwt plugin for the REST API, sshd for the login
+# role, curl to call the API from the login pod), and tini as PID 1 of the compute and login pods (it forwards
+# signals and reaps orphaned processes such as slurmd's finished slurmstepd). The two last packages keep the image small (~136 MB instead of ~268 MB):
 # - systemd-standalone-sysusers satisfies the plugins' "systemd | systemd-sysusers" dependency without full systemd;
 # - mariadb-client-core gives the dbd pod a `mariadb` client to diagnose its database, without mariadb-client's perl.
 readonly PACKAGES=(
@@ -14,6 +15,10 @@ readonly PACKAGES=(
     slurmd
     slurmdbd
     slurm-client
+    slurmrestd
+    slurm-wlm-jwt-plugin
+    openssh-server
+    curl
     munge
     tini
     systemd-standalone-sysusers
@@ -42,11 +47,24 @@ drop_plugstack_glob() {
     rm -rf /etc/slurm/plugstack.conf.d
 }
 
-# Both daemons' users are created by the packages (sysusers/adduser); their uids differ between images, so the
-# entrypoint looks them up by name. Fail the build if one is missing rather than the pod at run time.
+# Host keys must come from the Secret, never from the image: openssh-server generates them at install time, and a
+# key baked into a public image would let anyone impersonate every lab's login pod.
+drop_ssh_host_keys() {
+    rm -f /etc/ssh/ssh_host_*
+}
+
+# slurmrestd refuses to run as root or as SlurmUser: it gets a system user of its own, with no home and no shell.
+add_restapi_user() {
+    useradd --system --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin --user-group slurmrestd
+}
+
+# The daemons' users are created by the packages (sysusers/adduser) and above; their uids differ between images, so
+# the entrypoint looks them up by name. Fail the build if one is missing rather than the pod at run time.
 check_users() {
     id munge >/dev/null
     id slurm >/dev/null
+    id sshd >/dev/null
+    id slurmrestd >/dev/null
 }
 
 clean_up() {
@@ -63,6 +81,8 @@ main() {
     install_packages
     prepare_munge_dir
     drop_plugstack_glob
+    drop_ssh_host_keys
+    add_restapi_user
     check_users
     clean_up
 }

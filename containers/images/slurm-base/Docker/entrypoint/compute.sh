@@ -4,6 +4,9 @@
 # namespace). slurmd runs as root. Its pod names slurmctld in SLURM_WAIT_FOR. Sourced by entrypoint.sh after lib.sh.
 # shellcheck shell=bash
 
+# Jobs run in their user's home on this node: the entrypoint makes them (users.sh) unless /home is shared.
+MAKE_HOMES=1
+
 role_validate() {
     require_file "$MUNGE_KEY_SOURCE" "MUNGE key"
     collect_config_files

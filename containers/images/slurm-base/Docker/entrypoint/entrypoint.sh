@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Entrypoint of the ai-hyperscaler Slurm image: one image, four roles, one script each beside this one.
 #
-#   entrypoint.sh <role> [daemon args...]   start a role: slurmdbd | slurmctld | compute | login
+#   entrypoint.sh <role> [daemon args...]   start a role: slurmdbd | slurmctld | compute | login | restapi
 #   entrypoint.sh probe <role>              readiness check: exit 0 when the role is ready
 #
 # lib.sh holds what the roles share and documents every environment variable (SLURM_WAIT_FOR: the host:port
@@ -10,13 +10,17 @@ set -euo pipefail
 # Directories made here are 0755 and config copies get their mode explicitly, whatever umask the runtime set.
 umask 0022
 
-readonly ROLES=(slurmdbd slurmctld compute login)
+readonly ROLES=(slurmdbd slurmctld compute login restapi)
 HERE=$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")
 readonly HERE
 # shellcheck source=lib.sh
 source "$HERE/lib.sh"
 # shellcheck source=wait.sh
 source "$HERE/wait.sh"
+# shellcheck source=users.sh
+source "$HERE/users.sh"
+# shellcheck source=jwt.sh
+source "$HERE/jwt.sh"
 
 usage() {
     printf 'usage: entrypoint.sh <role> [daemon args...]\n       entrypoint.sh probe <role>\n' >&2

@@ -39,6 +39,7 @@ readonly WAIT_LOG_EVERY_SECONDS=5
 ROLE=""          # the role being started or probed; the log prefix
 SLURM_USER=""    # the daemon's SlurmUser (slurmctld, slurmdbd)
 DAEMON=""        # the daemon's binary (none for login)
+NEEDS_MUNGE=1    # 0: the role runs no munged (restapi)
 CONFIG_FILES=()  # config files to copy from SLURM_CONFIG_SOURCE
 WAIT_TARGETS=()  # host:port pairs from SLURM_WAIT_FOR, in order
 EXEC_ARGV=()     # what PID 1 becomes
@@ -126,12 +127,13 @@ exec_as_slurm_user() {
 
 print_plan() {
     local path target
-    plan "munge-key $MUNGE_KEY_SOURCE -> $MUNGE_ETC/munge.key"
+    ((NEEDS_MUNGE == 0)) || plan "munge-key $MUNGE_KEY_SOURCE -> $MUNGE_ETC/munge.key"
     for path in "${CONFIG_FILES[@]}"; do
         plan "config $path -> $SLURM_ETC/$(basename "$path")"
     done
     [[ "$ROLE" != slurmdbd ]] || plan "config $SLURMDBD_CONF_SOURCE -> $SLURM_ETC/slurmdbd.conf"
     [[ -z "$SLURM_USER" ]] || plan "slurm-user $SLURM_USER"
+    users_plan
     for target in "${WAIT_TARGETS[@]}"; do plan "wait $target"; done
     plan "exec $(quoted "${EXEC_ARGV[@]}")"
 }
@@ -223,6 +225,7 @@ start_role() {
     check_settings
     parse_wait_for
     role_validate "$@"
+    collect_users
     role_plan "$@"
     if is_dry_run; then
         print_plan
@@ -232,7 +235,8 @@ start_role() {
     # Until exec, this script is PID 1: make a stop during the waits end it rather than be ignored.
     trap 'log "stop signal received before the daemon started, exiting"; exit 143' TERM INT
     validate_runtime
-    start_munge
+    install_users
+    ((NEEDS_MUNGE == 0)) || start_munge
     install_configs
     role_prepare
     log "configs installed in $SLURM_ETC, directories prepared"

@@ -1,7 +1,10 @@
 # Role slurmctld: the controller, `slurmctld -D` as SlurmUser (setpriv execs it, so it stays PID 1 and gets SIGTERM).
 # Its pod names slurmdbd in SLURM_WAIT_FOR: slurmctld exits on a first start while slurmdbd is unreachable.
-# Sourced by entrypoint.sh after lib.sh.
+# Sourced by entrypoint.sh after lib.sh. In the background it brings the users' Slurm associations to the users'
+# list (accounts.sh) once slurmctld has registered the cluster.
 # shellcheck shell=bash
+# shellcheck source=accounts.sh
+source "$HERE/accounts.sh"
 
 role_validate() {
     require_file "$MUNGE_KEY_SOURCE" "MUNGE key"
@@ -29,6 +32,9 @@ role_prepare() {
     fi
     owned_dir /run/slurmctld "$SLURM_USER"
     prepare_pid_file "$conf" SlurmctldPidFile /run/slurmctld.pid "$SLURM_USER"
+    install_jwt_key
+    # A child of the daemon once the entrypoint execs it; it ends when the associations are made.
+    sync_accounts &
 }
 
 # An open port is not readiness (slurmctld listens while it still waits for slurmdbd): ask it with `scontrol ping`,

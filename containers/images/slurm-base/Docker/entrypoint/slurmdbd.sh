@@ -19,6 +19,7 @@ role_prepare() {
     place_file "$SLURMDBD_CONF_SOURCE" "$SLURM_ETC/slurmdbd.conf" "$SLURM_USER" 0600 ||
         die "cannot install $SLURM_ETC/slurmdbd.conf owned by $SLURM_USER (the container needs CAP_CHOWN)"
     owned_dir /run/slurmdbd "$SLURM_USER"
+    install_jwt_key
     # From the mounted Secret: the installed copy is unreadable to a root without CAP_DAC_OVERRIDE.
     prepare_pid_file "$SLURMDBD_CONF_SOURCE" PidFile /run/slurmdbd.pid "$SLURM_USER"
 }
