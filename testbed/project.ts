@@ -36,7 +36,7 @@ export interface Project {
     npmStart(
         script: string,
         args: readonly string[],
-        options?: { env?: NodeJS.ProcessEnv; timeoutMs?: number },
+        options?: { env?: NodeJS.ProcessEnv; timeoutMs?: number; onStdout?: (chunk: string) => void },
     ): Started;
     /** Runs the pulumi CLI in the checkout with the project-local backend (`.pulumi-state`, its passphrase file). */
     pulumi(args: readonly string[], options?: { timeoutMs?: number }): Promise<Ran>;
@@ -78,13 +78,16 @@ export interface Started {
 export function start(
     command: string,
     args: readonly string[],
-    options: { cwd: string; env: NodeJS.ProcessEnv; timeoutMs: number },
+    options: { cwd: string; env: NodeJS.ProcessEnv; timeoutMs: number; onStdout?: (chunk: string) => void },
 ): Started {
     const child = spawn(command, [...args], { cwd: options.cwd, env: options.env, detached: true });
     const done = new Promise<Ran>((resolve, reject) => {
         let stdout = "";
         let stderr = "";
-        child.stdout.setEncoding("utf8").on("data", (chunk: string) => (stdout += chunk));
+        child.stdout.setEncoding("utf8").on("data", (chunk: string) => {
+            stdout += chunk;
+            options.onStdout?.(chunk);
+        });
         child.stderr.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
         const timer = setTimeout(() => {
             stderr += `\n[test harness: ${command} ${args.join(" ")} killed after ${options.timeoutMs / 1000} s]\n`;
@@ -152,6 +155,7 @@ export function copyProject(): Project {
                 cwd: dir,
                 env: userEnv(options.env ?? {}, credentials),
                 timeoutMs: options.timeoutMs ?? 600_000,
+                onStdout: options.onStdout,
             });
         },
         pulumi(args, options = {}) {
