@@ -39,6 +39,38 @@ export interface ActionTools {
     readonly env: NodeJS.ProcessEnv;
     /** Writes output as it comes (Pulumi's progress, the outputs). Default: standard output. */
     readonly write: (text: string) => void;
+    /**
+     * Aborted when the run is asked to stop (see {@link watchInterrupts}): the Automation API then sends the Pulumi
+     * CLI one SIGINT, and the CLI stops cleanly, recording what it did and releasing the stack's lock. Default none.
+     */
+    readonly interrupt?: AbortSignal;
+}
+
+/**
+ * How `npm run up|preview|destroy` stops when asked, so that the next run finds the stack unlocked and its state
+ * whole. Ctrl-C in a terminal reaches the whole process group, the Pulumi CLI included, which then cancels cleanly
+ * by itself (a second Ctrl-C makes it stop at once): this process only waits for it, and says so. SIGTERM (a
+ * pipeline's cancel, `kill`) reaches this process alone: it is passed on once, as the SIGINT the CLI cancels on; a
+ * second SIGTERM ends this process at once. Returns the signal to hand to {@link ActionTools.interrupt}.
+ */
+export function watchInterrupts(
+    on: (signal: "SIGINT" | "SIGTERM", handler: () => void) => void,
+    say: (line: string) => void,
+    exit: (code: number) => void,
+): AbortSignal {
+    const controller = new AbortController();
+    let told = false;
+    on("SIGINT", () => {
+        if (!told)
+            say("interrupted: Pulumi is stopping cleanly and releasing the stack's lock (Ctrl-C again: at once)");
+        told = true;
+    });
+    on("SIGTERM", () => {
+        if (controller.signal.aborted) return exit(143);
+        say("terminated: Pulumi is told to stop cleanly and release the stack's lock (SIGTERM again: at once)");
+        controller.abort();
+    });
+    return controller.signal;
 }
 
 /** The real world: the host's CLIs, the user's backend, this repository, this process's environment and stdout. */
@@ -77,13 +109,14 @@ export async function runAction(action: Action, stackName: string, tools: Action
     say(`${action} ${stackName}: ${backend.description}`);
     if (gone) say(`${action} ${stackName}: kind has no cluster ${gone}; what it held is dropped from the state`);
     const onOutput = tools.write;
+    const signal = tools.interrupt;
     if (action === "preview") {
-        await stack.preview({ onOutput });
+        await stack.preview({ onOutput, signal });
     } else if (action === "destroy") {
-        await stack.destroy({ onOutput });
+        await stack.destroy({ onOutput, signal });
     } else {
         // refresh first: a Kind cluster deleted outside Pulumi is then recreated rather than assumed to exist.
-        const result = await stack.up({ onOutput, refresh: true });
+        const result = await stack.up({ onOutput, refresh: true, signal });
         // With the project-local backend, the pulumi CLI finds this stack only with the environment it ran with.
         const show = pulumiCommand(
             stackCli(stackName, { ...tools.env, ...backend.envVars }),
