@@ -169,6 +169,13 @@ $path"
         "STOPSIGNAL SIGRTMIN+3" \
         'ENTRYPOINT ["/usr/local/bin/entrypoint", "/sbin/init"]' >"$CONTEXT/Containerfile"
     step node-image podman build --quiet -t "$ref" -f "$CONTEXT/Containerfile" "$CONTEXT"
+    # Each node image holds ~1.7 GB: the ones this build supersedes go (a running cluster's stays, podman refuses),
+    # and so do the layers its rebuilt parts left untagged.
+    local old
+    for old in $(podman images --format '{{.Repository}}:{{.Tag}}' "$LOCAL/kind-node"); do
+        [[ "$old" == "$ref" ]] || podman rmi "$old" >/dev/null 2>&1 || true
+    done
+    podman image prune -f >/dev/null 2>&1 || true
     log "built $ref in $((SECONDS - start)) s ($(podman image inspect --format '{{.Size}}' "$ref" | numfmt --to=iec))"
     echo "$ref"
 }

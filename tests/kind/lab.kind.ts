@@ -165,15 +165,25 @@ describe("a real Kind cluster made by npm run up, Slurm in real pods (kind on po
     it("4. an up interrupted during the image load: the next up finishes the job", async () => {
         execFileSync("kind", ["delete", "cluster", "--name", CLUSTER], { env: { ...process.env, ...images.env } });
         const up = project.npmStart("up", [STACK], { env: images.env, timeoutMs: UP_MS });
+        let ended = false;
+        void up.done.then(() => (ended = true));
+        // The load is the provider's `podman save` of the images, then `kind load image-archive`: seconds.
+        const loading = new RegExp(`podman save .*${SLURM_IMAGE}|kind load .*--name ${CLUSTER}`);
         try {
-            await waitFor(
-                "npm run up to reach the image load (a `kind load` process)",
-                async () => execFileSync("pgrep", ["-f", `kind load .*--name ${CLUSTER}`]).length > 0 || undefined,
+            const seen = await waitFor(
+                "npm run up to reach the image load (its podman save or kind load)",
+                async () => {
+                    if (ended) return "ended";
+                    const processes = execFileSync("ps", ["-eo", "args"], { encoding: "utf8" });
+                    return processes.split("\n").some((line) => loading.test(line)) ? "loading" : undefined;
+                },
                 UP_MS,
+                { maxDelayMs: 50 },
             );
+            assert.equal(seen, "loading", "npm run up ended before its image load was seen");
         } finally {
             // Ctrl-C, as a user would: the whole process group.
-            process.kill(-up.pid, "SIGINT");
+            if (!ended) process.kill(-up.pid, "SIGINT");
         }
         const interrupted = await up.done;
         assert.notEqual(interrupted.code, 0, `the interrupted up ended ${said(interrupted)}`);
