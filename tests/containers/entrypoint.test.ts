@@ -264,8 +264,9 @@ describe("slurm image entrypoint.sh (run as a script)", function () {
             assert.deepEqual(planLines(result, "wait"), ["slurmctld:6817"]);
             assert.deepEqual(planLines(result, "munge-key"), [], "no MUNGE key");
             assert.deepEqual(planLines(result, "exec"), [
-                "setpriv --reuid=slurmrestd --regid=slurmrestd --clear-groups -- env SLURM_JWT=daemon slurmrestd " +
-                    "-a rest_auth/jwt 0.0.0.0:6820",
+                "setpriv --reuid=slurmrestd --regid=slurmrestd --clear-groups -- env SLURM_JWT=daemon " +
+                    "SLURMRESTD_SECURITY=disable_unshare_files\\,disable_unshare_sysv slurmrestd -a rest_auth/jwt " +
+                    "0.0.0.0:6820",
             ]);
             assert.match((await run(["restapi", "-v"], env)).stderr, /restapi role takes no arguments/);
         });

@@ -39,6 +39,7 @@ describe("a real Kind cluster made by npm run up, Slurm in real pods (kind on po
     let images: KindImages;
     let project: Project;
     let kubeconfig: string;
+    let sshKey: string;
     const kubectl = (...args: string[]): string =>
         execFileSync("kubectl", ["--kubeconfig", kubeconfig, ...args], {
             encoding: "utf8",
@@ -82,6 +83,9 @@ describe("a real Kind cluster made by npm run up, Slurm in real pods (kind on po
         onInterrupt(() => removeCluster(CLUSTER));
         project = copyProject();
         kubeconfig = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "kind-test-")), "kubeconfig");
+        // Alice's key, made here as she would make hers; the public half goes into the stack's settings.
+        sshKey = path.join(path.dirname(kubeconfig), "alice");
+        execFileSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", "alice@test", "-f", sshKey]);
         project.writeStack(STACK, {
             cluster: { type: "kind", name: CLUSTER, engine: "podman", workers: 3, nodeImage: images.nodeImage },
             slurm: {
@@ -90,6 +94,13 @@ describe("a real Kind cluster made by npm run up, Slurm in real pods (kind on po
                 mariadbImage: MARIADB_IMAGE,
                 compute: { replicas: 2, cpus: 1, memoryMiB: 1024 },
                 partitions: [{ name: "batch" }],
+                users: [
+                    {
+                        name: "alice",
+                        uid: 1001,
+                        sshAuthorizedKeys: [fs.readFileSync(`${sshKey}.pub`, "utf8").trim()],
+                    },
+                ],
             },
         });
     });
@@ -109,6 +120,46 @@ describe("a real Kind cluster made by npm run up, Slurm in real pods (kind on po
         assert.equal(nodes.length, 4, "a control plane and 3 workers");
         const checks = await verify();
         assert.ok(checks.includes("slurm: srun -N2 hostname"), checks.join(", "));
+    });
+
+    it("1b. alice logs in with ssh from the host, runs a job as herself, and reads it back through the REST API", async () => {
+        const outputs = await project.pulumi(["stack", "output", "slurmInfo", "--json", "--stack", STACK]);
+        assert.equal(outputs.code, 0, said(outputs));
+        const info = JSON.parse(outputs.stdout);
+        const knownHosts = path.join(path.dirname(kubeconfig), "known_hosts");
+        fs.writeFileSync(knownHosts, `[127.0.0.1]:30084 ${info.knownHosts}\n`);
+        const ssh = (...command: string[]): string =>
+            execFileSync(
+                "ssh",
+                [
+                    ...["-i", sshKey, "-p", "30084", "-o", `UserKnownHostsFile=${knownHosts}`],
+                    ...["-o", "StrictHostKeyChecking=yes", "-o", "BatchMode=yes", "alice@127.0.0.1", ...command],
+                ],
+                { encoding: "utf8", timeout: 120_000 },
+            ).trim();
+        // The host key is the one the stack's outputs name (StrictHostKeyChecking), and she is herself there.
+        assert.equal(ssh("id", "-un"), "alice");
+        const job = ssh("sbatch", "--parsable", "--wait", "--wrap", "id -un");
+        assert.match(job, /^\d+$/);
+        const accounted = await waitFor(
+            `job ${job} of alice in sacct -u alice`,
+            async () =>
+                ssh("sacct", "-u", "alice", "-j", job, "-n", "-X", "-o", "User,State").match(/alice\s+COMPLETED/)?.[0],
+            120_000,
+        );
+        assert.ok(accounted);
+        const token = /SLURM_JWT=(\S+)/.exec(ssh("scontrol", "token", "lifespan=600"))![1];
+        const jobs = JSON.parse(
+            execFileSync(
+                "curl",
+                [
+                    ...["-sf", "-H", "X-SLURM-USER-NAME: alice", "-H", `X-SLURM-USER-TOKEN: ${token}`],
+                    "http://127.0.0.1:30085/slurm/v0.0.41/jobs",
+                ],
+                { encoding: "utf8", timeout: 60_000 },
+            ),
+        );
+        assert.ok(Array.isArray(jobs.jobs), "slurmrestd answered with a job list");
     });
 
     it("2. faults on real Kubernetes: controller and compute pods deleted, replicas 2 -> 3, a second up", async () => {
