@@ -62,13 +62,13 @@ async function main(): Promise<void> {
             for (const f of files.sort())
                 sh("kubectl", ["--kubeconfig", kubeconfig, "apply", "-f", path.join(render, dir, f)]);
         }
-        for (const workload of [
-            "statefulset/mariadb",
-            "statefulset/slurmdbd",
-            "statefulset/slurmctld",
-            "statefulset/compute",
-            "deployment/login",
-        ]) {
+        // Every StatefulSet and Deployment the render holds (04-statefulset.<name>.yaml, 05-deployment.<name>.yaml).
+        const workloads = fs
+            .readdirSync(path.join(render, "slurm"))
+            .map((f) => /^\d+-(statefulset|deployment)\.(.+)\.yaml$/.exec(f))
+            .filter((m): m is RegExpExecArray => m !== null)
+            .map((m) => `${m[1]}/${m[2]}`);
+        for (const workload of workloads) {
             sh("kubectl", ["--kubeconfig", kubeconfig, "-n", "slurm", "rollout", "status", workload, "--timeout=900s"]);
         }
         const manualSeconds = seconds(Date.now() - manualStart);

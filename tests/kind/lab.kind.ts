@@ -127,7 +127,8 @@ describe("a real Kind cluster made by npm run up, Slurm in real pods (kind on po
         assert.equal(outputs.code, 0, said(outputs));
         const info = JSON.parse(outputs.stdout);
         const knownHosts = path.join(path.dirname(kubeconfig), "known_hosts");
-        fs.writeFileSync(knownHosts, `[127.0.0.1]:30084 ${info.knownHosts}\n`);
+        // The output is the known_hosts line itself (`[127.0.0.1]:30084 ssh-ed25519 ...`).
+        fs.writeFileSync(knownHosts, `${info.knownHosts}\n`);
         const ssh = (...command: string[]): string =>
             execFileSync(
                 "ssh",

@@ -81,7 +81,8 @@ describe("the product against a real Pulumi engine and a real API server", funct
             ...getJson("statefulsets", "-n", "slurm").items,
             ...getJson("deployments", "-n", "slurm").items,
         ];
-        assert.equal(workloads.length, 5);
+        // mariadb, slurmdbd, slurmctld, compute; login and restapi.
+        assert.equal(workloads.length, 6);
         for (const w of workloads) {
             assert.equal(
                 w.status.readyReplicas,
@@ -130,7 +131,13 @@ describe("the product against a real Pulumi engine and a real API server", funct
         assert.equal(values.slurmInfo.namespace, "slurm");
         assert.equal(values.slurmInfo.controllerAddress, "slurmctld.slurm.svc.cluster.local:6817");
         assert.equal(values.slurmInfo.commands.sinfo, "kubectl -n slurm exec deploy/login -- sinfo");
-        assert.deepEqual(values.slurmInfo.secretNames, ["slurm-munge-key", "mariadb-credentials", "slurmdbd-config"]);
+        assert.deepEqual(values.slurmInfo.secretNames, [
+            "slurm-munge-key",
+            "mariadb-credentials",
+            "slurmdbd-config",
+            "slurm-ssh-host-key",
+            "slurm-jwt-key",
+        ]);
         assert.deepEqual(Object.keys(values.tenantAccess), []);
         assert.equal(values.kubeconfig, undefined, "an existing cluster's kubeconfig is never copied into outputs");
     });

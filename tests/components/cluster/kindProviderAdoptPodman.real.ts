@@ -23,8 +23,12 @@ import { podman, podmanOk } from "../../e2e/harness/podman";
 const CLUSTER = `adopt-podman-${process.pid}`;
 const NODE_IMAGE = `localhost/kind-node-${CLUSTER}:adoption-test`;
 const OTHER_IMAGE = `localhost/kind-node-${CLUSTER}:other`;
-/** What build-images.sh writes: crun fails on these machines' cgroup layout; the hard nofile limit is 20000. */
-const CONTAINERS_CONF = '[containers]\ndefault_ulimits = ["nofile=20000:20000"]\n[engine]\nruntime = "runc"\n';
+/**
+ * What build-images.sh writes: crun fails on these machines' cgroup layout; the hard nofile limit is 20000, and
+ * podman's default nproc is above the hard limit, which a process without CAP_SYS_RESOURCE cannot raise to.
+ */
+const CONTAINERS_CONF =
+    '[containers]\ndefault_ulimits = ["nofile=20000:20000", "nproc=32768:32768"]\n[engine]\nruntime = "runc"\n';
 
 function podmanAvailable(): boolean {
     const env = { ...process.env };
