@@ -138,9 +138,10 @@ describe("a real Kind cluster made by npm run up, Slurm in real pods (kind on po
                 ],
                 { encoding: "utf8", timeout: 120_000 },
             ).trim();
-        // The host key is the one the stack's outputs name (StrictHostKeyChecking), and she is herself there.
+        // The host key is the one the outputs name (StrictHostKeyChecking), and she is herself there. ssh joins
+        // the remote command into one line for her shell: a multi-word argument is quoted for it.
         assert.equal(ssh("id", "-un"), "alice");
-        const job = ssh("sbatch", "--parsable", "--wait", "--wrap", "id -un");
+        const job = ssh("sbatch", "--parsable", "--wait", "--wrap", "'id -un'");
         assert.match(job, /^\d+$/);
         const accounted = await waitFor(
             `job ${job} of alice in sacct -u alice`,
