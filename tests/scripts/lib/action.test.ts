@@ -3,72 +3,12 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { defaultSlurmImage } from "../../../config/slurmImage";
-import {
-    ActionTools,
-    cli,
-    DrivenStack,
-    parseArguments,
-    realTools,
-    runAction,
-    watchInterrupts,
-} from "../../../scripts/lib/action";
+import { ActionTools, cli, parseArguments, realTools, runAction } from "../../../scripts/lib/action";
 import { REPO_ROOT } from "../../../scripts/lib/backend";
 import { Stop } from "../../../scripts/lib/failure";
-import { runCommand, RunResult } from "../../../scripts/lib/run";
-import { failed, fakeRunner, HEALTHY, notFound, ok, ROOT } from "./doubles";
-
-/** A stack double: records which of up, preview and destroy ran, with what options; `up` returns `outputs`. */
-function fakeStack(outputs: Record<string, { value: unknown; secret: boolean }> = {}) {
-    const ran: { method: string; options: Record<string, unknown> }[] = [];
-    const stack = {
-        up: async (options: Record<string, unknown>) => {
-            ran.push({ method: "up", options });
-            return { outputs };
-        },
-        preview: async (options: Record<string, unknown>) => {
-            ran.push({ method: "preview", options });
-            return {};
-        },
-        destroy: async (options: Record<string, unknown>) => {
-            ran.push({ method: "destroy", options });
-            return {};
-        },
-    } as unknown as DrivenStack;
-    return { stack, ran };
-}
-
-const LOCAL_BACKEND = {
-    envVars: { PULUMI_BACKEND_URL: "file:///lab/.pulumi-state", PULUMI_CONFIG_PASSPHRASE_FILE: "/lab/p" },
-    description: "state in .pulumi-state/",
-};
-
-/** Tools whose runner answers from `answers` (HEALTHY by default) and whose stack is `stack`; records everything. */
-function fakeTools(stack: DrivenStack, answers: Record<string, RunResult> = {}, env: NodeJS.ProcessEnv = {}) {
-    const calls: string[][] = [];
-    const opened: string[] = [];
-    const openedEnv: Record<string, string>[] = [];
-    const written: string[] = [];
-    const withBuild = { ...HEALTHY, "docker image": ok("sha256:1\n"), ...answers };
-    const answer = fakeRunner(withBuild, calls);
-    const runOptions: unknown[] = [];
-    const tools: ActionTools = {
-        run: (command, args, options) => {
-            runOptions.push(options);
-            return answer(command, args, options);
-        },
-        openStack: async (name, extraEnv = {}) => {
-            opened.push(name);
-            openedEnv.push(extraEnv);
-            // The order matters: Pulumi is reached only after every check and the image.
-            calls.push(["<openStack>", name]);
-            return { stack, backend: LOCAL_BACKEND };
-        },
-        root: ROOT,
-        env,
-        write: (text) => written.push(text),
-    };
-    return { tools, calls, opened, openedEnv, written, runOptions };
-}
+import { runCommand } from "../../../scripts/lib/run";
+import { failed, notFound, ok, ROOT } from "./doubles";
+import { fakeStack, fakeTools } from "./stackDoubles";
 
 describe("npm run up / preview / destroy: the action", () => {
     let dir: string;
@@ -402,53 +342,5 @@ describe("npm run up / preview / destroy: the command line", () => {
             process.stdout.write = original;
         }
         assert.deepEqual(seen, ["streamed"]);
-    });
-});
-
-describe("npm run up / preview / destroy: asked to stop", () => {
-    function watched() {
-        const handlers: Record<string, () => void> = {};
-        const said: string[] = [];
-        const exits: number[] = [];
-        const signal = watchInterrupts(
-            (name, handler) => (handlers[name] = handler),
-            (line) => said.push(line),
-            (code) => exits.push(code),
-        );
-        return { handlers, said, exits, signal };
-    }
-
-    it("Ctrl-C (which reaches the Pulumi CLI too) only waits: no abort, no exit, said once", () => {
-        const { handlers, said, exits, signal } = watched();
-        handlers.SIGINT();
-        handlers.SIGINT();
-        assert.equal(
-            signal.aborted,
-            false,
-            "the CLI got the Ctrl-C itself; a second SIGINT would make it stop at once",
-        );
-        assert.deepEqual(exits, []);
-        assert.equal(said.length, 1);
-        assert.match(said[0], /stopping cleanly and releasing the stack's lock/);
-    });
-
-    it("SIGTERM (which reaches this process alone) is passed on once, as an abort; a second one exits at once", () => {
-        const { handlers, said, exits, signal } = watched();
-        handlers.SIGTERM();
-        assert.equal(signal.aborted, true);
-        assert.deepEqual(exits, []);
-        handlers.SIGTERM();
-        assert.deepEqual(exits, [143]);
-        assert.equal(said.length, 1);
-    });
-
-    it("hands the signal to the Automation API's up, preview and destroy", async () => {
-        const signal = new AbortController().signal;
-        for (const action of ["up", "preview", "destroy"] as const) {
-            const { stack, ran } = fakeStack();
-            const { tools } = fakeTools(stack);
-            await runAction(action, "dev", { ...tools, interrupt: signal });
-            assert.equal(ran[0].options.signal, signal, action);
-        }
     });
 });
