@@ -53,6 +53,29 @@ export async function buildKindImages(): Promise<KindImages> {
     return { nodeImage, env: { CONTAINERS_CONF: conf, KIND_EXPERIMENTAL_PROVIDER: "podman" } };
 }
 
+/**
+ * The settings of a Kind stack on podman with every image local: kind cluster `name` of `workers` workers,
+ * static Slurm with 2 compute nodes of 1 CPU, one partition, and `slurm` merged in (users, say).
+ */
+export function kindStackSettings(
+    name: string,
+    images: KindImages,
+    workers: number,
+    slurm: Record<string, unknown> = {},
+): Record<string, unknown> {
+    return {
+        cluster: { type: "kind", name, engine: "podman", workers, nodeImage: images.nodeImage },
+        slurm: {
+            mode: "static",
+            image: SLURM_IMAGE,
+            mariadbImage: MARIADB_IMAGE,
+            compute: { replicas: 2, cpus: 1, memoryMiB: 1024 },
+            partitions: [{ name: "batch" }],
+            ...slurm,
+        },
+    };
+}
+
 /** What of kind cluster `name` is left in podman: node containers and volumes (by kind's cluster label). */
 export async function leftovers(name: string): Promise<string[]> {
     const label = `label=io.x-k8s.kind.cluster=${name}`;

@@ -15,7 +15,7 @@ import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { buildKindImages, MARIADB_IMAGE, removeCluster, SLURM_IMAGE } from "../../testbed/kind/lab";
+import { buildKindImages, kindStackSettings, MARIADB_IMAGE, removeCluster, SLURM_IMAGE } from "../../testbed/kind/lab";
 import { copyProject } from "../../testbed/project";
 
 const STACK = "kindbench";
@@ -34,18 +34,8 @@ async function main(): Promise<void> {
     try {
         await removeCluster(CLUSTER);
         await removeCluster(MANUAL);
-        const settings = (name: string) => ({
-            cluster: { type: "kind", name, engine: "podman", workers: 2, nodeImage: images.nodeImage },
-            slurm: {
-                mode: "static",
-                image: SLURM_IMAGE,
-                mariadbImage: MARIADB_IMAGE,
-                compute: { replicas: 2, cpus: 1, memoryMiB: 1024 },
-                partitions: [{ name: "batch" }],
-            },
-        });
-        project.writeStack(STACK, settings(CLUSTER));
-        project.writeStack("kindmanual", settings(MANUAL));
+        project.writeStack(STACK, kindStackSettings(CLUSTER, images, 2));
+        project.writeStack("kindmanual", kindStackSettings(MANUAL, images, 2));
 
         // The manual path: the same objects, by hand.
         const render = path.join(scratch, "render");

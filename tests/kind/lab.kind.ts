@@ -18,8 +18,8 @@ import { waitFor } from "../e2e/harness/podman";
 import {
     buildKindImages,
     KindImages,
+    kindStackSettings,
     leftovers,
-    MARIADB_IMAGE,
     removeCluster,
     SLURM_IMAGE,
 } from "../../testbed/kind/lab";
@@ -86,23 +86,12 @@ describe("a real Kind cluster made by npm run up, Slurm in real pods (kind on po
         // Alice's key, made here as she would make hers; the public half goes into the stack's settings.
         sshKey = path.join(path.dirname(kubeconfig), "alice");
         execFileSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", "alice@test", "-f", sshKey]);
-        project.writeStack(STACK, {
-            cluster: { type: "kind", name: CLUSTER, engine: "podman", workers: 3, nodeImage: images.nodeImage },
-            slurm: {
-                mode: "static",
-                image: SLURM_IMAGE,
-                mariadbImage: MARIADB_IMAGE,
-                compute: { replicas: 2, cpus: 1, memoryMiB: 1024 },
-                partitions: [{ name: "batch" }],
-                users: [
-                    {
-                        name: "alice",
-                        uid: 1001,
-                        sshAuthorizedKeys: [fs.readFileSync(`${sshKey}.pub`, "utf8").trim()],
-                    },
-                ],
-            },
-        });
+        const alice = {
+            name: "alice",
+            uid: 1001,
+            sshAuthorizedKeys: [fs.readFileSync(`${sshKey}.pub`, "utf8").trim()],
+        };
+        project.writeStack(STACK, kindStackSettings(CLUSTER, images, 3, { users: [alice] }));
     });
     after(async function () {
         this.timeout(600_000);
