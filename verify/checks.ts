@@ -211,6 +211,12 @@ export interface SlurmExpectations {
 /** The target every Slurm command runs on. */
 export const SLURM_TARGET = "login";
 
+/** Runs a command on the target `login`, bounded by what is left until `deadline` (at least 1 s). */
+export function loginExec(transport: ExecTransport, clock: Clock) {
+    return (argv: string[], deadline: number) =>
+        transport.exec(SLURM_TARGET, argv, { timeoutMs: Math.max(1000, deadline - clock.now()) });
+}
+
 /**
  * The Slurm checks, run on the target `login` through `transport`: every compute node idle, `srun` on all nodes,
  * an `sbatch` job that completes (and shows in `sacct` with accounting), and with GPUs `nvidia-smi -L` in a job.
@@ -221,8 +227,7 @@ export function slurmChecks(
     clock: Clock = systemClock,
     requires?: string,
 ): Check[] {
-    const exec = (argv: string[], deadline: number) =>
-        transport.exec(SLURM_TARGET, argv, { timeoutMs: Math.max(1000, deadline - clock.now()) });
+    const exec = loginExec(transport, clock);
     const checks: Check[] = [
         {
             name: "slurm: compute nodes idle",

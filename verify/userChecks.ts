@@ -5,9 +5,8 @@
  * as that user (started as them with setpriv, as sshd would), and slurmrestd answers a token of theirs. The token
  * stays inside the pod: the script prints only the HTTP status.
  */
-import { Check, Clock, Outcome, POLL_INTERVAL_MS, systemClock } from "./checks";
+import { Check, Clock, loginExec, Outcome, POLL_INTERVAL_MS, systemClock } from "./checks";
 import { ExecResult, ExecTransport } from "./transport";
-import { SLURM_TARGET } from "./checks";
 
 /** What the user checks expect. */
 export interface UserExpectations {
@@ -48,8 +47,7 @@ export function userChecks(
     clock: Clock = systemClock,
     requires?: string,
 ): Check[] {
-    const exec = (argv: string[], deadline: number) =>
-        transport.exec(SLURM_TARGET, argv, { timeoutMs: Math.max(1000, deadline - clock.now()) });
+    const exec = loginExec(transport, clock);
     const { user } = expect;
     return [
         {

@@ -2,6 +2,7 @@
  * Generic, pure helpers for Kubernetes objects as plain data: metadata and labels, Services, StatefulSets, volume
  * claims, probes and resources. The role builders (`roles.ts`, `database.ts`) and network policies compose them.
  */
+import * as crypto from "crypto";
 import type * as k8s from "@pulumi/kubernetes";
 
 /** Kubernetes object metadata, as Pulumi's input types spell it. */
@@ -124,4 +125,35 @@ export function volumeClaim(placement: ObjectPlacement, name: string, sizeGiB: n
             resources: { requests: { storage: `${sizeGiB}Gi` } },
         },
     };
+}
+
+/** A ConfigMap of files and its checksum (sha256 hex of its data), which rolls the pods mounting it on a change. */
+export interface ChecksummedConfigMap {
+    /** The ConfigMap, as plain data. */
+    readonly object: KubeObject;
+    /** sha256 (hex) of its files. */
+    readonly checksum: string;
+}
+
+/** The ConfigMap `name` (labels of `role`) holding `data`, with its checksum. Pure. */
+export function checksummedConfigMap(
+    placement: ObjectPlacement,
+    name: string,
+    role: string,
+    data: Record<string, string>,
+): ChecksummedConfigMap {
+    return {
+        object: {
+            apiVersion: "v1",
+            kind: "ConfigMap",
+            metadata: { name, namespace: placement.namespace, labels: labelsFor(role) },
+            data,
+        },
+        checksum: sha256(JSON.stringify(data)),
+    };
+}
+
+/** sha256 (hex) of `text`. */
+export function sha256(text: string): string {
+    return crypto.createHash("sha256").update(text).digest("hex");
 }

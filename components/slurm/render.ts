@@ -9,8 +9,7 @@
  * by their short names from another pod, while a dynamic node's address is taken from its registration.)
  */
 import { ComputeSettings, PartitionSettings } from "../../config/schema";
-import * as crypto from "crypto";
-import { KubeObject, ObjectPlacement, labelsFor } from "./objects";
+import { ChecksummedConfigMap, ObjectPlacement, checksummedConfigMap, sha256 } from "./objects";
 import {
     COMPUTE_FEATURE,
     CONTROLLER_HOSTNAME,
@@ -154,32 +153,14 @@ export function renderSlurmConfigFiles(input: SlurmConfInput): Record<string, st
 }
 
 /** The `slurm-config` ConfigMap and the checksum that rolls the pods mounting it when a file changes. */
-export interface SlurmConfigMap {
-    /** The ConfigMap, as plain data. */
-    readonly object: KubeObject;
-    /** sha256 (hex) of its files. */
-    readonly checksum: string;
-}
+export type SlurmConfigMap = ChecksummedConfigMap;
 
 /** Renders the Slurm config files and the ConfigMap that carries them. Pure. */
 export function slurmConfigMap(placement: ObjectPlacement, input: SlurmConfInput): SlurmConfigMap {
-    const data = renderSlurmConfigFiles(input);
-    return {
-        object: {
-            apiVersion: "v1",
-            kind: "ConfigMap",
-            metadata: { name: NAMES.configMap, namespace: placement.namespace, labels: labelsFor("config") },
-            data,
-        },
-        checksum: sha256(JSON.stringify(data)),
-    };
+    return checksummedConfigMap(placement, NAMES.configMap, "config", renderSlurmConfigFiles(input));
 }
 
 /** sha256 of slurmdbd.conf rendered without its password: a change rolls slurmdbd, and it reveals no secret. */
 export function slurmdbdConfChecksum(): string {
     return sha256(renderSlurmdbdConf("PASSWORD"));
-}
-
-function sha256(text: string): string {
-    return crypto.createHash("sha256").update(text).digest("hex");
 }

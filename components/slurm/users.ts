@@ -4,9 +4,8 @@
  * which the login pod installs root-owned for sshd. Carried by the `slurm-users` ConfigMap, whose checksum rolls
  * the pods, so adding or removing a user is an `up`, not an image rebuild. Pure and deterministic.
  */
-import * as crypto from "crypto";
 import type { GroupSettings, UserSettings } from "../../config/schema";
-import { KubeObject, ObjectPlacement, labelsFor } from "./objects";
+import { ChecksummedConfigMap, ObjectPlacement, checksummedConfigMap } from "./objects";
 import { NAMES } from "./topology";
 
 /** Where users' homes are, in every pod (per pod, or the shared volume). */
@@ -71,18 +70,6 @@ export function renderUserFiles(input: UsersInput): Record<string, string> {
 }
 
 /** The `slurm-users` ConfigMap and the checksum that rolls every pod mounting it when a user changes. */
-export function usersConfigMap(
-    placement: ObjectPlacement,
-    input: UsersInput,
-): { object: KubeObject; checksum: string } {
-    const data = renderUserFiles(input);
-    return {
-        object: {
-            apiVersion: "v1",
-            kind: "ConfigMap",
-            metadata: { name: NAMES.usersConfigMap, namespace: placement.namespace, labels: labelsFor("users") },
-            data,
-        },
-        checksum: crypto.createHash("sha256").update(JSON.stringify(data)).digest("hex"),
-    };
+export function usersConfigMap(placement: ObjectPlacement, input: UsersInput): ChecksummedConfigMap {
+    return checksummedConfigMap(placement, NAMES.usersConfigMap, "users", renderUserFiles(input));
 }
