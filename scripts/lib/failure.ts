@@ -1,8 +1,8 @@
 /**
  * How `npm run up|preview|destroy` reports a failure: one line per problem, the action and stack named once,
  * secrets never printed. A failed Pulumi CLI run arrives as the Automation API's CommandError, whose message
- * repeats the CLI's whole stdout (already streamed to the user) and stderr: only the stderr's `error:` lines (or
- * its last line) are kept.
+ * repeats the CLI's whole stdout (already streamed to the user) and stderr: only the stderr's `error:` lines are
+ * kept, else the resources' errors from stdout, else stderr's last line.
  */
 
 /** A run stopped on purpose, for reasons each worth one line (preflight, a missing image, a failed build). */
@@ -48,7 +48,8 @@ function rawLines(error: unknown): string[] {
     // into a CommandError whose stderr is execa's whole message (stdout included). execa's error keeps the CLI's
     // real stderr and exit code.
     const cause = result?.err as { stdout?: unknown; stderr?: unknown; exitCode?: unknown } | undefined;
-    const unreachable = unreachableCluster(`${result?.stdout ?? ""}\n${String(cause?.stdout ?? "")}`);
+    const stdout = `${result?.stdout ?? ""}\n${String(cause?.stdout ?? "")}`;
+    const unreachable = unreachableCluster(stdout);
     if (unreachable) return [unreachable];
     if (result !== undefined && typeof cause?.stderr === "string") {
         const exitCode = typeof cause.exitCode === "number" ? cause.exitCode : undefined;
@@ -63,6 +64,8 @@ function rawLines(error: unknown): string[] {
             .filter(Boolean);
         const errors = stderr.filter((line) => /^error:/i.test(line));
         if (errors.length > 0) return errors;
+        const reported = resourceErrors(stdout);
+        if (reported.length > 0) return reported;
         if (stderr.length > 0) return [stderr[stderr.length - 1]];
         return [
             result.err
@@ -80,6 +83,9 @@ function rawLines(error: unknown): string[] {
  * read; undefined when the output has none. The provider then fails each read, so the state is unchanged.
  */
 function unreachableCluster(output: string): string | undefined {
+    // With PULUMI_K8S_DELETE_UNREACHABLE (a Kind cluster known gone) the same warning precedes a successful drop
+    // from the state: only a read that failed for it makes the cluster's absence the reason of the failure.
+    if (!/failed to read resource state due to unreachable cluster/.test(output)) return undefined;
     const reason = /configured Kubernetes cluster is unreachable: (.*)$/m.exec(output)?.[1]?.trim();
     if (reason === undefined) return undefined;
     const server = /"(https?:\/\/[^/"]+)/.exec(reason)?.[1];
@@ -88,6 +94,25 @@ function unreachableCluster(output: string): string | undefined {
         `the Kubernetes cluster${server ? ` at ${server}` : ""} is unreachable (${why}); nothing was changed and ` +
         "nothing was dropped from the state: start it (or wait until it answers) and run this again"
     );
+}
+
+/**
+ * The resources' own errors from the CLI's stdout (where the engine prints each resource's diagnostics, with
+ * nothing on stderr): `error:` lines and the `* ` items of their lists, without the lists' headings, and the stack's
+ * closing `error: update failed` only when nothing else was said.
+ */
+function resourceErrors(stdout: string): string[] {
+    const lines = stdout.split("\n").map((line) => line.trim());
+    const errors = lines.filter((line, i) => /^error:/.test(line) || (/^\* /.test(line) && inErrorList(lines, i)));
+    const specific = errors.filter((line) => !/^error: (\d+ errors occurred:|update failed)$/.test(line));
+    return specific.length > 0 ? specific : errors;
+}
+
+/** Whether line `i` is an item of a list that an `error: N errors occurred:` line opened. */
+function inErrorList(lines: readonly string[], i: number): boolean {
+    let j = i - 1;
+    while (j >= 0 && /^\* /.test(lines[j])) j--;
+    return j >= 0 && /^error: \d+ errors occurred:$/.test(lines[j]);
 }
 
 function mask(line: string, secrets: readonly string[]): string {

@@ -39,6 +39,31 @@ describe("npm run up / preview / destroy: failure lines", () => {
         ]);
     });
 
+    it("a cluster known gone is dropped from the state, not the failure: the resources' own errors are", () => {
+        // What test:kind's case 3 printed (CI, 2026-12-02): the refresh dropped the deleted cluster's objects
+        // (PULUMI_K8S_DELETE_UNREACHABLE), then the new cluster's pods timed out; stderr empty.
+        const dropped =
+            "  kubernetes:core/v1:Service (slurm-compute):\n    warning: configured Kubernetes cluster is unreachable: " +
+            'unable to load schema information from the API server: Get "https://127.0.0.1:36947/openapi/v2?timeout' +
+            '=32s": dial tcp 127.0.0.1:36947: connect: connection refused\n    configured Kubernetes cluster is ' +
+            "unreachable and the `deleteUnreachable` option is enabled. Deleting the unreachable resource from Pulumi " +
+            "state\n";
+        const timedOut =
+            "    error: 2 errors occurred:\n    \t* resource \"urn:pulumi:kindtest::ai-hyperscaler::hyperscaler:slurm:" +
+            "StaticSlurm$kubernetes:apps/v1:StatefulSet::slurm-slurmctld\" was successfully created, but the " +
+            "Kubernetes API server reported that it failed to fully initialize or become live: 'slurmctld' timed out " +
+            "waiting to be Ready\n    \t* 0 out of 1 replicas succeeded readiness checks\n";
+        const stack = "  pulumi:pulumi:Stack (ai-hyperscaler-kindtest):\n    error: update failed\n";
+        const lines = failureLines(commandError(`Updating (kindtest)\n${dropped}${timedOut}${stack}${dropped}`, ""));
+        assert.equal(lines.length, 2, lines.join("\n"));
+        assert.match(lines[0], /^\* resource .*slurm-slurmctld.* timed out waiting to be Ready$/);
+        assert.equal(lines[1], "* 0 out of 1 replicas succeeded readiness checks");
+        // With nothing but the stack's closing line, that line is the report.
+        assert.deepEqual(failureLines(commandError(`Updating (kindtest)\n${dropped}${stack}`, "")), [
+            "error: update failed",
+        ]);
+    });
+
     it("keeps the CLI's error lines from a CommandError, not its stdout", () => {
         const error = commandError(
             "Updating (dev)\n  error: a resource failed\n",
