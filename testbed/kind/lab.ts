@@ -103,3 +103,51 @@ function lines(text: string): string[] {
         .map((l) => l.trim())
         .filter(Boolean);
 }
+
+/**
+ * What a failed case needs to be understood after the cluster is gone: the pods, the events that are not Normal,
+ * each Slurm container's last log lines (and those of its previous run), the nodes' conditions. Everything is
+ * written to `file`; the returned text is the part worth reading first, bounded for a test report. Each read is
+ * bounded and its own failure is reported in its place, so a cluster that no longer answers still gives a report.
+ */
+export async function diagnose(name: string, env: Record<string, string>, file: string): Promise<string> {
+    const run = promisify(execFile);
+    const fullEnv = { ...process.env, ...env };
+    const read = async (command: string, args: string[]): Promise<string> => {
+        try {
+            const r = await run(command, args, { env: fullEnv, maxBuffer: 64 << 20, timeout: 60_000 });
+            return r.stdout.trim();
+        } catch (error) {
+            return `(${command} ${args.join(" ")} failed: ${String((error as Error).message).split("\n")[0]})`;
+        }
+    };
+    const dir = fs.mkdtempSync(path.join(path.dirname(file), "diagnose-"));
+    const config = path.join(dir, "kubeconfig");
+    fs.writeFileSync(config, await read("kind", ["get", "kubeconfig", "--name", name]), { mode: 0o600 });
+    const kubectl = (...args: string[]) => read("kubectl", ["--kubeconfig", config, "--request-timeout=20s", ...args]);
+    const sections: [string, string][] = [
+        ["pods", await kubectl("get", "pods", "-A", "-o", "wide")],
+        [
+            "events that are not Normal",
+            await kubectl("get", "events", "-A", "--field-selector", "type!=Normal", "--sort-by=.lastTimestamp"),
+        ],
+    ];
+    const pods = lines(await kubectl("-n", "slurm", "get", "pods", "-o", "name"));
+    for (const pod of pods) {
+        sections.push([`${pod}: log`, await kubectl("-n", "slurm", "logs", pod, "--all-containers", "--tail=25")]);
+        sections.push([
+            `${pod}: previous log`,
+            await kubectl("-n", "slurm", "logs", pod, "--all-containers", "--previous", "--tail=25"),
+        ]);
+    }
+    const summary = sections.map(([title, text]) => `=== ${title}\n${text}`).join("\n");
+    const full = [
+        summary,
+        `=== nodes\n${await kubectl("describe", "nodes")}`,
+        `=== slurm pods\n${await kubectl("-n", "slurm", "describe", "pods")}`,
+        `=== kube-system pods\n${await kubectl("-n", "kube-system", "get", "pods", "-o", "wide")}`,
+    ].join("\n");
+    fs.writeFileSync(file, full);
+    fs.rmSync(dir, { recursive: true, force: true });
+    return summary.length > 12_000 ? `${summary.slice(0, 4_000)}\n[...]\n${summary.slice(-8_000)}` : summary;
+}

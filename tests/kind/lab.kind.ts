@@ -19,6 +19,7 @@ import {
     buildKindImages,
     KindImages,
     kindStackSettings,
+    diagnose,
     leftovers,
     removeCluster,
     SLURM_IMAGE,
@@ -31,7 +32,7 @@ const CLUSTER = "hyperscaler-kindtest";
 const UP_MS = 1_200_000;
 
 function said(ran: Ran): string {
-    return `exit ${ran.code}\n--- stdout\n${ran.stdout.slice(-8000)}\n--- stderr\n${ran.stderr.slice(-8000)}`;
+    return `exit ${ran.code}\n--- stdout\n${ran.stdout.slice(-4000)}\n--- stderr\n${ran.stderr.slice(-3000)}`;
 }
 
 describe("a real Kind cluster made by npm run up, Slurm in real pods (kind on podman)", function () {
@@ -92,6 +93,17 @@ describe("a real Kind cluster made by npm run up, Slurm in real pods (kind on po
             sshAuthorizedKeys: [fs.readFileSync(`${sshKey}.pub`, "utf8").trim()],
         };
         project.writeStack(STACK, kindStackSettings(CLUSTER, images, 3, { users: [alice] }));
+    });
+    afterEach(async function () {
+        const test = this.currentTest;
+        if (test?.state !== "failed" || !test.err) return;
+        this.timeout(600_000);
+        // The cluster is gone by the next case (or the last hook): what it looked like goes into the failure.
+        const dir = path.join(os.tmpdir(), "ai-hyperscaler-kind-diagnostics");
+        fs.mkdirSync(dir, { recursive: true });
+        const file = path.join(dir, `${test.title.split(".")[0]}-${Date.now()}.txt`);
+        const summary = await diagnose(CLUSTER, images.env, file);
+        test.err.message += `\n--- the cluster after the failure (all of it in ${file})\n${summary}`;
     });
     after(async function () {
         this.timeout(600_000);
