@@ -49,8 +49,8 @@ describe("npm run up / preview / destroy: failure lines", () => {
             "unreachable and the `deleteUnreachable` option is enabled. Deleting the unreachable resource from Pulumi " +
             "state\n";
         const timedOut =
-            "    error: 2 errors occurred:\n    \t* resource \"urn:pulumi:kindtest::ai-hyperscaler::hyperscaler:slurm:" +
-            "StaticSlurm$kubernetes:apps/v1:StatefulSet::slurm-slurmctld\" was successfully created, but the " +
+            '    error: 2 errors occurred:\n    \t* resource "urn:pulumi:kindtest::ai-hyperscaler::hyperscaler:slurm:' +
+            'StaticSlurm$kubernetes:apps/v1:StatefulSet::slurm-slurmctld" was successfully created, but the ' +
             "Kubernetes API server reported that it failed to fully initialize or become live: 'slurmctld' timed out " +
             "waiting to be Ready\n    \t* 0 out of 1 replicas succeeded readiness checks\n";
         const stack = "  pulumi:pulumi:Stack (ai-hyperscaler-kindtest):\n    error: update failed\n";
