@@ -8,8 +8,8 @@
  */
 import { z } from "zod";
 import * as rules from "./rules";
-import type { Rule } from "./rules";
-import * as userRules from "./userRules";
+import { flag, list, meta, oneOf, strictObject, text, whole } from "./schemaParts";
+import { group, login, restApi, user } from "./userSettings";
 
 /** The Pulumi project name: the namespace of every setting (`ai-hyperscaler:slurm`). */
 export const PROJECT = "ai-hyperscaler";
@@ -33,55 +33,6 @@ export const DEFAULT_MARIADB_IMAGE = "docker.io/library/mariadb:11.8";
 
 /** Where `cluster.engine` comes from when a stack does not set it: the variable kind itself reads. */
 export const ENGINE_VARIABLE = "KIND_EXPERIMENTAL_PROVIDER";
-
-/** What the settings table shows for a setting besides its description: what it allows and a computed default. */
-export interface SettingMeta {
-    /** What is allowed, without the leading `must be`. */
-    readonly allowed?: string;
-    /** The default in words, for defaults computed from other settings. */
-    readonly defaultText?: string;
-}
-
-const allowedText = (allowed: string) => allowed.replace(/^must be /, "");
-const meta = <T extends z.ZodType>(schema: T, m: SettingMeta): T => schema.meta({ ...m }) as T;
-
-/** A string setting judged by `rule`; the rule's words are its error. */
-function text(rule: Rule<string>) {
-    return meta(z.string({ error: rule.allowed }).refine(rule.test, { error: rule.allowed }), {
-        allowed: allowedText(rule.allowed),
-    });
-}
-
-/** A whole-number setting from `min` to `max`. */
-function whole(min: number, max: number) {
-    const rule = rules.wholeNumber(min, max);
-    return meta(z.number({ error: rule.allowed }).refine(rule.test, { error: rule.allowed }), {
-        allowed: allowedText(rule.allowed),
-    });
-}
-
-/** One of `values`. */
-function oneOf<const T extends readonly [string, ...string[]]>(values: T) {
-    return meta(z.enum(values, { error: `must be one of ${values.join(", ")}` }), { allowed: values.join(" | ") });
-}
-
-/** A whole-number setting judged by `rule` (a range with words of its own). */
-function wholeBy(rule: Rule<number>) {
-    return meta(z.number({ error: rule.allowed }).refine(rule.test, { error: rule.allowed }), {
-        allowed: allowedText(rule.allowed),
-    });
-}
-
-const flag = () => meta(z.boolean({ error: "must be true or false" }), { allowed: "true | false" });
-
-/** A strict object: unknown keys are refused, and a non-object says which fields are expected. */
-function strictObject<Shape extends z.ZodRawShape>(shape: Shape) {
-    return z.strictObject(shape, { error: `must be an object with the fields ${Object.keys(shape).join(", ")}` });
-}
-
-/** A list of `element`s. */
-const list = <T extends z.ZodType>(element: T, what: string) =>
-    z.array(element, { error: `must be a list of ${what}` });
 
 const portMapping = strictObject({
     containerPort: whole(1, 65535).describe("Port inside the Kind node container (a NodePort, for example). Required."),
@@ -189,65 +140,6 @@ const storage = strictObject({
     stateSizeGiB: whole(1, 10_000).default(1).describe("slurmctld's StateSaveLocation volume, GiB. Default 1."),
     databaseSizeGiB: whole(1, 10_000).default(2).describe("MariaDB's data volume, GiB. Default 2."),
     homeSizeGiB: whole(1, 10_000).default(10).describe("The shared /home volume (slurm.sharedHome), GiB. Default 10."),
-});
-
-/** One OpenSSH public key line; the message says which part is wrong (type, base64, the key's own type). */
-const sshKey = meta(
-    z.string({ error: userRules.sshPublicKey.allowed }).superRefine((value, ctx) => {
-        const wrong = userRules.sshPublicKeyProblem(value);
-        if (wrong) ctx.addIssue({ code: "custom", message: wrong });
-    }),
-    { allowed: `OpenSSH public key line (${userRules.SSH_KEY_TYPES.join(", ")})` },
-);
-
-const user = strictObject({
-    name: text(userRules.posixName).describe("Login name, the same in every Slurm pod and in accounting. Required."),
-    uid: wholeBy(userRules.userId).describe("User id, the owner of the user's files and jobs. Required."),
-    gid: wholeBy(userRules.userId)
-        .optional()
-        .describe(
-            "Primary group id. Default: the uid; a group named after the user with that id is made unless " +
-                "slurm.groups names one.",
-        ),
-    groups: list(text(userRules.posixName), "group names")
-        .default([])
-        .describe("Further groups (names from slurm.groups or other users' own groups). Default none."),
-    sshAuthorizedKeys: list(sshKey, "OpenSSH public key lines")
-        .default([])
-        .describe("Public keys that may log in as this user over SSH (the login pod). Default none: no SSH login."),
-});
-
-const group = strictObject({
-    name: text(userRules.posixName).describe("Group name. Required."),
-    gid: wholeBy(userRules.userId).describe("Group id. Required."),
-});
-
-const serviceType = () =>
-    meta(oneOf(["ClusterIP", "NodePort", "LoadBalancer"]), { defaultText: "NodePort on Kind, else ClusterIP" })
-        .optional()
-        .describe(
-            "Type of its Service. Default on Kind `NodePort` (its port mapped on the host at 127.0.0.1), " +
-                "on an existing cluster `ClusterIP` (reach it with kubectl port-forward).",
-        );
-
-const login = strictObject({
-    serviceType: serviceType(),
-    port: whole(rules.NODE_PORT_RANGE.min, rules.NODE_PORT_RANGE.max)
-        .default(30084)
-        .describe(
-            "NodePort of the login pod's SSH Service, and on Kind its host port (mapped at cluster creation: " +
-                "changing it replaces the Kind cluster). Default 30084.",
-        ),
-});
-
-const restApi = strictObject({
-    serviceType: serviceType(),
-    port: whole(rules.NODE_PORT_RANGE.min, rules.NODE_PORT_RANGE.max)
-        .default(30085)
-        .describe(
-            "NodePort of slurmrestd's Service, and on Kind its host port (mapped at cluster creation: changing it " +
-                "replaces the Kind cluster). Default 30085.",
-        ),
 });
 
 const slurmSetting = strictObject({

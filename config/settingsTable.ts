@@ -4,7 +4,8 @@
  */
 import { z } from "zod";
 import { unwrap } from "./errors";
-import { SETTING_NAMES, SETTINGS, SettingMeta } from "./settings";
+import type { SettingMeta } from "./schemaParts";
+import { SETTING_NAMES, SETTINGS } from "./settings";
 
 /** One row of the settings table. */
 export interface SettingRow {

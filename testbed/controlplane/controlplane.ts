@@ -8,12 +8,14 @@
  *   npm run -s controlplane -- start        prints KUBECONFIG=<folder>/kubeconfig once the API is ready
  *   npm run -s controlplane -- stop PATH    stops that control plane and removes its folder
  */
-import { execFileSync, spawn } from "child_process";
+import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as https from "https";
 import * as net from "net";
 import * as os from "os";
 import * as path from "path";
+import { kubeconfigFor, makeCertificates } from "./pki";
+import { alive, launch, PIDS_FILE, Pids, waitFor, which } from "./processes";
 
 /** What {@link startControlPlane} made. */
 export interface ControlPlane {
@@ -40,28 +42,10 @@ export interface ControlPlaneOptions {
     readonly parent?: string;
 }
 
-interface Pids {
-    [component: string]: number;
-}
-
-const PIDS_FILE = "pids.json";
 /** The user name of the printed kubeconfig's client certificate (group system:masters). */
 export const USER = "lab-user";
 /** The order components stop in: clients first, etcd last. */
 const STOP_ORDER = ["kwok", "kube-scheduler", "kube-controller-manager", "kube-apiserver", "etcd"];
-
-function which(tool: string): string {
-    for (const dir of (process.env.PATH ?? "").split(path.delimiter)) {
-        const candidate = path.join(dir, tool);
-        try {
-            fs.accessSync(candidate, fs.constants.X_OK);
-            return candidate;
-        } catch {
-            // not in this folder
-        }
-    }
-    throw new Error(`${tool} is not on PATH: run eval "$(npm run -s toolchain)" first`);
-}
 
 /** A port the kernel says is free on 127.0.0.1 now. */
 function freePort(): Promise<number> {
@@ -73,116 +57,6 @@ function freePort(): Promise<number> {
             server.close(() => resolve(port));
         });
     });
-}
-
-function openssl(dir: string, args: string[]): void {
-    execFileSync("openssl", args, { cwd: dir, stdio: ["ignore", "ignore", "pipe"] });
-}
-
-/** A CA, the API server's serving certificate (127.0.0.1, localhost), an admin client certificate, a SA key pair. */
-function makeCertificates(dir: string): void {
-    const ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"];
-    openssl(dir, ["req", "-x509", ...ec, "-keyout", "ca.key", "-out", "ca.crt", "-days", "7", "-subj", "/CN=test-ca"]);
-    const sign = (name: string, subject: string, ext: string): void => {
-        openssl(dir, ["req", "-new", ...ec, "-keyout", `${name}.key`, "-out", `${name}.csr`, "-subj", subject]);
-        fs.writeFileSync(path.join(dir, `${name}.ext`), ext);
-        openssl(dir, [
-            "x509", "-req", "-in", `${name}.csr`, "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial",
-            "-out", `${name}.crt`, "-days", "7", "-extfile", `${name}.ext`,
-        ]); // prettier-ignore
-    };
-    sign(
-        "apiserver",
-        "/CN=kube-apiserver",
-        "subjectAltName=IP:127.0.0.1,IP:10.96.0.1,DNS:localhost,DNS:kubernetes,DNS:kubernetes.default," +
-            "DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.cluster.local\nextendedKeyUsage=serverAuth\n",
-    );
-    sign("admin", "/O=system:masters/CN=kubernetes-admin", "extendedKeyUsage=clientAuth\n");
-    // The user's own identity, apart from the components', so the audit log tells the user's requests apart.
-    sign("user", `/O=system:masters/CN=${USER}`, "extendedKeyUsage=clientAuth\n");
-    openssl(dir, ["genrsa", "-out", "sa.key", "2048"]);
-    openssl(dir, ["rsa", "-in", "sa.key", "-pubout", "-out", "sa.pub"]);
-}
-
-function kubeconfigFor(dir: string, server: string, cert: "admin" | "user"): string {
-    const b64 = (file: string): string => fs.readFileSync(path.join(dir, file)).toString("base64");
-    return [
-        "apiVersion: v1",
-        "kind: Config",
-        "clusters:",
-        "  - name: controlplane",
-        "    cluster:",
-        `      server: ${server}`,
-        `      certificate-authority-data: ${b64("ca.crt")}`,
-        "users:",
-        "  - name: admin",
-        "    user:",
-        `      client-certificate-data: ${b64(`${cert}.crt`)}`,
-        `      client-key-data: ${b64(`${cert}.key`)}`,
-        "contexts:",
-        "  - name: controlplane",
-        "    context: { cluster: controlplane, user: admin }",
-        "current-context: controlplane",
-        "",
-    ].join("\n");
-}
-
-function launch(dir: string, pids: Pids, name: string, args: string[]): void {
-    const log = fs.openSync(path.join(dir, `${name}.log`), "a");
-    const child = spawn(which(name), args, { cwd: dir, detached: true, stdio: ["ignore", log, log] });
-    fs.closeSync(log);
-    if (child.pid === undefined) throw new Error(`${name} did not start`);
-    // Kept so that a component stopped on purpose (an outage) starts again exactly as it was.
-    fs.writeFileSync(path.join(dir, `${name}.args.json`), JSON.stringify(args));
-    child.unref();
-    pids[name] = child.pid;
-    fs.writeFileSync(path.join(dir, PIDS_FILE), JSON.stringify(pids, null, 2));
-}
-
-function alive(pid: number): boolean {
-    try {
-        process.kill(pid, 0);
-        return true;
-    } catch {
-        return false;
-    }
-}
-
-/** The last lines of a component's log, for an error that says why it never became ready. */
-function tail(dir: string, name: string, lines = 15): string {
-    try {
-        return fs
-            .readFileSync(path.join(dir, `${name}.log`), "utf8")
-            .trimEnd()
-            .split("\n")
-            .slice(-lines)
-            .join("\n");
-    } catch {
-        return "(no log)";
-    }
-}
-
-/** Polls `check` every 100-500 ms until it is true; fails naming `what`, after `timeoutMs`, or when `name` exits. */
-async function waitFor(
-    what: string,
-    check: () => Promise<boolean>,
-    timeoutMs: number,
-    process?: { dir: string; name: string; pid: number },
-): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    let delay = 100;
-    for (;;) {
-        if (await check().catch(() => false)) return;
-        if (process && !alive(process.pid)) {
-            throw new Error(`${process.name} exited while waiting for ${what}:\n${tail(process.dir, process.name)}`);
-        }
-        if (Date.now() > deadline) {
-            const logs = process ? `; ${process.name}'s log ends:\n${tail(process.dir, process.name)}` : "";
-            throw new Error(`timed out after ${timeoutMs / 1000} s waiting for ${what}${logs}`);
-        }
-        await new Promise((resolve) => setTimeout(resolve, delay));
-        delay = Math.min(delay * 2, 500);
-    }
 }
 
 function tcpOpen(port: number): Promise<boolean> {
@@ -240,7 +114,7 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
     const dir = fs.mkdtempSync(path.join(options.parent ?? os.tmpdir(), "hyperscaler-controlplane-"));
     const pids: Pids = {};
     try {
-        makeCertificates(dir);
+        makeCertificates(dir, USER);
         const [etcdClient, etcdPeer, apiPort, cmPort, schedPort, kwokPort] = await Promise.all(
             Array.from({ length: 6 }, freePort),
         );

@@ -15,6 +15,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { parse } from "yaml";
 import { PodArgs } from "./podArgs";
+import { runProbe } from "./probes";
 import { startOrder } from "./startOrder";
 import { exec, mapLimited, podman, podmanOk, CommandResult } from "./podman";
 
@@ -215,23 +216,8 @@ export class PodmanLab {
             for (const kind of ["readinessProbe", "livenessProbe"]) {
                 const probe = container[kind];
                 if (!probe) continue;
-                let result: CommandResult;
-                // kubelet bounds the probe command by timeoutSeconds, not its own overhead: so does `timeout` in the
-                // container, while the podman call gets a bound of its own for a loaded machine.
-                if (probe.exec) {
-                    result = await podman([
-                        "exec",
-                        pod.containerName,
-                        "timeout",
-                        String(probe.timeoutSeconds ?? 1),
-                        ...probe.exec.command,
-                    ]);
-                } else if (probe.tcpSocket) {
-                    const script = `timeout ${probe.timeoutSeconds ?? 1} bash -c '</dev/tcp/${this.addressOf(pod.podName)}/${probe.tcpSocket.port}'`;
-                    result = await podman(["exec", this.anchor, "bash", "-c", script]);
-                } else {
-                    continue;
-                }
+                const result = await runProbe(probe, pod.containerName, this.addressOf(pod.podName), this.anchor);
+                if (result === undefined) continue;
                 if (result.code !== 0)
                     failures.push(`${podName} ${kind} failed (exit ${result.code}): ${result.stderr.trim()}`);
             }
