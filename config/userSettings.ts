@@ -50,24 +50,24 @@ const serviceType = () =>
                 "on an existing cluster `ClusterIP` (reach it with kubectl port-forward).",
         );
 
+/**
+ * A Slurm Service reached from outside the cluster: its type, and its NodePort (`port` unless set), which on Kind
+ * is also its host port.
+ */
+function externalService(what: string, port: number) {
+    return strictObject({
+        serviceType: serviceType(),
+        port: whole(rules.NODE_PORT_RANGE.min, rules.NODE_PORT_RANGE.max)
+            .default(port)
+            .describe(
+                `NodePort of ${what}, and on Kind its host port (mapped at cluster creation: changing it replaces ` +
+                    `the Kind cluster). Default ${port}.`,
+            ),
+    });
+}
+
 /** The login pod's SSH Service (`slurm.login`). */
-export const login = strictObject({
-    serviceType: serviceType(),
-    port: whole(rules.NODE_PORT_RANGE.min, rules.NODE_PORT_RANGE.max)
-        .default(30084)
-        .describe(
-            "NodePort of the login pod's SSH Service, and on Kind its host port (mapped at cluster creation: " +
-                "changing it replaces the Kind cluster). Default 30084.",
-        ),
-});
+export const login = externalService("the login pod's SSH Service", 30084);
 
 /** slurmrestd's Service (`slurm.restApi`). */
-export const restApi = strictObject({
-    serviceType: serviceType(),
-    port: whole(rules.NODE_PORT_RANGE.min, rules.NODE_PORT_RANGE.max)
-        .default(30085)
-        .describe(
-            "NodePort of slurmrestd's Service, and on Kind its host port (mapped at cluster creation: changing it " +
-                "replaces the Kind cluster). Default 30085.",
-        ),
-});
+export const restApi = externalService("slurmrestd's Service", 30085);

@@ -47,8 +47,8 @@ export const USER = "lab-user";
 /** The order components stop in: clients first, etcd last. */
 const STOP_ORDER = ["kwok", "kube-scheduler", "kube-controller-manager", "kube-apiserver", "etcd"];
 
-/** A port the kernel says is free on 127.0.0.1 now. */
-function freePort(): Promise<number> {
+/** A port the kernel says is free on 127.0.0.1 now (it handed it out and it was closed again). */
+export function freePort(): Promise<number> {
     return new Promise((resolve, reject) => {
         const server = net.createServer();
         server.once("error", reject);
@@ -68,6 +68,15 @@ function tcpOpen(port: number): Promise<boolean> {
         });
         socket.once("error", () => resolve(false));
     });
+}
+
+/** How many requests of {@link USER} (the printed kubeconfig's user) the API server has logged so far. */
+export function userRequests(cp: Pick<ControlPlane, "auditLog">): number {
+    if (!fs.existsSync(cp.auditLog)) return 0;
+    return fs
+        .readFileSync(cp.auditLog, "utf8")
+        .split("\n")
+        .filter((line) => line !== "" && JSON.parse(line).user?.username === USER).length;
 }
 
 /** GET `url` with the admin certificate: resolves to the status code and body. */

@@ -11,12 +11,12 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { parseAllDocuments } from "yaml";
 import {
-    USER,
     ControlPlane,
     restartComponent,
     startControlPlane,
     stopComponent,
     stopControlPlane,
+    userRequests,
 } from "../../testbed/controlplane/controlplane";
 import { Project, copyProject, Ran } from "../../testbed/project";
 
@@ -42,14 +42,6 @@ describe("the product against a real Pulumi engine and a real API server", funct
     const kubectl = (...args: string[]): string =>
         execFileSync("kubectl", ["--kubeconfig", cp.kubeconfig, ...args], { encoding: "utf8", maxBuffer: 64 << 20 });
     const getJson = (...args: string[]) => JSON.parse(kubectl("get", ...args, "-o", "json"));
-    /** Requests of the user (the stack's kubeconfig) the API server has logged so far, from its audit log. */
-    const requests = (): number =>
-        fs.existsSync(cp.auditLog)
-            ? fs
-                  .readFileSync(cp.auditLog, "utf8")
-                  .split("\n")
-                  .filter((line) => line !== "" && JSON.parse(line).user?.username === USER).length
-            : 0;
 
     before(async () => {
         cp = await startControlPlane({ nodes: 3 });
@@ -244,13 +236,13 @@ describe("the product against a real Pulumi engine and a real API server", funct
         fs.writeFileSync(settingsFile, good.replace(/replicas: .*/, "replicas: -1"));
         try {
             // The count moves when the user's kubeconfig is used: it can see a request that should not be there.
-            const idle = requests();
+            const idle = userRequests(cp);
             kubectl("get", "namespaces");
-            assert.ok(requests() > idle, "the audit log counts the user's requests");
-            const before = requests();
+            assert.ok(userRequests(cp) > idle, "the audit log counts the user's requests");
+            const before = userRequests(cp);
             const up = await project.npm("up", [STACK]);
             assert.notEqual(up.code, 0);
-            assert.equal(requests(), before, "requests reached the API server");
+            assert.equal(userRequests(cp), before, "requests reached the API server");
             assert.match(up.stderr, /slurm\.compute\.replicas = -1: must be a whole number from 0 to 100000/);
         } finally {
             fs.writeFileSync(settingsFile, good);

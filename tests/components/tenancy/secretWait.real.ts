@@ -8,7 +8,6 @@
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
-import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
 import {
@@ -16,7 +15,14 @@ import {
     SecretWaitOutputs,
     secretWaitProvider as provider,
 } from "../../../components/tenancy/secretWaitProvider";
-import { ControlPlane, USER, startControlPlane, stopControlPlane } from "../../../testbed/controlplane/controlplane";
+import {
+    ControlPlane,
+    freePort,
+    USER,
+    startControlPlane,
+    stopControlPlane,
+    userRequests,
+} from "../../../testbed/controlplane/controlplane";
 import { serializedCopy } from "../gpu/serialized";
 
 /** One audit log entry, as far as these tests read it. */
@@ -35,18 +41,6 @@ async function until(what: string, condition: () => boolean, timeoutMs = 60_000)
         if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs / 1000} s waiting until ${what}`);
         await new Promise((resolve) => setTimeout(resolve, 100));
     }
-}
-
-/** A loopback port nothing listens on (the kernel handed it out and it was closed again). */
-function closedPort(): Promise<number> {
-    return new Promise((resolve, reject) => {
-        const server = net.createServer();
-        server.once("error", reject);
-        server.listen(0, "127.0.0.1", () => {
-            const { port } = server.address() as net.AddressInfo;
-            server.close(() => resolve(port));
-        });
-    });
 }
 
 /** A create's result, its outputs there (a dynamic provider's create may leave them out; this one never does). */
@@ -93,14 +87,6 @@ describe("secretWaitProvider (real kubectl, real API server)", function () {
                           e.objectRef?.name === name &&
                           e.responseStatus?.code === code,
                   ).length
-            : 0;
-    /** Every request of the wait's user so far. */
-    const userRequests = (): number =>
-        fs.existsSync(cp.auditLog)
-            ? fs
-                  .readFileSync(cp.auditLog, "utf8")
-                  .split("\n")
-                  .filter((line) => line !== "" && JSON.parse(line).user?.username === USER).length
             : 0;
 
     before(async () => {
@@ -277,7 +263,7 @@ describe("secretWaitProvider (real kubectl, real API server)", function () {
         it("keeps everything when the cluster does not answer (a closed port): a refresh never drops what may exist", async () => {
             createSecret("vcluster-team-a", "vc-team-a");
             const created = await withOutputs(provider.create!(kubeconfigWait()));
-            const port = await closedPort();
+            const port = await freePort(); // nothing listens on it
             const unreachable = {
                 ...created.outs,
                 kubeconfig: created.outs.kubeconfig!.replace(cp.server, `https://127.0.0.1:${port}`),
@@ -298,9 +284,9 @@ describe("secretWaitProvider (real kubectl, real API server)", function () {
                 polls: 1,
                 kubeconfigPath: cp.kubeconfig,
             };
-            const before = userRequests();
+            const before = userRequests(cp);
             assert.deepEqual(await provider.read!("a/b", legacy), { id: "a/b", props: legacy });
-            assert.equal(userRequests(), before);
+            assert.equal(userRequests(cp), before);
         });
     });
 
@@ -340,9 +326,9 @@ describe("secretWaitProvider (real kubectl, real API server)", function () {
     it("deletes nothing, and asks the API server nothing (the Secret is not its own)", async () => {
         const uid = createSecret("vcluster-team-a", "vc-team-a");
         const created = await withOutputs(provider.create!(kubeconfigWait()));
-        const before = userRequests();
+        const before = userRequests(cp);
         await provider.delete!(created.id, created.outs);
-        assert.equal(userRequests(), before);
+        assert.equal(userRequests(cp), before);
         assert.equal(
             admin("-n", "vcluster-team-a", "get", "secret", "vc-team-a", "-o", "jsonpath={.metadata.uid}"),
             uid,
