@@ -268,14 +268,24 @@ export function dependencyRecorder(): {
     dependsOn(name: string): string[];
     /** The options the child `name` was created with. */
     options(name: string): pulumi.ResourceOptions;
+    /**
+     * What the child of type `type` named `name` was told to depend on, as `<type> <name>`, sorted: for children
+     * of different types that share a name (a Service and the Deployment it selects).
+     */
+    typedDependsOn(type: string, name: string): string[];
 } {
     const names = new Map<pulumi.Resource, string>();
+    const typed = new Map<pulumi.Resource, string>();
     const opts = new Map<string, pulumi.ResourceOptions>();
     const transformation: pulumi.ResourceTransformation = (args) => {
         names.set(args.resource, args.name);
+        typed.set(args.resource, `${args.type} ${args.name}`);
         opts.set(args.name, args.opts);
+        opts.set(`${args.type} ${args.name}`, args.opts);
         return undefined;
     };
+    const listOf = (raw: pulumi.ResourceOptions["dependsOn"]): pulumi.Resource[] =>
+        (raw === undefined ? [] : Array.isArray(raw) ? raw : [raw]) as pulumi.Resource[];
     const options = (name: string): pulumi.ResourceOptions => {
         const found = opts.get(name);
         if (!found) throw new Error(`no resource named ${name} was created; got: ${[...opts.keys()].join(", ")}`);
@@ -285,9 +295,14 @@ export function dependencyRecorder(): {
         transformation,
         options,
         dependsOn(name) {
-            const raw = options(name).dependsOn;
-            const list = raw === undefined ? [] : Array.isArray(raw) ? raw : [raw];
-            return list.map((r) => names.get(r as pulumi.Resource) ?? "(unknown resource)").sort();
+            return listOf(options(name).dependsOn)
+                .map((r) => names.get(r) ?? "(unknown resource)")
+                .sort();
+        },
+        typedDependsOn(type, name) {
+            return listOf(options(`${type} ${name}`).dependsOn)
+                .map((r) => typed.get(r) ?? "(unknown resource)")
+                .sort();
         },
     };
 }

@@ -12,7 +12,7 @@ import { SlurmConnection } from "./connection";
 import { DEFAULT_MARIADB_IMAGE, databaseCredentials, mariadbObjects } from "./database";
 import { networkPolicyObjects } from "./networkPolicies";
 import { KubeObject, labelsFor } from "./objects";
-import { registerObject } from "./register";
+import { creationGroups, registerObject } from "./register";
 import { renderSlurmdbdConf, slurmConfigMap, slurmdbdConfChecksum } from "./render";
 import { SlurmRolesInput, computeObjects, slurmctldObjects, slurmdbdObjects } from "./roles";
 import { homeClaimObjects, loginObjects, restApiObjects } from "./access";
@@ -107,12 +107,11 @@ export class StaticSlurm extends pulumi.ComponentResource {
             secret(NAMES.jwtKeySecret, "jwt", { data: { [KEY_FILES.jwtKey]: pulumi.secret(jwtKey.base64) } }),
         ];
         const config = slurmConfigMap({ namespace: ns }, args);
-        registerObject(name, config.object, inNamespace);
         const users = usersConfigMap({ namespace: ns }, args);
-        registerObject(name, users.object, inNamespace);
+        const configMaps = [config.object, users.object].map((object) => registerObject(name, object, inNamespace));
 
-        // Everything else is created at once: each daemon's entrypoint waits for what it needs (SLURM_WAIT_FOR), so
-        // no chain of Pulumi waits is needed, only the namespace (above) and the Secrets their pods mount.
+        // No chain of waits between the daemons: each entrypoint waits for what it needs (SLURM_WAIT_FOR). The
+        // workloads come after everything their pods use (creationGroups says why).
         const objects = staticSlurmObjects({
             namespace: ns,
             storageClassName: args.storage.storageClassName,
@@ -131,9 +130,12 @@ export class StaticSlurm extends pulumi.ComponentResource {
             login: args.login,
             restApi: args.restApi,
         });
-        for (const object of objects) {
-            // Pods that start before their Secrets exist sit in ContainerCreating; ordering avoids that noise.
-            registerObject(name, object, { ...inNamespace, dependsOn: [args.namespace, ...secrets] });
+        const groups = creationGroups(objects);
+        const first = groups.first.map((object) => registerObject(name, object, inNamespace));
+        for (const object of groups.workloads) {
+            // After every object their pods use: a Service still queued behind awaiting workloads stalled an up.
+            const before = [args.namespace, ...secrets, ...configMaps, ...first];
+            registerObject(name, object, { ...inNamespace, dependsOn: before });
         }
 
         this.namespace = args.namespace.namespace;

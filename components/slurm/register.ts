@@ -34,3 +34,33 @@ export function registerObject(
     if (!Class) throw new Error(`registerObject: no resource type for kind ${object.kind}`);
     return new Class(resourceName(component, object), object as never, opts);
 }
+
+/** The kinds whose create Pulumi awaits until their pods are Ready. */
+const WORKLOAD_KINDS: ReadonlySet<string> = new Set(["StatefulSet", "Deployment"]);
+
+/** Pulumi Kubernetes' annotation that makes a create return once the API server has the object. */
+export const SKIP_AWAIT = "pulumi.com/skipAwait";
+
+/**
+ * `objects` in the two groups they are created in, so that an up never waits on itself: the workloads, and before
+ * them every other object (Services, NetworkPolicies, claims), with each Service's await skipped. A workload's
+ * create holds one of the engine's parallel slots (`--parallel`: 8 on a 2-core machine) until its pods are Ready,
+ * and its pods wait (SLURM_WAIT_FOR) for the Services of the daemons they need; with those Services still queued
+ * behind waiting workloads, nothing moved until the 10-minute timeouts (a real Kind cluster with 3 compute nodes:
+ * 9 creates awaiting, 8 slots). A Service's own await is for Ready endpoints, that is for the workloads that now
+ * come after it; their readiness says the same. Pure.
+ */
+export function creationGroups(objects: readonly KubeObject[]): { first: KubeObject[]; workloads: KubeObject[] } {
+    const workloads = objects.filter((o) => WORKLOAD_KINDS.has(o.kind));
+    const first = objects
+        .filter((o) => !WORKLOAD_KINDS.has(o.kind))
+        .map((o) =>
+            o.kind === "Service"
+                ? {
+                      ...o,
+                      metadata: { ...o.metadata, annotations: { ...o.metadata.annotations, [SKIP_AWAIT]: "true" } },
+                  }
+                : o,
+        );
+    return { first, workloads };
+}

@@ -70,13 +70,34 @@ function tcpOpen(port: number): Promise<boolean> {
     });
 }
 
-/** How many requests of {@link USER} (the printed kubeconfig's user) the API server has logged so far. */
-export function userRequests(cp: Pick<ControlPlane, "auditLog">): number {
-    if (!fs.existsSync(cp.auditLog)) return 0;
+/** One request as the API server's audit log (level Metadata) records it: the fields the tests read. */
+export interface AuditEntry {
+    readonly stage: string;
+    readonly verb: string;
+    readonly requestURI: string;
+    readonly user?: { readonly username?: string };
+    readonly objectRef?: { readonly resource?: string; readonly namespace?: string; readonly name?: string };
+    readonly responseStatus?: { readonly code?: number };
+    /** RFC 3339 with microseconds. */
+    readonly requestReceivedTimestamp: string;
+    /** When this stage was reached (for ResponseComplete: the response was sent). */
+    readonly stageTimestamp: string;
+}
+
+/** The requests of {@link USER} (the printed kubeconfig's user) the API server has logged so far. */
+export function userAuditEntries(cp: Pick<ControlPlane, "auditLog">): AuditEntry[] {
+    if (!fs.existsSync(cp.auditLog)) return [];
     return fs
         .readFileSync(cp.auditLog, "utf8")
         .split("\n")
-        .filter((line) => line !== "" && JSON.parse(line).user?.username === USER).length;
+        .filter((line) => line !== "")
+        .map((line) => JSON.parse(line) as AuditEntry)
+        .filter((entry) => entry.user?.username === USER);
+}
+
+/** How many requests of {@link USER} the API server has logged so far. */
+export function userRequests(cp: Pick<ControlPlane, "auditLog">): number {
+    return userAuditEntries(cp).length;
 }
 
 /** GET `url` with the admin certificate: resolves to the status code and body. */

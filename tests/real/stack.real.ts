@@ -16,6 +16,7 @@ import {
     startControlPlane,
     stopComponent,
     stopControlPlane,
+    userAuditEntries,
     userRequests,
 } from "../../testbed/controlplane/controlplane";
 import { Project, copyProject, Ran } from "../../testbed/project";
@@ -82,6 +83,38 @@ describe("the product against a real Pulumi engine and a real API server", funct
                 `${w.kind} ${w.metadata.name} ready when up returned`,
             );
         }
+
+        // No workload is written before everything its pods use exists: a Service queued behind workloads that
+        // awaited pods needing it stalled an up on a real Kind cluster. The first write of each object (a
+        // server-side apply patch; preview's dry runs excluded) tells when the engine created it.
+        const firstWrites = new Map<string, { kind: string; received: string; answered: string }>();
+        for (const e of userAuditEntries(cp)) {
+            const ref = e.objectRef;
+            if (e.stage !== "ResponseComplete" || !["create", "patch", "update"].includes(e.verb)) continue;
+            if (ref?.namespace !== "slurm" || !ref.name || /[?&]dryRun=/.test(e.requestURI)) continue;
+            const id = `${ref.resource}/${ref.name}`;
+            const known = firstWrites.get(id);
+            if (!known || e.requestReceivedTimestamp < known.received)
+                firstWrites.set(id, {
+                    kind: ref.resource!,
+                    received: e.requestReceivedTimestamp,
+                    answered: e.stageTimestamp,
+                });
+        }
+        const writes = [...firstWrites.entries()];
+        const workloadWrites = writes.filter(([, w]) => ["statefulsets", "deployments"].includes(w.kind));
+        const usedWrites = writes.filter(([, w]) =>
+            ["services", "configmaps", "secrets", "networkpolicies"].includes(w.kind),
+        );
+        assert.equal(workloadWrites.length, 6, writes.map(([id]) => id).join(", "));
+        assert.ok(usedWrites.length >= 12, writes.map(([id]) => id).join(", "));
+        const [firstWorkload] = workloadWrites.sort((a, b) => a[1].received.localeCompare(b[1].received));
+        const [lastUsed] = usedWrites.sort((a, b) => b[1].answered.localeCompare(a[1].answered));
+        assert.ok(
+            lastUsed[1].answered <= firstWorkload[1].received,
+            `${firstWorkload[0]} was written at ${firstWorkload[1].received}, before ${lastUsed[0]} existed ` +
+                `(${lastUsed[1].answered})`,
+        );
 
         const renderDir = path.join(project.dir, "render-out");
         const render = await project.npm("render", [STACK, renderDir]);

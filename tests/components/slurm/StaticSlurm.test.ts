@@ -6,6 +6,7 @@ import {
     PLACEHOLDER_MARK,
     RecordedResource,
     containsSecret,
+    dependencyRecorder,
     holdsPlaceholder,
     resolve,
     underMocks,
@@ -75,6 +76,39 @@ describe("StaticSlurm", () => {
         for (const p of resources.filter((r) => r.type === "random:index/randomPassword:RandomPassword")) {
             assert.equal(p.inputs.length, 32);
             assert.equal(p.inputs.special, false);
+        }
+    });
+
+    it("creates every workload after every object its pods use, and awaits no Service", async () => {
+        // An up on a real Kind cluster stalled for 10 minutes when a Service queued behind workloads awaiting pods
+        // that needed it; a workload's create must find everything it uses made already.
+        const deps = dependencyRecorder();
+        const { resources, error } = await underMocks(() => {
+            const slurm = settings({ sharedHome: "nfs-rwx" });
+            const namespace = new SlurmNamespace("slurm", { namespace: slurm.namespace, mode: "static" });
+            return new StaticSlurm("slurm", { ...slurm, namespace }, { transformations: [deps.transformation] });
+        });
+        if (error) throw error;
+        const kube = resources.filter((r) => r.custom && r.type.startsWith("kubernetes:"));
+        const isWorkload = (r: RecordedResource) => /:(StatefulSet|Deployment)$/.test(r.type);
+        const key = (r: RecordedResource) => `${r.type} ${r.name}`;
+        const workloads = kube.filter(isWorkload);
+        const used = kube.filter((r) => !isWorkload(r) && !r.type.endsWith(":Namespace"));
+        assert.equal(workloads.length, 6, workloads.map(key).join(", "));
+        // 5 Secrets, 2 ConfigMaps, the Services, the NetworkPolicies and the shared home's claim.
+        assert.ok(used.length >= 15, used.map(key).join(", "));
+        for (const workload of workloads) {
+            const before = deps.typedDependsOn(workload.type, workload.name);
+            const missing = used.map(key).filter((k) => !before.includes(k));
+            assert.deepEqual(missing, [], `${key(workload)} is created without waiting for these`);
+        }
+        for (const r of used) {
+            const early = deps.typedDependsOn(r.type, r.name).filter((k) => workloads.map(key).includes(k));
+            assert.deepEqual(early, [], `${key(r)} waits for a workload`);
+        }
+        for (const r of kube) {
+            const skip = r.inputs.metadata?.annotations?.["pulumi.com/skipAwait"];
+            assert.equal(skip, r.type.endsWith(":Service") ? "true" : undefined, `${r.type} ${r.name}: skipAwait`);
         }
     });
 
