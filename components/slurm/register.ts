@@ -44,11 +44,11 @@ export const SKIP_AWAIT = "pulumi.com/skipAwait";
 /**
  * `objects` in the two groups they are created in, so that an up never waits on itself: the workloads, and before
  * them every other object (Services, NetworkPolicies, claims), with each Service's await skipped. A workload's
- * create holds one of the engine's parallel slots (`--parallel`: 8 on a 2-core machine) until its pods are Ready,
- * and its pods wait (SLURM_WAIT_FOR) for the Services of the daemons they need; with those Services still queued
- * behind waiting workloads, nothing moved until the 10-minute timeouts (a real Kind cluster with 3 compute nodes:
- * 9 creates awaiting, 8 slots). A Service's own await is for Ready endpoints, that is for the workloads that now
- * come after it; their readiness says the same. Pure.
+ * create holds one of the engine's parallel slots (`pulumi up --parallel`, 8 by default here) until its pods are
+ * Ready, and its pods wait (SLURM_WAIT_FOR) for the Services of the daemons they need; with those Services still
+ * queued behind waiting workloads, nothing moved until the 10-minute timeouts (a real Kind cluster with 3 compute
+ * nodes: 9 creates awaiting, 8 slots). A Service's own await is for Ready endpoints, that is for the workloads that
+ * now come after it; their readiness says the same. Pure.
  */
 export function creationGroups(objects: readonly KubeObject[]): { first: KubeObject[]; workloads: KubeObject[] } {
     const workloads = objects.filter((o) => WORKLOAD_KINDS.has(o.kind));
