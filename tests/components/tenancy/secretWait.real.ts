@@ -18,21 +18,12 @@ import {
 import {
     ControlPlane,
     freePort,
-    USER,
     startControlPlane,
     stopControlPlane,
+    userAuditEntries,
     userRequests,
 } from "../../../testbed/controlplane/controlplane";
 import { serializedCopy } from "../gpu/serialized";
-
-/** One audit log entry, as far as these tests read it. */
-interface AuditEntry {
-    readonly stage: string;
-    readonly verb: string;
-    readonly user?: { readonly username?: string };
-    readonly objectRef?: { readonly resource?: string; readonly namespace?: string; readonly name?: string };
-    readonly responseStatus?: { readonly code?: number };
-}
 
 /** Resolves once `condition` holds, checking every 100 ms; rejects naming `what` after `timeoutMs`. */
 async function until(what: string, condition: () => boolean, timeoutMs = 60_000): Promise<void> {
@@ -72,22 +63,14 @@ describe("secretWaitProvider (real kubectl, real API server)", function () {
     };
     /** The wait's answered requests for Secret `name` with this HTTP status, from the audit log. */
     const answered = (verb: string, name: string, code: number): number =>
-        fs.existsSync(cp.auditLog)
-            ? fs
-                  .readFileSync(cp.auditLog, "utf8")
-                  .split("\n")
-                  .filter((line) => line !== "")
-                  .map((line) => JSON.parse(line) as AuditEntry)
-                  .filter(
-                      (e) =>
-                          e.stage === "ResponseComplete" &&
-                          e.user?.username === USER &&
-                          e.verb === verb &&
-                          e.objectRef?.resource === "secrets" &&
-                          e.objectRef?.name === name &&
-                          e.responseStatus?.code === code,
-                  ).length
-            : 0;
+        userAuditEntries(cp).filter(
+            (e) =>
+                e.stage === "ResponseComplete" &&
+                e.verb === verb &&
+                e.objectRef?.resource === "secrets" &&
+                e.objectRef?.name === name &&
+                e.responseStatus?.code === code,
+        ).length;
 
     before(async () => {
         cp = await startControlPlane({ nodes: 1 });
